@@ -1,0 +1,62 @@
+import { sign, verify } from "hono/jwt";
+import { ParleyError, UserId } from "../protocol/index.ts";
+
+/** Lifetime of an access token. */
+export const ACCESS_TOKEN_TTL_MS = 15 * 60 * 1000;
+export const TOKEN_ISSUER = "parley";
+
+/** Who a verified access token speaks for. */
+export interface Principal {
+  userId: string;
+  username: string;
+  sessionId: string;
+  /** Expiry, UTC ms. */
+  expiresAt: number;
+}
+
+/**
+ * Claims of an access token (HS256, secret AUTH_SECRET): `sub` user id,
+ * `name` username, `sid` login session, `iat`/`exp` in seconds, `iss`
+ * "parley". Documented for integrators in docs/auth.md.
+ */
+export async function mintAccessToken(
+  secret: string,
+  who: { userId: string; username: string; sessionId: string },
+  now = Date.now(),
+  ttlMs = ACCESS_TOKEN_TTL_MS,
+): Promise<{ token: string; expiresAt: number }> {
+  const iat = Math.floor(now / 1000);
+  const exp = Math.floor((now + ttlMs) / 1000);
+  const token = await sign(
+    { sub: who.userId, name: who.username, sid: who.sessionId, iat, exp, iss: TOKEN_ISSUER },
+    requireSecret(secret),
+    "HS256",
+  );
+  return { token, expiresAt: exp * 1000 };
+}
+
+/** Verifies signature, algorithm, issuer and expiry; throws `unauthorized`. */
+export async function verifyAccessToken(secret: string, token: string): Promise<Principal> {
+  const key = requireSecret(secret);
+  let payload: Record<string, unknown>;
+  try {
+    payload = await verify(token, key, { alg: "HS256", iss: TOKEN_ISSUER });
+  } catch (cause) {
+    const expired = cause instanceof Error && cause.name === "JwtTokenExpired";
+    throw new ParleyError("unauthorized", expired ? "The access token has expired; refresh it." : "The access token is invalid.", { cause });
+  }
+  const sub = UserId.safeParse(payload.sub);
+  if (!sub.success || typeof payload.name !== "string" || typeof payload.exp !== "number") {
+    throw new ParleyError("unauthorized", "The access token lacks the sub, name or exp claim.");
+  }
+  const sid = typeof payload.sid === "string" ? payload.sid : "external";
+  return { userId: sub.data, username: payload.name, sessionId: sid, expiresAt: payload.exp * 1000 };
+}
+
+function requireSecret(secret: string | undefined): string {
+  if (!secret || secret.length < 16) {
+    // A configuration fault, not the caller's: logged by the error handler as internal.
+    throw new Error("AUTH_SECRET is not set or shorter than 16 characters; set it with `wrangler secret put AUTH_SECRET`.");
+  }
+  return secret;
+}

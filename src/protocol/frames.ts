@@ -1,0 +1,197 @@
+import { z } from "zod";
+import { ErrorBody } from "./errors.ts";
+import { MAX_BODY_CHARS, MAX_PAGE_LIMIT, MAX_RID_CHARS, PROTOCOL_VERSION } from "./limits.ts";
+
+// ---------------------------------------------------------------------------
+// Shared pieces
+// ---------------------------------------------------------------------------
+
+/** A sequence number: 1, 2, 3… per conversation; 0 means "before the first". */
+export const Seq = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+export const PageLimit = z.number().int().min(1).max(MAX_PAGE_LIMIT);
+export const ClientMsgId = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]{1,64}$/, "must be 1–64 characters of A–Z, a–z, 0–9, _ and -");
+export const Rid = z.string().min(1).max(MAX_RID_CHARS);
+export const UserId = z.string().regex(/^u_[A-Za-z0-9_-]{1,64}$/, "must be a user id (u_…)");
+export const ConversationId = z
+  .string()
+  .regex(/^c_[A-Za-z0-9_-]{1,64}$/, "must be a conversation id (c_…)");
+
+/** Code points, not UTF-16 units, so an emoji counts as one character. */
+function codePoints(s: string): number {
+  let n = 0;
+  for (const _ of s) n++;
+  return n;
+}
+
+/** A message body: 1–4000 characters, not only white space. */
+export const Body = z
+  .string()
+  .refine((s) => s.trim().length > 0, "must not be empty or only white space")
+  .refine((s) => codePoints(s) <= MAX_BODY_CHARS, `must be at most ${MAX_BODY_CHARS} characters`);
+
+export const ConversationKind = z.enum(["direct", "group"]);
+export const Role = z.enum(["owner", "admin", "member"]);
+export const PresenceStatus = z.enum(["online", "away", "busy", "offline"]);
+
+/** A message as clients see it. Optional fields are omitted, never null. */
+export const Message = z.object({
+  conversation_id: ConversationId,
+  seq: Seq,
+  server_msg_id: z.string(),
+  client_msg_id: ClientMsgId,
+  sender_id: UserId,
+  body: z.string(),
+  created_at: z.number().int(),
+  reply_to_seq: Seq.optional(),
+});
+export type Message = z.infer<typeof Message>;
+
+export const Member = z.object({ user_id: UserId, username: z.string(), role: Role });
+export type Member = z.infer<typeof Member>;
+
+/** A conversation as clients see it. */
+export const ConversationView = z.object({
+  id: ConversationId,
+  kind: ConversationKind,
+  title: z.string().optional(),
+  members: z.array(Member),
+  last_seq: Seq,
+});
+export type ConversationView = z.infer<typeof ConversationView>;
+
+export const Receipt = z.object({ user_id: UserId, read_seq: Seq, delivered_seq: Seq });
+export type Receipt = z.infer<typeof Receipt>;
+
+/** The fields of `message.ack`, also the answer of a REST send. */
+export const MessageAck = z.object({
+  client_msg_id: ClientMsgId,
+  server_msg_id: z.string(),
+  seq: Seq,
+  created_at: z.number().int(),
+  duplicate: z.boolean(),
+});
+export type MessageAck = z.infer<typeof MessageAck>;
+
+/** `data` may be omitted when every field of it is optional. */
+const Empty = z.object({}).default({});
+
+function frame<T extends string, D extends z.ZodType>(type: T, data: D) {
+  return z.object({ v: z.literal(PROTOCOL_VERSION), type: z.literal(type), rid: Rid.optional(), data });
+}
+
+// ---------------------------------------------------------------------------
+// Client → server, conversation socket (since v1)
+// ---------------------------------------------------------------------------
+
+export const HelloData = z
+  .object({ client: z.object({ name: z.string().max(64), version: z.string().max(64) }).optional() })
+  .default({});
+export const JoinData = z
+  .object({ after_seq: Seq.optional(), limit: PageLimit.optional() })
+  .default({});
+export const SendData = z.object({
+  client_msg_id: ClientMsgId,
+  body: Body,
+  reply_to_seq: Seq.min(1).optional(),
+});
+export type SendData = z.infer<typeof SendData>;
+export const SyncData = z.object({ after_seq: Seq, limit: PageLimit.optional() });
+export const ReceiptData = z.object({ up_to_seq: Seq });
+export const AuthRefreshData = z.object({ access_token: z.string().min(1).max(4096) });
+
+export const ClientFrame = z.discriminatedUnion("type", [
+  /** First frame of every socket. Answered `hello.ack`. */
+  frame("hello", HelloData),
+  /** Subscribes this socket; with `after_seq`, replays what came after it. */
+  frame("conversation.join", JoinData),
+  /** Sends a message. Answered `message.ack` (to this socket only). */
+  frame("message.send", SendData),
+  /** Gap fill and paging of the replay. Answered `messages.batch`. */
+  frame("sync", SyncData),
+  /** The sender is typing; relayed to the others as `typing`. */
+  frame("typing.start", Empty),
+  /** The sender stopped typing. */
+  frame("typing.stop", Empty),
+  /** Read watermark, max-wins, capped at `last_seq`. */
+  frame("receipt.read", ReceiptData),
+  /** Delivery watermark, max-wins, capped at `last_seq`. */
+  frame("receipt.delivered", ReceiptData),
+  /** Swaps the socket's token in place. Answered `auth.refreshed`. */
+  frame("auth.refresh", AuthRefreshData),
+  /** JSON keep-alive. Answered `pong`. (The text frame `ping` also works.) */
+  frame("ping", Empty),
+]);
+export type ClientFrame = z.infer<typeof ClientFrame>;
+export type ClientFrameType = ClientFrame["type"];
+export const CLIENT_FRAME_TYPES: ReadonlySet<string> = new Set(ClientFrame.options.map((o) => o.shape.type.value));
+
+// ---------------------------------------------------------------------------
+// Server → client, conversation socket (since v1)
+// ---------------------------------------------------------------------------
+
+export const ServerFrame = z.discriminatedUnion("type", [
+  /** To one socket: answer to `hello`. */
+  frame(
+    "hello.ack",
+    z.object({
+      session_id: z.string(),
+      user_id: UserId,
+      conversation_id: ConversationId,
+      server_time: z.number().int(),
+      heartbeat_ms: z.number().int().positive(),
+      limits: z.object({
+        max_body_chars: z.number().int(),
+        max_frame_bytes: z.number().int(),
+        send_rate: z.object({ messages: z.number().int(), per_ms: z.number().int() }),
+      }),
+    }),
+  ),
+  /** To one socket: answer to `conversation.join`. */
+  frame(
+    "conversation.joined",
+    z.object({ conversation: ConversationView, online: z.array(UserId), receipts: z.array(Receipt) }),
+  ),
+  /** To one socket: replay after a join with `after_seq`, and the answer to `sync`. Ascending `seq`. */
+  frame("messages.batch", z.object({ messages: z.array(Message), has_more: z.boolean() })),
+  /** To the sender's socket only, after the message is durable. */
+  frame("message.ack", MessageAck),
+  /** To every live socket of the conversation, the sender's included. */
+  frame("message.new", z.object({ message: Message })),
+  /** To the other members' sockets. */
+  frame(
+    "typing",
+    z.object({ user_id: UserId, state: z.enum(["start", "stop"]), expires_in_ms: z.number().int().nonnegative() }),
+  ),
+  /** To every joined socket when a watermark moves; to the requester always. */
+  frame("receipt.updated", Receipt),
+  /** To every joined socket when a member comes online or goes offline. */
+  frame(
+    "presence",
+    z.object({ user_id: UserId, status: PresenceStatus, last_seen_at: z.number().int().optional() }),
+  ),
+  /** To every joined socket when a member is added. */
+  frame("member.joined", z.object({ user_id: UserId, username: z.string().optional(), role: Role.optional() })),
+  /** To every joined socket when a member leaves or is removed. */
+  frame("member.left", z.object({ user_id: UserId, username: z.string().optional(), role: Role.optional() })),
+  /** To one socket: answer to `auth.refresh`. */
+  frame("auth.refreshed", z.object({ expires_at: z.number().int() })),
+  /** To one socket: answer to the JSON `ping`. */
+  frame("pong", z.object({ server_time: z.number().int() })),
+  /** To one socket: a request failed (PROTOCOL §5). */
+  frame("error", ErrorBody),
+  /** To one socket, just before the server closes it with the matching code. */
+  frame(
+    "connection.closing",
+    z.object({
+      reason: z.enum(["token_expired", "removed", "policy_violation", "server_shutdown", "replaced"]),
+      retry: z.boolean(),
+      retry_after_ms: z.number().int().nonnegative().optional(),
+    }),
+  ),
+]);
+export type ServerFrame = z.infer<typeof ServerFrame>;
+export type ServerFrameType = ServerFrame["type"];
+/** The `data` of the server frame of type T. */
+export type ServerData<T extends ServerFrameType> = Extract<ServerFrame, { type: T }>["data"];

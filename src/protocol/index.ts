@@ -1,0 +1,20 @@
+/**
+ * The Parley protocol, version 1: the one module that states the contract.
+ * The Worker, the actors and the client SDK import it; every TypeScript type
+ * of a frame is inferred from these schemas.
+ */
+export { PROTOCOL_VERSION, MAX_FRAME_BYTES, MAX_BODY_CHARS, MAX_RID_CHARS, DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT, SEND_RATE, BAD_FRAME_LIMIT, DEFAULT_HEARTBEAT_MS, TYPING_EXPIRES_MS, PING_TEXT, PONG_TEXT } from "./limits.ts";
+export { ErrorCode, ErrorBody, HTTP_STATUS, ParleyError, errorBody, toParleyError } from "./errors.ts";
+export { CloseCode, shouldReconnect, shouldReauthenticate, isTerminal } from "./close-codes.ts";
+export {
+  Seq, PageLimit, ClientMsgId, Rid, UserId, ConversationId, Body, ConversationKind, Role, PresenceStatus,
+  Message, Member, ConversationView, Receipt, MessageAck, ClientFrame, ServerFrame, CLIENT_FRAME_TYPES,
+  SendData,
+} from "./frames.ts";
+export type { ClientFrameType, ServerFrameType, ServerData } from "./frames.ts";
+export {
+  Username, DevLoginRequest, LoginResponse, CreateConversationRequest, ConversationResponse, HistoryQuery,
+  HistoryPage, SendMessageRequest, SendMessageResponse, HealthResponse,
+} from "./rest.ts";
+export { parseClientFrame, describeIssue, utf8Length } from "./parse.ts";
+export type { ParseResult } from "./parse.ts";

@@ -1,0 +1,36 @@
+/**
+ * Limits of protocol version 1. The server announces the ones a client needs
+ * in `hello.ack.limits`; the rest bound what the server accepts.
+ */
+
+/** The protocol version every frame carries in `v`. */
+export const PROTOCOL_VERSION = 1;
+
+/** Largest text frame accepted, in UTF-8 bytes. */
+export const MAX_FRAME_BYTES = 64 * 1024;
+
+/** Longest message body, in Unicode code points. */
+export const MAX_BODY_CHARS = 4000;
+
+/** Longest `rid` a client may attach to a request. */
+export const MAX_RID_CHARS = 64;
+
+/** Default and largest page of a replay, a `sync` or a history request. */
+export const DEFAULT_PAGE_LIMIT = 100;
+export const MAX_PAGE_LIMIT = 1000;
+
+/** Per-user send rate inside one conversation: a token bucket. */
+export const SEND_RATE = { messages: 30, per_ms: 10_000 } as const;
+
+/** Bad frames tolerated per window before close 4008. */
+export const BAD_FRAME_LIMIT = { count: 10, window_ms: 60_000 } as const;
+
+/** Default keep-alive interval; deployments may change it (HEARTBEAT_MS). */
+export const DEFAULT_HEARTBEAT_MS = 30_000;
+
+/** How long a `typing{state:"start"}` holds without a refresh. */
+export const TYPING_EXPIRES_MS = 6_000;
+
+/** Text of the hibernation keep-alive frames (not JSON). */
+export const PING_TEXT = "ping";
+export const PONG_TEXT = "pong";

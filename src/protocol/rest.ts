@@ -1,0 +1,57 @@
+import { z } from "zod";
+import { ClientMsgId, Body, ConversationView, MessageAck, Message, PageLimit, Seq, UserId } from "./frames.ts";
+
+/** Usernames: 3–32 of [a-z0-9_], unique regardless of case. */
+export const Username = z
+  .string()
+  .regex(/^[A-Za-z0-9_]{3,32}$/, "must be 3–32 characters of a–z, 0–9 and _");
+
+/** `POST /v1/auth/dev-login` */
+export const DevLoginRequest = z.object({ username: Username });
+
+/** Answer of a login (`dev-login`, `refresh`). */
+export const LoginResponse = z.object({
+  access_token: z.string(),
+  expires_at: z.number().int(),
+  refresh_token: z.string().optional(),
+  user: z.object({ id: UserId, username: z.string() }),
+});
+export type LoginResponse = z.infer<typeof LoginResponse>;
+
+/** `POST /v1/conversations` */
+export const CreateConversationRequest = z.discriminatedUnion("kind", [
+  z.object({ kind: z.literal("direct"), with: Username }),
+  z.object({
+    kind: z.literal("group"),
+    title: z.string().trim().min(1).max(200),
+    members: z.array(Username).max(1000).default([]),
+  }),
+]);
+export type CreateConversationRequest = z.infer<typeof CreateConversationRequest>;
+
+export const ConversationResponse = z.object({ conversation: ConversationView });
+
+/** Query numbers arrive as strings. */
+const QuerySeq = z.coerce.number().pipe(Seq);
+
+/** `GET /v1/conversations/{id}/messages?before_seq=&after_seq=&limit=` */
+export const HistoryQuery = z.object({
+  before_seq: QuerySeq.optional(),
+  after_seq: QuerySeq.optional(),
+  limit: z.coerce.number().pipe(PageLimit).optional(),
+});
+export type HistoryQuery = z.infer<typeof HistoryQuery>;
+
+export const HistoryPage = z.object({ messages: z.array(Message), has_more: z.boolean() });
+export type HistoryPage = z.infer<typeof HistoryPage>;
+
+/** `POST /v1/conversations/{id}/messages` — answered with the `message.ack` fields. */
+export const SendMessageRequest = z.object({
+  client_msg_id: ClientMsgId,
+  body: Body,
+  reply_to_seq: Seq.min(1).optional(),
+});
+export const SendMessageResponse = MessageAck;
+
+/** `GET /healthz` */
+export const HealthResponse = z.object({ ok: z.literal(true), protocol: z.literal(1) });

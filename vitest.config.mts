@@ -1,0 +1,46 @@
+import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
+import { defineConfig } from "vitest/config";
+
+/**
+ * Two projects:
+ * - workers: unit tests beside the code (src/**) and actor/Worker tests
+ *   (test/workers/**), inside workerd through the Workers pool;
+ * - e2e: the real engine started with `wrangler dev` on 127.0.0.1, driven by
+ *   real WebSocket clients and headless Chromium, from Node.
+ */
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        plugins: [
+          cloudflareTest({
+            wrangler: { configPath: "./wrangler.toml" },
+            miniflare: {
+              bindings: {
+                AUTH_SECRET: "test-secret-for-workerd-tests-only",
+                DEV_LOGIN: "true",
+                ALLOWED_ORIGINS: "https://app.example",
+                HEARTBEAT_MS: "30000",
+              },
+            },
+          }),
+        ],
+        test: {
+          name: "workers",
+          include: ["src/**/*.test.ts", "test/workers/**/*.test.ts"],
+          testTimeout: 20_000,
+        },
+      },
+      {
+        test: {
+          name: "e2e",
+          include: ["test/e2e/**/*.test.ts"],
+          environment: "node",
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});
