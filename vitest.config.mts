@@ -29,6 +29,7 @@ export default defineConfig({
           name: "workers",
           include: ["src/**/*.test.ts", "test/workers/**/*.test.ts"],
           testTimeout: 20_000,
+          silent: "passed-only",
         },
       },
       {
