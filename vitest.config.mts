@@ -10,6 +10,8 @@ import { defineConfig } from "vitest/config";
  */
 export default defineConfig({
   test: {
+    // Actor logs (one JSON line per event) are shown only for failing tests.
+    silent: "passed-only",
     projects: [
       {
         plugins: [
@@ -29,7 +31,6 @@ export default defineConfig({
           name: "workers",
           include: ["src/**/*.test.ts", "test/workers/**/*.test.ts"],
           testTimeout: 20_000,
-          silent: "passed-only",
         },
       },
       {

@@ -282,11 +282,10 @@ export class Conversation extends DurableObject<Env> {
       return;
     }
     const wasOnline = this.#online().has(st.uid);
-    const replay = data.after_seq !== undefined;
-    st.phase = replay ? "replaying" : "live";
+    st.phase = data.after_seq !== undefined ? "replaying" : "live";
     sendText(ws, encode("conversation.joined", {
       conversation: this.#store.view(),
-      online: [...this.#online(), ...(wasOnline ? [] : [st.uid])],
+      online: [...this.#online()],
       receipts: this.#store.receipts(),
     }, rid));
     if (data.after_seq !== undefined) {

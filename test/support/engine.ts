@@ -39,6 +39,26 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** Engines still running in this process, ended if the process is ended. */
+const running = new Set<ChildProcess>();
+function killAll(): void {
+  for (const child of running) {
+    try {
+      if (child.pid) process.kill(-child.pid, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
+  running.clear();
+}
+process.once("exit", killAll);
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.once(signal, () => {
+    killAll();
+    process.exit(128 + (signal === "SIGINT" ? 2 : 15));
+  });
+}
+
 export class Engine {
   readonly persistTo: string;
   readonly #ownsDir: boolean;
@@ -97,6 +117,8 @@ export class Engine {
       env: { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false", CI: "true", NO_COLOR: "1" },
     });
     this.#child = child;
+    running.add(child);
+    child.once("exit", () => running.delete(child));
     const collect = (chunk: Buffer) => {
       const text = chunk.toString();
       this.output = (this.output + text).slice(-200_000);

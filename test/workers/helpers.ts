@@ -6,7 +6,7 @@
  * keep each helper a thin wrapper over one protocol step, so the tests still
  * read as the protocol.
  */
-import { SELF } from "cloudflare:test";
+import { SELF, env, runInDurableObject } from "cloudflare:test";
 import { expect } from "vitest";
 import { Client, type AnyFrame } from "../support/client.ts";
 
@@ -116,4 +116,20 @@ export async function joined(
   const joinedFrame = await client!.request("conversation.join", join);
   expect(joinedFrame.type).toBe("conversation.joined");
   return { client: client!, joinedFrame };
+}
+
+/**
+ * Evicts a conversation actor as a crash or a deploy would: its memory and
+ * its sockets are gone, its storage stays. Asserts that a new instance
+ * answers afterwards, so a test cannot pass on a restart that did not happen.
+ */
+export async function restartActor(conversationId: string): Promise<void> {
+  const stub = env.CONVERSATION.get(env.CONVERSATION.idFromName(conversationId));
+  const before = await runInDurableObject(stub, (instance) => instance);
+  await runInDurableObject(stub, (_instance, state) => {
+    state.abort("test restart");
+  }).catch(() => undefined);
+  const fresh = env.CONVERSATION.get(env.CONVERSATION.idFromName(conversationId));
+  const after = await runInDurableObject(fresh, (instance) => instance);
+  expect(after).not.toBe(before);
 }

@@ -1,0 +1,66 @@
+/**
+ * Scenario 1: send → ack latency of one sender sending one message at a time
+ * over its socket.
+ *
+ * The rate limit is a bucket per user per conversation that starts full, so
+ * a fresh conversation takes `send_rate.messages` sends at once whatever their
+ * timing. The sender therefore moves to the next of its direct conversations
+ * every `send_rate.messages` sends and never waits for a token: what is
+ * measured is the engine, never the limiter. The peers stay offline.
+ */
+import { type BenchContext, type Outcome, closeAll, failureKind, loginAll, openJoined, range } from "../context.ts";
+import { Tally, mapLimit, summarize } from "../stats.ts";
+
+export async function latency(ctx: BenchContext): Promise<Outcome> {
+  const { config, rate, body } = ctx;
+  const perConversation = rate.messages;
+  const conversations = Math.ceil(config.latencySends / perConversation);
+  const warmup = Math.min(config.warmupSends, perConversation);
+
+  ctx.progress(`latency: ${conversations} direct conversations (+1 for warm-up)`);
+  const [sender] = await loginAll(ctx, ["lat_sender"]);
+  const peers = await loginAll(ctx, range(conversations + 1).map((i) => `lat_peer${i}`));
+  const ids = await mapLimit(peers, 8, (p) => ctx.api.direct(sender!, p.username));
+  const sockets = await mapLimit(ids, 8, (id) => openJoined(ctx, sender!, id));
+
+  try {
+    const warm = sockets[conversations]!;
+    for (let i = 0; i < warmup; i++) await warm.send(`lat-warm-${i}`, body, config.opTimeoutMs);
+
+    ctx.progress(`latency: ${config.latencySends} sequential sends`);
+    const samples: number[] = [];
+    const failures = new Tally();
+    const started = performance.now();
+    for (let i = 0; i < config.latencySends; i++) {
+      const socket = sockets[Math.floor(i / perConversation)]!;
+      const t0 = performance.now();
+      try {
+        const { at } = await socket.send(`lat-${i}`, body, config.opTimeoutMs);
+        samples.push(at - t0);
+      } catch (e) {
+        failures.add(failureKind(e));
+      }
+    }
+    const elapsedS = (performance.now() - started) / 1000;
+    const ack = summarize(samples);
+    const note = `1 sender, ${conversations} direct conversations × ≤${perConversation} sends`;
+    return {
+      result: {
+        design: `one user sends ${config.latencySends} messages one at a time over sockets; it switches to its next direct conversation every ${perConversation} sends (the bucket of ${rate.messages}/${rate.per_ms} ms starts full), so no send waits for a token; peers offline; ${warmup} warm-up sends in a separate conversation are not counted`,
+        sends: config.latencySends,
+        conversations,
+        sends_per_conversation: perConversation,
+        warmup_sends: warmup,
+        ack_ms: ack,
+        failures: failures.counts,
+        elapsed_s: Math.round(elapsedS * 100) / 100,
+      },
+      rows: [
+        { scenario: "latency", measure: "ws send → message.ack (ms)", summary: ack, note },
+        ...(failures.total > 0 ? [{ scenario: "latency", measure: "failed sends", value: JSON.stringify(failures.counts) }] : []),
+      ],
+    };
+  } finally {
+    await closeAll(sockets);
+  }
+}
