@@ -25,10 +25,14 @@ function codePoints(s: string): number {
   return n;
 }
 
-/** A message body: 1–4000 characters, not only white space. */
+/** A UTF-16 surrogate without its pair: not Unicode, and not storable as UTF-8. */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/** A message body: 1–4000 characters, not only white space, well-formed Unicode. */
 export const Body = z
   .string()
   .refine((s) => s.trim().length > 0, "must not be empty or only white space")
+  .refine((s) => !LONE_SURROGATE.test(s), "must be well-formed Unicode (it has a lone surrogate)")
   .refine((s) => codePoints(s) <= MAX_BODY_CHARS, `must be at most ${MAX_BODY_CHARS} characters`);
 
 export const ConversationKind = z.enum(["direct", "group"]);
