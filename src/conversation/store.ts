@@ -117,7 +117,7 @@ export class ConversationStore {
       createdAt: meta.created_at,
     };
     this.#members.clear();
-    for (const m of this.#sql.exec<MemberRow>("SELECT * FROM members ORDER BY joined_at, user_id")) {
+    for (const m of this.#sql.exec<MemberRow>("SELECT * FROM members ORDER BY joined_at, rowid")) {
       this.#members.set(m.user_id, { ...m });
     }
     this.#lastSeq = this.#sql.exec<{ s: number | null }>("SELECT max(seq) AS s FROM messages").one().s ?? 0;
