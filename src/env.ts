@@ -1,10 +1,14 @@
 import type { Conversation } from "./conversation/actor.ts";
 import type { Directory } from "./directory/actor.ts";
+import type { Limiter } from "./limiter/actor.ts";
+import type { User } from "./user/actor.ts";
 
 /** Bindings of the Worker and its actors (see wrangler.toml). */
 export interface Env {
   CONVERSATION: DurableObjectNamespace<Conversation>;
   DIRECTORY: DurableObjectNamespace<Directory>;
+  USER: DurableObjectNamespace<User>;
+  LIMITER: DurableObjectNamespace<Limiter>;
   /** HS256 secret for access tokens; `wrangler secret put AUTH_SECRET`. */
   AUTH_SECRET: string;
   /** "true" enables POST /v1/auth/dev-login. Never in production. */
@@ -13,4 +17,8 @@ export interface Env {
   ALLOWED_ORIGINS?: string;
   /** Heartbeat interval announced to clients, in ms. */
   HEARTBEAT_MS?: string;
+  /** Largest group (default 1000). */
+  MAX_GROUP_MEMBERS?: string;
+  /** Refresh-token families per user (default 10). */
+  MAX_SESSIONS?: string;
 }

@@ -3,6 +3,8 @@ import { app } from "./app.ts";
 /** Actor classes must be exported by the Worker's entry module. */
 export { Conversation } from "../src/conversation/actor.ts";
 export { Directory } from "../src/directory/actor.ts";
+export { Limiter } from "../src/limiter/actor.ts";
+export { User } from "../src/user/actor.ts";
 
 export default app satisfies ExportedHandler<AppBindings>;
 type AppBindings = import("../src/env.ts").Env;

@@ -17,4 +17,5 @@ export {
   HistoryPage, SendMessageRequest, SendMessageResponse, HealthResponse,
 } from "./rest.ts";
 export { parseClientFrame, describeIssue, utf8Length } from "./parse.ts";
+export { InboxConversation, InboxUpdate } from "./inbox.ts";
 export type { ParseResult } from "./parse.ts";

@@ -1,0 +1,35 @@
+import { z } from "zod";
+import { ConversationId, ConversationKind, Message, Seq, UserId } from "./frames.ts";
+
+/**
+ * A conversation as the inbox shows it (PROTOCOL §6): `inbox.snapshot`
+ * lists them, `inbox.updated` carries one, `GET /v1/conversations` lists
+ * them too.
+ */
+export const InboxConversation = z.object({
+  id: ConversationId,
+  kind: ConversationKind,
+  title: z.string().optional(),
+  last_seq: Seq,
+  unread: z.number().int().nonnegative(),
+  last_message: Message.optional(),
+});
+export type InboxConversation = z.infer<typeof InboxConversation>;
+
+/**
+ * What a Conversation actor tells a member's User actor (internal RPC, not on
+ * the wire). `version` grows with every change of the conversation as this
+ * member sees it; a receiver keeps the highest and ignores older or repeated
+ * deliveries, so retries and reordering are harmless.
+ */
+export const InboxUpdate = z.object({
+  conversation: InboxConversation,
+  version: z.number().int().nonnegative(),
+  /** The member's read watermark. */
+  read_seq: Seq,
+  /** The member's role, or absent when they are no longer a member. */
+  role: z.enum(["owner", "admin", "member"]).optional(),
+  /** Member ids, for presence fan-out; only for conversations of at most 50 members. */
+  member_ids: z.array(UserId).optional(),
+});
+export type InboxUpdate = z.infer<typeof InboxUpdate>;

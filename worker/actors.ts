@@ -1,0 +1,18 @@
+import type { Env } from "../src/env.ts";
+
+/** Stubs of the actors, found by name. The Worker holds no other state. */
+export function directory(env: Env) {
+  return env.DIRECTORY.get(env.DIRECTORY.idFromName("global"));
+}
+
+export function conversation(env: Env, id: string) {
+  return env.CONVERSATION.get(env.CONVERSATION.idFromName(id));
+}
+
+export function user(env: Env, userId: string) {
+  return env.USER.get(env.USER.idFromName(userId));
+}
+
+export function limiter(env: Env, key: string) {
+  return env.LIMITER.get(env.LIMITER.idFromName(key));
+}

@@ -1,0 +1,97 @@
+import { Hono } from "hono";
+import { FORWARDED } from "../../src/conversation/actor.ts";
+import {
+  ConversationId,
+  CreateConversationRequest,
+  HistoryQuery,
+  ParleyError,
+  SendMessageRequest,
+  type Member,
+} from "../../src/protocol/index.ts";
+import { directConversationId, randomId } from "../../src/shared/ids.ts";
+import { unwrap } from "../../src/shared/result.ts";
+import { conversation, directory } from "../actors.ts";
+import { originAllowed, requireAuth } from "../auth.ts";
+import { readJson, readParam, readQuery } from "../http.ts";
+import type { AppEnv } from "../types.ts";
+
+const noSuchConversation = () => new ParleyError("not_found", "No such conversation.");
+
+/** `/v1/conversations/*`: create, read, history, send, and the socket upgrade. */
+export const conversationRoutes = new Hono<AppEnv>();
+
+conversationRoutes.post("/", requireAuth(), async (c) => {
+  const me = c.get("principal");
+  const input = await readJson(c, CreateConversationRequest);
+  let id: string;
+  let members: Member[];
+  if (input.kind === "direct") {
+    const other = await directory(c.env).lookup(input.with);
+    if (!other) throw new ParleyError("not_found", `No user named ${input.with}.`);
+    if (other.id === me.userId) throw new ParleyError("bad_request", "with: a direct conversation needs another user.");
+    id = await directConversationId(me.userId, other.id);
+    members = [
+      { user_id: me.userId, username: me.username, role: "member" },
+      { user_id: other.id, username: other.username, role: "member" },
+    ];
+  } else {
+    const { found, missing } = await directory(c.env).lookupMany(input.members);
+    if (missing.length > 0) throw new ParleyError("not_found", `No user named ${missing.join(", ")}.`);
+    id = randomId("c_g", 20);
+    members = [
+      { user_id: me.userId, username: me.username, role: "owner" },
+      ...found.filter((u) => u.id !== me.userId).map((u): Member => ({ user_id: u.id, username: u.username, role: "member" })),
+    ];
+  }
+  const result = unwrap(
+    await conversation(c.env, id).create({
+      conversation_id: id,
+      kind: input.kind,
+      ...(input.kind === "group" ? { title: input.title } : {}),
+      created_by: me.userId,
+      members,
+    }),
+  );
+  return c.json({ conversation: result.conversation }, result.created ? 201 : 200);
+});
+
+conversationRoutes.get("/:id", requireAuth(), async (c) => {
+  const id = readParam(c, "id", ConversationId, noSuchConversation());
+  const view = unwrap(await conversation(c.env, id).describe(c.get("principal").userId));
+  return c.json({ conversation: view });
+});
+
+conversationRoutes.get("/:id/messages", requireAuth(), async (c) => {
+  const id = readParam(c, "id", ConversationId, noSuchConversation());
+  const query = readQuery(c, HistoryQuery);
+  return c.json(unwrap(await conversation(c.env, id).history(c.get("principal").userId, query)));
+});
+
+conversationRoutes.post("/:id/messages", requireAuth(), async (c) => {
+  const id = readParam(c, "id", ConversationId, noSuchConversation());
+  const input = await readJson(c, SendMessageRequest);
+  return c.json(unwrap(await conversation(c.env, id).send(c.get("principal").userId, input, c.get("requestId"))));
+});
+
+conversationRoutes.get("/:id/ws", async (c, next) => {
+  // Checked before the token so a plain GET learns it needs an upgrade.
+  if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
+    return c.json(new ParleyError("bad_request", "This endpoint needs a WebSocket upgrade (Upgrade: websocket).").toBody(), 426);
+  }
+  await next();
+}, requireAuth({ allowQueryToken: true }), async (c) => {
+  if (!originAllowed(c)) throw new ParleyError("forbidden", "This Origin may not open Parley sockets (ALLOWED_ORIGINS).");
+  const id = readParam(c, "id", ConversationId, noSuchConversation());
+  const me = c.get("principal");
+  // A fresh set of headers: nothing the client sent under x-parley-* survives.
+  const headers = new Headers();
+  for (const [name, value] of c.req.raw.headers) {
+    if (!name.toLowerCase().startsWith("x-parley-")) headers.set(name, value);
+  }
+  headers.set(FORWARDED.userId, me.userId);
+  headers.set(FORWARDED.username, me.username);
+  headers.set(FORWARDED.tokenExp, String(me.expiresAt));
+  headers.set(FORWARDED.requestId, c.get("requestId"));
+  return conversation(c.env, id).fetch(new Request(c.req.url, { method: "GET", headers }));
+});
+
