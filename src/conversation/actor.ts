@@ -23,11 +23,15 @@ import {
   type Member,
   type Message,
   type MessageAck,
+  type Receipt,
   type SendData,
 } from "../protocol/index.ts";
 import { randomId } from "../shared/ids.ts";
 import { describeError, log, type LogFields } from "../shared/log.ts";
 import { err, ok, type Result } from "../shared/result.ts";
+import { DEFAULT_MAX_GROUP_MEMBERS, PRESENCE_FANOUT_MAX_MEMBERS, checkAdd, checkRemove, checkRetitle, planRoleChange } from "./members.ts";
+import { deliverOutbox } from "./outbox.ts";
+import { Room } from "./room.ts";
 import { advanceWatermark, historyWindow, recordBadFrame, takeToken, type Bucket } from "./rules.ts";
 import { encode, encodeError, isJoined, sendText, type SocketState } from "./sockets.ts";
 import { ConversationStore } from "./store.ts";
@@ -40,6 +44,11 @@ export const FORWARDED = {
   requestId: "x-parley-request-id",
 } as const;
 
+/** Open sockets one user may hold on one conversation. */
+export const MAX_SOCKETS_PER_USER = 10;
+/** Longest hold of a long-poll request. */
+export const MAX_POLL_MS = 30_000;
+
 export interface CreateInput {
   conversation_id: string;
   kind: "direct" | "group";
@@ -48,28 +57,41 @@ export interface CreateInput {
   members: Member[];
 }
 
+interface PollWaiter {
+  afterSeq: number;
+  resolve: (page: { messages: Message[]; last_seq: number }) => void;
+}
+
 /**
- * One conversation: its sockets, its `seq`, its idempotency keys and its
- * messages. The actor is single-threaded, so `seq = last_seq + 1` needs no
- * lock; every handler below that reads and writes does so without an `await`
- * in between, which makes it atomic with respect to every other event.
+ * One conversation: its sockets, its `seq`, its idempotency keys, its
+ * members and its messages. The actor is single-threaded, so
+ * `seq = last_seq + 1` needs no lock; every handler below that reads and
+ * writes does so without an `await` in between, which makes it atomic with
+ * respect to every other event, and its writes commit together before any
+ * frame or RPC reply it produced leaves the actor (the output gate).
  */
 export class Conversation extends DurableObject<Env> {
   #store!: ConversationStore;
-  /** Attachments of open sockets, read once after each wake from hibernation. */
-  readonly #sockets = new Map<WebSocket, SocketState>();
+  readonly #room: Room;
   /** Send-rate buckets per user. In memory: a wake from hibernation refills them. */
   readonly #buckets = new Map<string, Bucket>();
+  readonly #pollers = new Set<PollWaiter>();
   readonly #heartbeatMs: number;
+  readonly #maxMembers: number;
+  /** When the stored alarm fires (undefined: none is set). */
+  #alarmAt: number | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    this.#heartbeatMs = parsePositiveInt(env.HEARTBEAT_MS, DEFAULT_HEARTBEAT_MS);
+    this.#heartbeatMs = positiveInt(env.HEARTBEAT_MS, DEFAULT_HEARTBEAT_MS);
+    this.#maxMembers = positiveInt(env.MAX_GROUP_MEMBERS, DEFAULT_MAX_GROUP_MEMBERS);
+    this.#room = new Room(ctx, (st, code) => this.#closed(st, code));
     // The runtime answers the text frame "ping" itself, without waking the
     // actor, and records when it did (read back by the heartbeat sweep).
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING_TEXT, PONG_TEXT));
     void ctx.blockConcurrencyWhile(async () => {
       this.#store = new ConversationStore(ctx.storage);
+      this.#alarmAt = (await ctx.storage.getAlarm()) ?? undefined;
     });
   }
 
@@ -79,14 +101,23 @@ export class Conversation extends DurableObject<Env> {
 
   /** Creates the conversation; for an existing one, returns it unchanged. */
   create(input: CreateInput): Result<{ conversation: ConversationView; created: boolean }> {
+    if (input.kind === "direct" && input.members.some((m) => this.#store.isBlocked(m.user_id))) {
+      return err(new ParleyError("forbidden", "You cannot start a conversation with this user."));
+    }
+    if (input.members.length > this.#maxMembers) {
+      return err(new ParleyError("conflict", `A group has at most ${this.#maxMembers} members.`));
+    }
     const now = Date.now();
     const created = this.#store.create(
       { conversationId: input.conversation_id, kind: input.kind, title: input.title, createdBy: input.created_by, createdAt: now },
       input.members,
       now,
     );
-    if (created) this.#log("info", "conversation.created", { kind: input.kind, members: input.members.length });
-    else if (this.#store.meta?.kind !== input.kind) {
+    if (created) {
+      this.#store.markDirty(input.members.map((m) => m.user_id));
+      this.#scheduleAlarm(now);
+      this.#log("info", "conversation.created", { kind: input.kind, members: input.members.length });
+    } else if (this.#store.meta?.kind !== input.kind) {
       return err(new ParleyError("conflict", "A conversation with this id exists with another kind."));
     }
     return ok({ conversation: this.#store.view(), created });
@@ -94,27 +125,127 @@ export class Conversation extends DurableObject<Env> {
 
   /** The conversation as a member sees it. */
   describe(userId: string): Result<ConversationView> {
-    const denied = this.#checkMember(userId);
-    return denied ? err(denied) : ok(this.#store.view());
+    return this.#asMember(userId, () => this.#store.view());
   }
 
   /** A page of history, ascending (`GET …/messages`). */
   history(userId: string, query: HistoryQuery): Result<HistoryPage> {
-    const denied = this.#checkMember(userId);
-    if (denied) return err(denied);
-    const page = this.#store.page(historyWindow({ ...query, limit: query.limit ?? DEFAULT_PAGE_LIMIT }));
-    return ok({ messages: page.messages, has_more: page.hasMore });
+    return this.#asMember(userId, () => {
+      const page = this.#store.page(historyWindow({ ...query, limit: query.limit ?? DEFAULT_PAGE_LIMIT }));
+      return { messages: page.messages, has_more: page.hasMore };
+    });
   }
 
   /** A send over REST: same idempotency and broadcast as the socket. */
   send(userId: string, input: SendData, requestId?: string): Result<MessageAck> {
-    const denied = this.#checkMember(userId);
+    return this.#asMember(userId, () => this.#accept(userId, input, { request_id: requestId }));
+  }
+
+  /** `POST …/read`: the read watermark over REST. */
+  markRead(userId: string, upToSeq: number): Result<Receipt> {
+    return this.#asMember(userId, () => this.#moveReceipt(userId, "read", upToSeq));
+  }
+
+  /**
+   * Long-poll fallback: answers at once when anything newer than `afterSeq`
+   * exists, otherwise when the next message is accepted or after `timeoutMs`.
+   */
+  async poll(userId: string, afterSeq: number, timeoutMs: number): Promise<Result<{ messages: Message[]; last_seq: number }>> {
+    const denied = this.#denied(userId);
     if (denied) return err(denied);
-    try {
-      return ok(this.#accept(userId, input, { request_id: requestId }));
-    } catch (e) {
-      return err(toParleyError(e));
+    if (this.#store.lastSeq > afterSeq) return ok(this.#pollPage(afterSeq));
+    const page = await new Promise<{ messages: Message[]; last_seq: number }>((resolve) => {
+      const waiter: PollWaiter = { afterSeq, resolve };
+      this.#pollers.add(waiter);
+      setTimeout(() => {
+        if (this.#pollers.delete(waiter)) resolve({ messages: [], last_seq: this.#store.lastSeq });
+      }, Math.min(Math.max(0, timeoutMs), MAX_POLL_MS));
+    });
+    return ok(page);
+  }
+
+  /** Adds members (groups; admins and the owner). Already present ones are left as they are. */
+  addMembers(actorId: string, members: Member[]): Result<{ conversation: ConversationView; added: Member[] }> {
+    return this.#asMember(actorId, (actor) => {
+      const meta = this.#store.meta!;
+      const fresh = members.filter((m) => !this.#store.member(m.user_id));
+      checkAdd(meta.kind, actor.role, this.#store.members().length, fresh.length, this.#maxMembers);
+      const added = this.#store.addMembers(fresh.map((m) => ({ ...m, role: "member" as const })), Date.now());
+      if (added.length > 0) {
+        for (const m of added) this.#room.broadcast(encode("member.joined", m), () => true);
+        this.#membershipChanged(added.map((m) => m.user_id));
+        this.#log("info", "members.added", { user_id: actorId, count: added.length });
+      }
+      return { conversation: this.#store.view(), added };
+    });
+  }
+
+  /** Removes a member, or lets one leave (`actorId === targetId`). */
+  removeMember(actorId: string, targetId: string): Result<{ conversation: ConversationView }> {
+    return this.#asMember(actorId, (actor) => {
+      const target = this.#store.member(targetId);
+      if (!target) throw new ParleyError("not_found", "That user is not a member of this conversation.");
+      checkRemove(this.#store.meta!.kind, { id: actorId, role: actor.role }, { id: targetId, role: target.role }, this.#store.members().length);
+      this.#store.removeMember(targetId);
+      for (const [ws, st] of this.#room.open(targetId)) {
+        this.#room.close(ws, st, CloseCode.FORBIDDEN, "removed", { reason: "removed", retry: false });
+      }
+      this.#room.broadcast(encode("member.left", { user_id: targetId, username: target.username, role: target.role }), () => true);
+      this.#membershipChanged([targetId]);
+      this.#log("info", "members.removed", { user_id: actorId, target_id: targetId });
+      return { conversation: this.#store.view() };
+    });
+  }
+
+  /** Changes a member's role; giving "owner" hands the group over. */
+  setRole(actorId: string, targetId: string, role: Member["role"]): Result<{ conversation: ConversationView }> {
+    return this.#asMember(actorId, (actor) => {
+      const target = this.#store.member(targetId);
+      if (!target) throw new ParleyError("not_found", "That user is not a member of this conversation.");
+      const changes = planRoleChange(this.#store.meta!.kind, { id: actorId, role: actor.role }, { id: targetId, role: target.role }, role);
+      // Version 1 has no frame for a role change: clients see roles in the
+      // conversation view (GET, conversation.joined) and their inbox.
+      for (const change of changes) this.#store.setRole(change.user_id, change.role);
+      if (changes.length > 0) this.#membershipChanged(changes.map((c) => c.user_id));
+      return { conversation: this.#store.view() };
+    });
+  }
+
+  /** Renames a group. */
+  setTitle(actorId: string, title: string): Result<{ conversation: ConversationView }> {
+    return this.#asMember(actorId, (actor) => {
+      checkRetitle(this.#store.meta!.kind, actor.role);
+      this.#store.setTitle(title);
+      this.#store.markDirty(this.#store.members().map((m) => m.user_id));
+      this.#scheduleAlarm(Date.now());
+      return { conversation: this.#store.view() };
+    });
+  }
+
+  /**
+   * Records that `blocker` blocks (or unblocks) `blocked` in this direct
+   * conversation, whether or not it was ever opened. A blocked user's open
+   * sockets are closed at once.
+   */
+  setBlock(blocker: string, blocked: string, on: boolean): Result<{ blocked: boolean }> {
+    this.#store.setBlock(blocker, blocked, on, Date.now());
+    if (on) {
+      for (const [ws, st] of this.#room.open(blocked)) {
+        sendText(ws, encodeError(errorBody("forbidden", "You can no longer write in this conversation.")));
+        this.#room.close(ws, st, CloseCode.FORBIDDEN, "blocked");
+      }
     }
+    this.#log("info", on ? "block.added" : "block.removed", { user_id: blocker, target_id: blocked });
+    return ok({ blocked: on });
+  }
+
+  /** One message of this conversation, for a report; only members may cite it. */
+  messageForReport(userId: string, seq: number): Result<Message> {
+    return this.#asMember(userId, () => {
+      const message = this.#store.page({ direction: "forward", after: seq - 1, before: seq + 1, limit: 1 }).messages[0];
+      if (!message) throw new ParleyError("not_found", `No message ${seq} in this conversation.`);
+      return message;
+    });
   }
 
   // -------------------------------------------------------------------------
@@ -130,13 +261,14 @@ export class Conversation extends DurableObject<Env> {
       return httpError(426, new ParleyError("bad_request", "Expected a WebSocket upgrade."));
     }
     if (!userId || !username) return httpError(401, new ParleyError("unauthorized", "Missing identity."));
-    if (!this.#store.meta) return httpError(404, new ParleyError("not_found", "No such conversation."));
-    if (!this.#store.member(userId)) {
-      return httpError(403, new ParleyError("forbidden", "You are not a member of this conversation."));
+    const denied = this.#denied(userId);
+    if (denied) return httpError(denied.code === "not_found" ? 404 : 403, denied);
+    if ([...this.#room.open(userId)].length >= MAX_SOCKETS_PER_USER) {
+      const error = new ParleyError("rate_limited", `At most ${MAX_SOCKETS_PER_USER} open sockets per user and conversation.`, { retryAfterMs: 5000 });
+      return Response.json(error.toBody(), { status: 429, headers: { "Retry-After": "5" } });
     }
 
     const pair = new WebSocketPair();
-    const [client, server] = [pair[0], pair[1]];
     const now = Date.now();
     const st: SocketState = {
       sid: randomId("s_", 16),
@@ -148,24 +280,22 @@ export class Conversation extends DurableObject<Env> {
       seen: now,
       req: requestId,
     };
-    // Tagged by user, so a member's sockets can be found without a scan.
-    this.ctx.acceptWebSocket(server, [userId]);
-    this.#save(server, st);
-    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(now + this.#heartbeatMs);
+    this.#room.accept(pair[1], st);
+    this.#scheduleAlarm(now + this.#heartbeatMs);
     this.#log("info", "socket.connected", { session_id: st.sid, user_id: userId, request_id: requestId });
-    return new Response(null, { status: 101, webSocket: client });
+    return new Response(null, { status: 101, webSocket: pair[0] });
   }
 
   override async webSocketMessage(ws: WebSocket, raw: string | ArrayBuffer): Promise<void> {
-    const st = this.#state(ws);
-    if (!st || st.phase === "closed") return;
+    const st = this.#room.state(ws);
+    if (!st) return;
     this.#touch(ws, st);
     const parsed = parseClientFrame(raw);
     if (!parsed.ok) return this.#badFrame(ws, st, parsed.error, parsed.rid);
     const frame = parsed.frame;
     try {
       if (frame.type !== "auth.refresh" && st.exp <= Date.now()) {
-        return this.#closeWith(ws, st, CloseCode.TOKEN_EXPIRED, { reason: "token_expired", retry: true });
+        return this.#room.close(ws, st, CloseCode.TOKEN_EXPIRED, "token expired", { reason: "token_expired", retry: true });
       }
       await this.#dispatch(ws, st, frame);
     } catch (e) {
@@ -178,40 +308,49 @@ export class Conversation extends DurableObject<Env> {
   }
 
   override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
-    const st = this.#state(ws);
+    const st = this.#room.state(ws);
     // Complete the closing handshake; 1005/1006/1015 are never sent on the wire.
     try {
       ws.close(isSendableCloseCode(code) ? code : 1000, reason.slice(0, 120));
     } catch {
       // Already closed.
     }
-    if (st) this.#forget(ws, st, code);
+    if (st) this.#room.forget(ws, st, code);
   }
 
   override async webSocketError(ws: WebSocket, error: unknown): Promise<void> {
-    const st = this.#state(ws);
+    const st = this.#room.state(ws);
     if (st) {
       this.#log("warn", "socket.error", { session_id: st.sid, error: describeError(error) });
-      this.#forget(ws, st, 1011);
+      this.#room.forget(ws, st, 1011);
     }
   }
 
-  /** Heartbeat sweep: closes sockets silent for more than two intervals. */
+  /** Two duties: the heartbeat sweep and the delivery of the outbox. */
   override async alarm(): Promise<void> {
+    this.#alarmAt = undefined;
     const now = Date.now();
     let open = 0;
-    for (const ws of this.ctx.getWebSockets()) {
-      const st = this.#state(ws);
-      if (!st || ws.readyState !== WebSocket.READY_STATE_OPEN) continue;
+    for (const [ws, st] of this.#room.open()) {
       const pinged = this.ctx.getWebSocketAutoResponseTimestamp(ws)?.getTime() ?? 0;
       if (now - Math.max(st.seen, pinged) > 2 * this.#heartbeatMs) {
         this.#log("info", "socket.timeout", { session_id: st.sid, user_id: st.uid });
-        this.#close(ws, st, CloseCode.HEARTBEAT_TIMEOUT, "heartbeat timeout");
+        this.#room.close(ws, st, CloseCode.HEARTBEAT_TIMEOUT, "heartbeat timeout");
       } else {
         open++;
       }
     }
-    if (open > 0) await this.ctx.storage.setAlarm(now + this.#heartbeatMs);
+    if (this.#store.meta) {
+      await deliverOutbox(
+        this.#store,
+        (userId, update) => this.env.USER.get(this.env.USER.idFromName(userId)).applyConversation(update),
+        (userId, attempts, error) => this.#log("warn", "outbox.delivery_failed", { target_id: userId, attempts, error }),
+        PRESENCE_FANOUT_MAX_MEMBERS,
+      );
+    }
+    const next = [open > 0 ? Date.now() + this.#heartbeatMs : undefined, this.#store.nextOutboxAt()]
+      .filter((t): t is number => t !== undefined);
+    if (next.length > 0) this.#scheduleAlarm(Math.min(...next));
   }
 
   // -------------------------------------------------------------------------
@@ -227,7 +366,7 @@ export class Conversation extends DurableObject<Env> {
       case "hello":
         if (st.phase !== "new") return this.#badFrame(ws, st, new ParleyError("bad_request", "type: hello was already received."), rid);
         st.phase = "ready";
-        this.#save(ws, st);
+        this.#room.save(ws, st);
         sendText(ws, encode("hello.ack", {
           session_id: st.sid,
           user_id: st.uid,
@@ -250,6 +389,9 @@ export class Conversation extends DurableObject<Env> {
     }
     switch (frame.type) {
       case "message.send":
+        if (this.#store.meta?.kind === "direct" && this.#store.isBlocked(st.uid)) {
+          throw new ParleyError("forbidden", "You cannot write in this conversation.");
+        }
         this.#accept(st.uid, frame.data, { session_id: st.sid }, ws, rid);
         return;
       case "sync": {
@@ -259,7 +401,7 @@ export class Conversation extends DurableObject<Env> {
           // The replay reached the end inside this same event: from here on,
           // live delivery takes over with no message in between.
           st.phase = "live";
-          this.#save(ws, st);
+          this.#room.save(ws, st);
         }
         return;
       }
@@ -267,12 +409,15 @@ export class Conversation extends DurableObject<Env> {
       case "typing.stop": {
         const state = frame.type === "typing.start" ? "start" : "stop";
         const text = encode("typing", { user_id: st.uid, state, expires_in_ms: state === "start" ? TYPING_EXPIRES_MS : 0 });
-        this.#broadcast(text, (other) => other.uid !== st.uid);
+        this.#room.broadcast(text, (other) => other.uid !== st.uid);
         return;
       }
       case "receipt.read":
-      case "receipt.delivered":
-        return this.#receipt(ws, st, frame.type === "receipt.read" ? "read" : "delivered", frame.data.up_to_seq, rid);
+      case "receipt.delivered": {
+        const receipt = this.#moveReceipt(st.uid, frame.type === "receipt.read" ? "read" : "delivered", frame.data.up_to_seq, ws);
+        sendText(ws, encode("receipt.updated", receipt, rid));
+        return;
+      }
     }
   }
 
@@ -281,11 +426,11 @@ export class Conversation extends DurableObject<Env> {
       sendText(ws, encodeError(errorBody("conflict", "This socket has already joined; reconnect to join again."), rid));
       return;
     }
-    const wasOnline = this.#online().has(st.uid);
+    const wasOnline = this.#room.online().has(st.uid);
     st.phase = data.after_seq !== undefined ? "replaying" : "live";
     sendText(ws, encode("conversation.joined", {
       conversation: this.#store.view(),
-      online: [...this.#online()],
+      online: [...this.#room.online()],
       receipts: this.#store.receipts(),
     }, rid));
     if (data.after_seq !== undefined) {
@@ -293,19 +438,19 @@ export class Conversation extends DurableObject<Env> {
       sendText(ws, encode("messages.batch", { messages: page.messages, has_more: page.hasMore }, rid));
       if (!page.hasMore) st.phase = "live";
     }
-    this.#save(ws, st);
+    this.#room.save(ws, st);
     if (!wasOnline) {
-      this.#broadcast(encode("presence", { user_id: st.uid, status: "online" }), (other, w) => w !== ws && other.uid !== st.uid);
+      this.#room.broadcast(encode("presence", { user_id: st.uid, status: "online" }), (other, w) => w !== ws && other.uid !== st.uid);
     }
     this.#log("info", "socket.joined", { session_id: st.sid, user_id: st.uid, after_seq: data.after_seq, phase: st.phase });
   }
 
   /**
    * Accepts a message (socket or REST): idempotency check, rate limit,
-   * append with the next `seq`, ack, broadcast. Synchronous from the check to
-   * the broadcast, so nothing interleaves; the ack and `message.new` leave
-   * only after the write is durable, because the output gate holds every
-   * outgoing frame and RPC reply until storage confirms it.
+   * append with the next `seq`, outbox, ack, broadcast. Synchronous from the
+   * check to the broadcast, so nothing interleaves; the ack and `message.new`
+   * leave only after the write is durable, because the output gate holds
+   * every outgoing frame and RPC reply until storage confirms it.
    */
   #accept(userId: string, input: SendData, ids: LogFields, ws?: WebSocket, rid?: string): MessageAck {
     const prior = this.#store.findByClientId(userId, input.client_msg_id);
@@ -313,6 +458,9 @@ export class Conversation extends DurableObject<Env> {
       const ack = toAck(prior, true);
       if (ws) sendText(ws, encode("message.ack", ack, rid));
       return ack;
+    }
+    if (this.#store.meta?.kind === "direct" && this.#store.isBlocked(userId)) {
+      throw new ParleyError("forbidden", "You cannot write in this conversation.");
     }
     const now = Date.now();
     const taken = takeToken(this.#buckets.get(userId), now, SEND_RATE);
@@ -331,38 +479,49 @@ export class Conversation extends DurableObject<Env> {
       created_at: now,
       ...(input.reply_to_seq !== undefined ? { reply_to_seq: input.reply_to_seq } : {}),
     });
+    this.#store.markDirty(this.#store.members().map((m) => m.user_id));
+    this.#scheduleAlarm(now);
     const ack = toAck(message, false);
     if (ws) sendText(ws, encode("message.ack", ack, rid));
-    this.#broadcast(encode("message.new", { message }), (other) => other.phase === "live");
+    this.#room.broadcast(encode("message.new", { message }), (other) => other.phase === "live");
+    for (const waiter of this.#pollers) {
+      this.#pollers.delete(waiter);
+      waiter.resolve(this.#pollPage(waiter.afterSeq));
+    }
     this.#log("info", "message.accepted", { ...ids, user_id: userId, seq: message.seq });
     return ack;
   }
 
-  #receipt(ws: WebSocket, st: SocketState, kind: "read" | "delivered", upTo: number, rid?: string): void {
-    const member = this.#store.member(st.uid);
+  /** Moves a receipt watermark; reading implies delivery. Tells others only when it moved. */
+  #moveReceipt(userId: string, kind: "read" | "delivered", upTo: number, origin?: WebSocket): Receipt {
+    const member = this.#store.member(userId);
     if (!member) throw new ParleyError("forbidden", "You are no longer a member of this conversation.");
     const last = this.#store.lastSeq;
     const read = kind === "read" ? advanceWatermark(member.read_seq, upTo, last) : member.read_seq;
-    // Whatever was read was delivered.
     const delivered = advanceWatermark(member.delivered_seq, Math.max(read, kind === "delivered" ? upTo : 0), last);
-    const changed = read !== member.read_seq || delivered !== member.delivered_seq;
-    const update = { user_id: st.uid, read_seq: read, delivered_seq: delivered };
-    if (changed) {
-      this.#store.setReceipts(st.uid, read, delivered);
-      this.#broadcast(encode("receipt.updated", update), (_, w) => w !== ws);
+    const receipt = { user_id: userId, read_seq: read, delivered_seq: delivered };
+    const readMoved = read !== member.read_seq;
+    if (readMoved || delivered !== member.delivered_seq) {
+      this.#store.setReceipts(userId, read, delivered);
+      this.#room.broadcast(encode("receipt.updated", receipt), (_, w) => w !== origin);
+      // The unread count of this member's inbox changed.
+      if (readMoved) {
+        this.#store.markDirty([userId]);
+        this.#scheduleAlarm(Date.now());
+      }
     }
-    sendText(ws, encode("receipt.updated", update, rid));
+    return receipt;
   }
 
   async #refresh(ws: WebSocket, st: SocketState, token: string, rid?: string): Promise<void> {
     const principal = await verifyAccessToken(this.env.AUTH_SECRET, token);
     if (principal.userId !== st.uid) {
       sendText(ws, encodeError(errorBody("forbidden", "The new token belongs to another user."), rid));
-      this.#close(ws, st, CloseCode.FORBIDDEN, "token of another user");
+      this.#room.close(ws, st, CloseCode.FORBIDDEN, "token of another user");
       return;
     }
     st.exp = principal.expiresAt;
-    this.#save(ws, st);
+    this.#room.save(ws, st);
     sendText(ws, encode("auth.refreshed", { expires_at: principal.expiresAt }, rid));
   }
 
@@ -370,91 +529,58 @@ export class Conversation extends DurableObject<Env> {
   // Helpers
   // -------------------------------------------------------------------------
 
-  #checkMember(userId: string): ParleyError | undefined {
+  /** Why `userId` may not use this conversation, if they may not. */
+  #denied(userId: string): ParleyError | undefined {
     if (!this.#store.meta) return new ParleyError("not_found", "No such conversation.");
     if (!this.#store.member(userId)) return new ParleyError("forbidden", "You are not a member of this conversation.");
+    if (this.#store.meta.kind === "direct" && this.#store.isBlocked(userId)) {
+      return new ParleyError("forbidden", "You cannot open this conversation.");
+    }
     return undefined;
+  }
+
+  /** Runs an RPC body for a member; any ParleyError becomes the Result's error. */
+  #asMember<T>(userId: string, body: (member: Member) => T): Result<T> {
+    const denied = this.#denied(userId);
+    if (denied) return err(denied);
+    try {
+      return ok(body(this.#store.member(userId)!));
+    } catch (e) {
+      const error = toParleyError(e);
+      if (error.code === "internal") this.#log("error", "rpc.fault", { user_id: userId, error: describeError(e) });
+      return err(error);
+    }
+  }
+
+  /** After a membership change: everyone's inbox learns it (member lists, roles, removals). */
+  #membershipChanged(alsoNotify: string[]): void {
+    const ids = new Set(alsoNotify);
+    if (this.#store.members().length <= PRESENCE_FANOUT_MAX_MEMBERS) for (const m of this.#store.members()) ids.add(m.user_id);
+    this.#store.markDirty(ids);
+    this.#scheduleAlarm(Date.now());
+  }
+
+  #pollPage(afterSeq: number): { messages: Message[]; last_seq: number } {
+    const page = this.#store.page({ direction: "forward", after: afterSeq, before: undefined, limit: DEFAULT_PAGE_LIMIT });
+    return { messages: page.messages, last_seq: this.#store.lastSeq };
   }
 
   /** Answers a bad frame; the tenth in a minute closes the socket (4008). */
   #badFrame(ws: WebSocket, st: SocketState, error: ParleyError, rid?: string): void {
     sendText(ws, encodeError(error.toBody(), rid));
-    const now = Date.now();
-    const { times, exceeded } = recordBadFrame(st.bad, now, BAD_FRAME_LIMIT);
+    const { times, exceeded } = recordBadFrame(st.bad, Date.now(), BAD_FRAME_LIMIT);
     st.bad = times;
-    this.#save(ws, st);
+    this.#room.save(ws, st);
     this.#log("warn", "socket.bad_frame", { session_id: st.sid, user_id: st.uid, code: error.code, error: error.message });
-    if (exceeded) this.#closeWith(ws, st, CloseCode.POLICY_VIOLATION, { reason: "policy_violation", retry: false });
+    if (exceeded) this.#room.close(ws, st, CloseCode.POLICY_VIOLATION, "policy violation", { reason: "policy_violation", retry: false });
   }
 
-  #closeWith(
-    ws: WebSocket,
-    st: SocketState,
-    code: CloseCode,
-    closing: { reason: "token_expired" | "removed" | "policy_violation" | "server_shutdown" | "replaced"; retry: boolean },
-  ): void {
-    sendText(ws, encode("connection.closing", closing));
-    this.#close(ws, st, code, closing.reason);
-  }
-
-  #close(ws: WebSocket, st: SocketState, code: number, reason: string): void {
-    try {
-      ws.close(code, reason);
-    } catch {
-      // Already closing.
-    }
-    this.#forget(ws, st, code);
-  }
-
-  /** Drops a socket from the actor's view; the member goes offline with their last socket. */
-  #forget(ws: WebSocket, st: SocketState, code: number): void {
-    if (st.phase === "closed") return;
-    const wasJoined = isJoined(st);
-    st.phase = "closed";
-    try {
-      ws.serializeAttachment(st);
-    } catch {
-      // The socket is gone; the in-memory state is enough until it is dropped.
-    }
-    this.#sockets.delete(ws);
+  /** A socket left the room: the member goes offline with their last joined socket. */
+  #closed(st: SocketState, code: number): void {
     this.#log("info", "socket.closed", { session_id: st.sid, user_id: st.uid, code });
-    if (wasJoined && !this.#online(ws).has(st.uid)) {
-      this.#broadcast(encode("presence", { user_id: st.uid, status: "offline", last_seen_at: Date.now() }), (_, w) => w !== ws);
+    if (isJoined(st) && !this.#room.online().has(st.uid)) {
+      this.#room.broadcast(encode("presence", { user_id: st.uid, status: "offline", last_seen_at: Date.now() }), () => true);
     }
-  }
-
-  /** Users with at least one joined, open socket (other than `except`). */
-  #online(except?: WebSocket): Set<string> {
-    const users = new Set<string>();
-    for (const ws of this.ctx.getWebSockets()) {
-      if (ws === except || ws.readyState !== WebSocket.READY_STATE_OPEN) continue;
-      const st = this.#state(ws);
-      if (st && isJoined(st)) users.add(st.uid);
-    }
-    return users;
-  }
-
-  /** Sends a frame to every open, joined socket that `to` selects. */
-  #broadcast(text: string, to: (st: SocketState, ws: WebSocket) => boolean): void {
-    for (const ws of this.ctx.getWebSockets()) {
-      if (ws.readyState !== WebSocket.READY_STATE_OPEN) continue;
-      const st = this.#state(ws);
-      if (st && isJoined(st) && to(st, ws)) sendText(ws, text);
-    }
-  }
-
-  #state(ws: WebSocket): SocketState | undefined {
-    let st = this.#sockets.get(ws);
-    if (!st) {
-      st = (ws.deserializeAttachment() as SocketState | null) ?? undefined;
-      if (st && st.phase !== "closed") this.#sockets.set(ws, st);
-    }
-    return st;
-  }
-
-  #save(ws: WebSocket, st: SocketState): void {
-    this.#sockets.set(ws, st);
-    ws.serializeAttachment(st);
   }
 
   /** Records activity; persisted at most every half heartbeat to keep frames cheap. */
@@ -462,12 +588,20 @@ export class Conversation extends DurableObject<Env> {
     const now = Date.now();
     if (now - st.seen > this.#heartbeatMs / 2) {
       st.seen = now;
-      this.#save(ws, st);
+      this.#room.save(ws, st);
     }
   }
 
+  /** Brings the alarm forward to `at` (never pushes it back). */
+  #scheduleAlarm(at: number): void {
+    if (this.#alarmAt !== undefined && this.#alarmAt <= at) return;
+    this.#alarmAt = at;
+    void this.ctx.storage.setAlarm(at);
+  }
+
   #log(level: "info" | "warn" | "error", event: string, fields: LogFields): void {
-    log(level, event, { actor: `Conversation:${this.#store?.meta?.conversationId ?? this.ctx.id.toString()}`, conversation_id: this.#store?.meta?.conversationId, ...fields });
+    const id = this.#store?.meta?.conversationId;
+    log(level, event, { actor: `Conversation:${id ?? this.ctx.id.toString()}`, conversation_id: id, ...fields });
   }
 }
 
@@ -485,7 +619,7 @@ function httpError(status: number, error: ParleyError): Response {
   return Response.json(error.toBody(), { status });
 }
 
-function parsePositiveInt(value: string | undefined, fallback: number): number {
+function positiveInt(value: string | undefined, fallback: number): number {
   const n = Number(value);
   return Number.isInteger(n) && n > 0 ? n : fallback;
 }

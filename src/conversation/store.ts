@@ -1,4 +1,4 @@
-import type { ConversationView, Member, Message, Receipt } from "../protocol/index.ts";
+import type { ConversationView, InboxUpdate, Member, Message, Receipt } from "../protocol/index.ts";
 import { runMigrations, type Migration } from "../shared/migrations.ts";
 import type { HistoryWindow } from "./rules.ts";
 
@@ -39,9 +39,34 @@ const MIGRATIONS: readonly Migration[] = [
       CREATE UNIQUE INDEX messages_idempotency ON messages (sender_id, client_msg_id);
     `,
   },
+  {
+    id: 2,
+    name: "outbox-and-blocks",
+    sql: `
+      ALTER TABLE meta ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
+      -- One row per member whose User actor has something to learn: the
+      -- latest version to deliver. Rows coalesce, so a burst of messages is
+      -- one delivery, not one per message.
+      CREATE TABLE outbox (
+        user_id TEXT PRIMARY KEY,
+        version INTEGER NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_at INTEGER NOT NULL DEFAULT 0
+      );
+      CREATE INDEX outbox_due ON outbox (next_at);
+      -- Blocks between the two members of a direct conversation.
+      CREATE TABLE blocks (
+        blocker TEXT NOT NULL,
+        blocked TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (blocker, blocked)
+      );
+    `,
+  },
 ];
 
 interface MetaRow {
+  version: number;
   conversation_id: string;
   kind: "direct" | "group";
   title: string | null;
@@ -99,6 +124,7 @@ export class ConversationStore {
   #meta: Meta | undefined;
   #members = new Map<string, MemberRecord>();
   #lastSeq = 0;
+  #version = 0;
 
   constructor(storage: DurableObjectStorage) {
     this.#storage = storage;
@@ -108,7 +134,8 @@ export class ConversationStore {
   }
 
   #load(): void {
-    const meta = this.#sql.exec<MetaRow>("SELECT conversation_id, kind, title, created_by, created_at FROM meta").toArray()[0];
+    const meta = this.#sql.exec<MetaRow>("SELECT version, conversation_id, kind, title, created_by, created_at FROM meta").toArray()[0];
+    this.#version = meta?.version ?? 0;
     this.#meta = meta && {
       conversationId: meta.conversation_id,
       kind: meta.kind,
@@ -228,6 +255,115 @@ export class ConversationStore {
     this.#sql.exec("UPDATE members SET read_seq = ?, delivered_seq = ? WHERE user_id = ?", readSeq, deliveredSeq, userId);
     m.read_seq = readSeq;
     m.delivered_seq = deliveredSeq;
+  }
+
+  // --- membership ----------------------------------------------------------
+
+  addMembers(members: readonly Member[], now: number): Member[] {
+    const added = members.filter((m) => !this.#members.has(m.user_id));
+    for (const m of added) {
+      this.#sql.exec("INSERT INTO members (user_id, username, role, joined_at) VALUES (?, ?, ?, ?)", m.user_id, m.username, m.role, now);
+      this.#members.set(m.user_id, { ...m, joined_at: now, read_seq: 0, delivered_seq: 0 });
+    }
+    return added;
+  }
+
+  removeMember(userId: string): MemberRecord | undefined {
+    const m = this.#members.get(userId);
+    if (!m) return undefined;
+    this.#sql.exec("DELETE FROM members WHERE user_id = ?", userId);
+    this.#members.delete(userId);
+    return m;
+  }
+
+  setRole(userId: string, role: Member["role"]): void {
+    const m = this.#members.get(userId);
+    if (!m) return;
+    this.#sql.exec("UPDATE members SET role = ? WHERE user_id = ?", role, userId);
+    m.role = role;
+  }
+
+  setTitle(title: string): void {
+    const meta = this.#requireMeta();
+    this.#sql.exec("UPDATE meta SET title = ? WHERE id = 1", title);
+    meta.title = title;
+  }
+
+  // --- outbox ----------------------------------------------------------------
+
+  /**
+   * Records, in the transaction of the change itself, that these users'
+   * User actors must learn the conversation's new state. Returns the version.
+   */
+  markDirty(userIds: Iterable<string>): number {
+    this.#version += 1;
+    this.#sql.exec("UPDATE meta SET version = ? WHERE id = 1", this.#version);
+    for (const id of userIds) {
+      this.#sql.exec(
+        `INSERT INTO outbox (user_id, version, attempts, next_at) VALUES (?, ?, 0, 0)
+         ON CONFLICT (user_id) DO UPDATE SET version = excluded.version, attempts = 0, next_at = 0`,
+        id, this.#version,
+      );
+    }
+    return this.#version;
+  }
+
+  /** Outbox rows due by `now`, oldest first. */
+  dueOutbox(now: number, limit: number): Array<{ user_id: string; version: number; attempts: number }> {
+    return this.#sql
+      .exec<{ user_id: string; version: number; attempts: number }>(
+        "SELECT user_id, version, attempts FROM outbox WHERE next_at <= ? ORDER BY next_at, user_id LIMIT ?", now, limit,
+      )
+      .toArray();
+  }
+
+  /** Drops a row once its version (or a later one) is delivered; a newer change keeps it. */
+  outboxDelivered(userId: string, version: number): void {
+    this.#sql.exec("DELETE FROM outbox WHERE user_id = ? AND version <= ?", userId, version);
+  }
+
+  outboxFailed(userId: string, version: number, attempts: number, nextAt: number): void {
+    this.#sql.exec("UPDATE outbox SET attempts = ?, next_at = ? WHERE user_id = ? AND version = ?", attempts, nextAt, userId, version);
+  }
+
+  /** When the next outbox row falls due, if any. */
+  nextOutboxAt(): number | undefined {
+    return this.#sql.exec<{ t: number | null }>("SELECT min(next_at) AS t FROM outbox").one().t ?? undefined;
+  }
+
+  /** The conversation as this user's inbox shows it, at the current version. */
+  inboxUpdate(userId: string, fanoutMax: number): InboxUpdate {
+    const meta = this.#requireMeta();
+    const member = this.#members.get(userId);
+    const readSeq = member?.read_seq ?? 0;
+    const unread = member
+      ? this.#sql.exec<{ n: number }>("SELECT count(*) AS n FROM messages WHERE seq > ? AND sender_id != ?", readSeq, userId).one().n
+      : 0;
+    const last = this.#lastSeq > 0 ? this.page({ direction: "backward", before: undefined, limit: 1 }).messages[0] : undefined;
+    const update: InboxUpdate = {
+      conversation: { id: meta.conversationId, kind: meta.kind, last_seq: this.#lastSeq, unread },
+      version: this.#version,
+      read_seq: readSeq,
+    };
+    if (meta.title !== undefined) update.conversation.title = meta.title;
+    if (last) update.conversation.last_message = last;
+    if (member) {
+      update.role = member.role;
+      if (this.#members.size <= fanoutMax) update.member_ids = [...this.#members.keys()];
+    }
+    return update;
+  }
+
+  // --- blocks ------------------------------------------------------------------
+
+  setBlock(blocker: string, blocked: string, on: boolean, now: number): void {
+    if (on) this.#sql.exec("INSERT OR IGNORE INTO blocks (blocker, blocked, created_at) VALUES (?, ?, ?)", blocker, blocked, now);
+    else this.#sql.exec("DELETE FROM blocks WHERE blocker = ? AND blocked = ?", blocker, blocked);
+  }
+
+  /** True when any other party of this conversation blocks `userId`. */
+  isBlocked(userId: string): boolean {
+    return this.#sql.exec<{ n: number }>("SELECT count(*) AS n FROM blocks WHERE blocked = ? AND blocker != ?", userId, userId).one().n > 0;
   }
 
   #requireMeta(): Meta {

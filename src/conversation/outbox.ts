@@ -1,0 +1,44 @@
+import type { InboxUpdate } from "../protocol/index.ts";
+import { describeError } from "../shared/log.ts";
+import type { ConversationStore } from "./store.ts";
+
+/** Rows delivered per alarm run. */
+const BATCH = 100;
+/** Retry delay after a failed delivery: 1 s doubling to 5 min, with full jitter. */
+const RETRY_BASE_MS = 1000;
+const RETRY_MAX_MS = 5 * 60_000;
+
+export function retryDelay(attempts: number, random = Math.random()): number {
+  const cap = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** Math.min(attempts, 20));
+  return Math.max(RETRY_BASE_MS / 2, Math.floor(cap * random));
+}
+
+/**
+ * Delivers the outbox: for each member marked dirty, the conversation as
+ * they see it now, by RPC to their User actor. A row is deleted only when
+ * its version was delivered; a failure leaves it for a later alarm, so an
+ * update is never lost, and the receiver's max-wins on `version` makes
+ * repeats and reordering harmless.
+ */
+export async function deliverOutbox(
+  store: ConversationStore,
+  deliver: (userId: string, update: InboxUpdate) => Promise<void>,
+  onError: (userId: string, attempts: number, error: string) => void,
+  fanoutMax: number,
+): Promise<void> {
+  const now = Date.now();
+  const rows = store.dueOutbox(now, BATCH);
+  // Built synchronously, before any await: each update is a consistent snapshot.
+  const jobs = rows.map((row) => ({ row, update: store.inboxUpdate(row.user_id, fanoutMax) }));
+  const results = await Promise.allSettled(jobs.map((j) => deliver(j.row.user_id, j.update)));
+  results.forEach((result, i) => {
+    const { row } = jobs[i]!;
+    if (result.status === "fulfilled") {
+      store.outboxDelivered(row.user_id, row.version);
+    } else {
+      const attempts = row.attempts + 1;
+      store.outboxFailed(row.user_id, row.version, attempts, Date.now() + retryDelay(attempts));
+      onError(row.user_id, attempts, describeError(result.reason));
+    }
+  });
+}
