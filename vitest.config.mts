@@ -23,6 +23,7 @@ export default defineConfig({
                 DEV_LOGIN: "true",
                 ALLOWED_ORIGINS: "https://app.example",
                 HEARTBEAT_MS: "30000",
+                MAX_GROUP_MEMBERS: "12",
               },
             },
           }),

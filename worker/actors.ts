@@ -16,3 +16,7 @@ export function user(env: Env, userId: string) {
 export function limiter(env: Env, key: string) {
   return env.LIMITER.get(env.LIMITER.idFromName(key));
 }
+
+export function reports(env: Env) {
+  return env.REPORTS.get(env.REPORTS.idFromName("global"));
+}

@@ -6,6 +6,7 @@ import { log } from "../src/shared/log.ts";
 import { errorResponse } from "./http.ts";
 import { authRoutes } from "./routes/auth.ts";
 import { conversationRoutes } from "./routes/conversations.ts";
+import { authRateLimit, safetyRoutes } from "./routes/safety.ts";
 import type { AppEnv } from "./types.ts";
 
 /** Largest REST body accepted. */
@@ -47,5 +48,7 @@ app.notFound((c) => errorResponse(c, new ParleyError("not_found", `No route for 
 
 app.get("/healthz", (c) => c.json({ ok: true, protocol: 1 }));
 
+app.use("/v1/auth/*", authRateLimit);
 app.route("/v1/auth", authRoutes);
 app.route("/v1/conversations", conversationRoutes);
+app.route("/v1", safetyRoutes);

@@ -4,6 +4,7 @@ import { app } from "./app.ts";
 export { Conversation } from "../src/conversation/actor.ts";
 export { Directory } from "../src/directory/actor.ts";
 export { Limiter } from "../src/limiter/actor.ts";
+export { Reports } from "../src/reports/actor.ts";
 export { User } from "../src/user/actor.ts";
 
 export default app satisfies ExportedHandler<AppBindings>;

@@ -350,7 +350,8 @@ export class Conversation extends DurableObject<Env> {
     }
     const next = [open > 0 ? Date.now() + this.#heartbeatMs : undefined, this.#store.nextOutboxAt()]
       .filter((t): t is number => t !== undefined);
-    if (next.length > 0) this.#scheduleAlarm(Math.min(...next));
+    // Rows marked dirty during the deliveries above are due now (next_at 0).
+    if (next.length > 0) this.#scheduleAlarm(Math.max(Date.now(), Math.min(...next)));
   }
 
   // -------------------------------------------------------------------------

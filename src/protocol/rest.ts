@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { ClientMsgId, Body, ConversationView, MessageAck, Message, PageLimit, Seq, UserId } from "./frames.ts";
+import { ClientMsgId, Body, ConversationId, ConversationView, MessageAck, Message, PageLimit, Role, Seq, UserId } from "./frames.ts";
+import { InboxConversation } from "./inbox.ts";
 
 /** Usernames: 3–32 of [a-z0-9_], unique regardless of case. */
 export const Username = z
@@ -55,3 +56,38 @@ export const SendMessageResponse = MessageAck;
 
 /** `GET /healthz` */
 export const HealthResponse = z.object({ ok: z.literal(true), protocol: z.literal(1) });
+
+/** `GET /v1/conversations` — the caller's conversations, latest activity first. */
+export const ConversationList = z.object({ conversations: z.array(InboxConversation) });
+
+/** `POST /v1/conversations/{id}/members` */
+export const AddMembersRequest = z.object({ usernames: z.array(Username).min(1).max(100) });
+
+/** `PATCH /v1/conversations/{id}/members/{user_id}` (Parley extension: roles and handover). */
+export const SetRoleRequest = z.object({ role: Role });
+
+/** `PATCH /v1/conversations/{id}` (Parley extension: rename a group). */
+export const UpdateConversationRequest = z.object({ title: z.string().trim().min(1).max(200) });
+
+/** `POST /v1/conversations/{id}/read` */
+export const ReadRequest = z.object({ up_to_seq: Seq });
+
+/** `GET /v1/conversations/{id}/poll?after_seq=&timeout_ms=` */
+export const PollQuery = z.object({
+  after_seq: QuerySeq,
+  timeout_ms: z.coerce.number().pipe(z.number().int().min(0).max(30_000)).optional(),
+});
+export const PollResponse = z.object({ messages: z.array(Message), last_seq: Seq });
+
+/** `POST /v1/reports` — a user or a message, for later review. */
+export const ReportRequest = z.discriminatedUnion("kind", [
+  z.object({ kind: z.literal("user"), username: Username, reason: z.string().trim().min(1).max(200), details: z.string().max(2000).optional() }),
+  z.object({
+    kind: z.literal("message"),
+    conversation_id: ConversationId,
+    seq: Seq.min(1),
+    reason: z.string().trim().min(1).max(200),
+    details: z.string().max(2000).optional(),
+  }),
+]);
+export type ReportRequest = z.infer<typeof ReportRequest>;

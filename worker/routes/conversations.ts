@@ -1,11 +1,17 @@
 import { Hono } from "hono";
 import { FORWARDED } from "../../src/conversation/actor.ts";
 import {
+  AddMembersRequest,
   ConversationId,
   CreateConversationRequest,
   HistoryQuery,
   ParleyError,
+  PollQuery,
+  ReadRequest,
   SendMessageRequest,
+  SetRoleRequest,
+  UpdateConversationRequest,
+  UserId,
   type Member,
 } from "../../src/protocol/index.ts";
 import { directConversationId, randomId } from "../../src/shared/ids.ts";
@@ -17,7 +23,7 @@ import type { AppEnv } from "../types.ts";
 
 const noSuchConversation = () => new ParleyError("not_found", "No such conversation.");
 
-/** `/v1/conversations/*`: create, read, history, send, and the socket upgrade. */
+/** `/v1/conversations/*`: create, read, history, send, members, long-poll, and the socket upgrade. */
 export const conversationRoutes = new Hono<AppEnv>();
 
 conversationRoutes.post("/", requireAuth(), async (c) => {
@@ -71,6 +77,46 @@ conversationRoutes.post("/:id/messages", requireAuth(), async (c) => {
   const id = readParam(c, "id", ConversationId, noSuchConversation());
   const input = await readJson(c, SendMessageRequest);
   return c.json(unwrap(await conversation(c.env, id).send(c.get("principal").userId, input, c.get("requestId"))));
+});
+
+conversationRoutes.patch("/:id", requireAuth(), async (c) => {
+  const id = readParam(c, "id", ConversationId, noSuchConversation());
+  const { title } = await readJson(c, UpdateConversationRequest);
+  return c.json(unwrap(await conversation(c.env, id).setTitle(c.get("principal").userId, title)));
+});
+
+conversationRoutes.post("/:id/members", requireAuth(), async (c) => {
+  const id = readParam(c, "id", ConversationId, noSuchConversation());
+  const { usernames } = await readJson(c, AddMembersRequest);
+  const { found, missing } = await directory(c.env).lookupMany(usernames);
+  if (missing.length > 0) throw new ParleyError("not_found", `No user named ${missing.join(", ")}.`);
+  const members = found.map((u): Member => ({ user_id: u.id, username: u.username, role: "member" }));
+  return c.json(unwrap(await conversation(c.env, id).addMembers(c.get("principal").userId, members)));
+});
+
+conversationRoutes.delete("/:id/members/:user_id", requireAuth(), async (c) => {
+  const id = readParam(c, "id", ConversationId, noSuchConversation());
+  const target = readParam(c, "user_id", UserId, new ParleyError("not_found", "No such member."));
+  return c.json(unwrap(await conversation(c.env, id).removeMember(c.get("principal").userId, target)));
+});
+
+conversationRoutes.patch("/:id/members/:user_id", requireAuth(), async (c) => {
+  const id = readParam(c, "id", ConversationId, noSuchConversation());
+  const target = readParam(c, "user_id", UserId, new ParleyError("not_found", "No such member."));
+  const { role } = await readJson(c, SetRoleRequest);
+  return c.json(unwrap(await conversation(c.env, id).setRole(c.get("principal").userId, target, role)));
+});
+
+conversationRoutes.post("/:id/read", requireAuth(), async (c) => {
+  const id = readParam(c, "id", ConversationId, noSuchConversation());
+  const { up_to_seq } = await readJson(c, ReadRequest);
+  return c.json(unwrap(await conversation(c.env, id).markRead(c.get("principal").userId, up_to_seq)));
+});
+
+conversationRoutes.get("/:id/poll", requireAuth(), async (c) => {
+  const id = readParam(c, "id", ConversationId, noSuchConversation());
+  const { after_seq, timeout_ms } = readQuery(c, PollQuery);
+  return c.json(unwrap(await conversation(c.env, id).poll(c.get("principal").userId, after_seq, timeout_ms ?? 25_000)));
 });
 
 conversationRoutes.get("/:id/ws", async (c, next) => {

@@ -1,0 +1,80 @@
+import { Hono, type MiddlewareHandler } from "hono";
+import { ParleyError, ReportRequest, Username } from "../../src/protocol/index.ts";
+import { directConversationId } from "../../src/shared/ids.ts";
+import { unwrap } from "../../src/shared/result.ts";
+import { conversation, directory, limiter, reports } from "../actors.ts";
+import { requireAuth } from "../auth.ts";
+import { readJson, readParam } from "../http.ts";
+import type { AppEnv } from "../types.ts";
+
+/** Default per-IP budget of the auth endpoints: 20 requests a minute. */
+const DEFAULT_AUTH_RATE = { messages: 20, per_ms: 60_000 };
+
+/** Parses "COUNT/MS" (AUTH_RATE_LIMIT), falling back to the default. */
+export function parseRate(value: string | undefined): { messages: number; per_ms: number } {
+  const match = /^(\d+)\/(\d+)$/.exec(value ?? "");
+  if (!match) return DEFAULT_AUTH_RATE;
+  const [messages, perMs] = [Number(match[1]), Number(match[2])];
+  return messages > 0 && perMs > 0 ? { messages, per_ms: perMs } : DEFAULT_AUTH_RATE;
+}
+
+/**
+ * Per-IP limit on the auth endpoints (login, refresh, logout), held in a
+ * Limiter actor per IP so it holds across every Worker isolate. Refusals are
+ * 429 rate_limited with Retry-After.
+ */
+export const authRateLimit: MiddlewareHandler<AppEnv> = async (c, next) => {
+  const ip = c.req.header("cf-connecting-ip") ?? "unknown";
+  const result = await limiter(c.env, `auth:${ip}`).take(parseRate(c.env.AUTH_RATE_LIMIT));
+  if (!result.ok) {
+    throw new ParleyError("rate_limited", "Too many sign-in requests from this address; wait and retry.", { retryAfterMs: result.retryAfterMs });
+  }
+  await next();
+};
+
+/** `/v1/blocks/*` and `/v1/reports`. */
+export const safetyRoutes = new Hono<AppEnv>();
+
+const noSuchUser = () => new ParleyError("not_found", "No such user.");
+
+/**
+ * Blocks live in the direct conversation of the pair (whose id is derived
+ * from the two user ids), the one place that must enforce them: the blocked
+ * user can neither open nor write in it, even before it was first created.
+ */
+async function setBlock(c: Parameters<MiddlewareHandler<AppEnv>>[0], on: boolean): Promise<Response> {
+  const me = c.get("principal");
+  const username = readParam(c, "username", Username, noSuchUser());
+  const target = await directory(c.env).lookup(username);
+  if (!target) throw noSuchUser();
+  if (target.id === me.userId) throw new ParleyError("bad_request", "username: you cannot block yourself.");
+  const id = await directConversationId(me.userId, target.id);
+  const result = unwrap(await conversation(c.env, id).setBlock(me.userId, target.id, on));
+  return c.json({ username: target.username, blocked: result.blocked });
+}
+
+safetyRoutes.post("/blocks/:username", requireAuth(), (c) => setBlock(c, true));
+safetyRoutes.delete("/blocks/:username", requireAuth(), (c) => setBlock(c, false));
+
+safetyRoutes.post("/reports", requireAuth(), async (c) => {
+  const me = c.get("principal");
+  const input = await readJson(c, ReportRequest);
+  if (input.kind === "user") {
+    const target = await directory(c.env).lookup(input.username);
+    if (!target) throw noSuchUser();
+    const filed = await reports(c.env).file({ reporter_id: me.userId, kind: "user", target_user_id: target.id, reason: input.reason, details: input.details });
+    return c.json({ report: filed }, 201);
+  }
+  const message = unwrap(await conversation(c.env, input.conversation_id).messageForReport(me.userId, input.seq));
+  const filed = await reports(c.env).file({
+    reporter_id: me.userId,
+    kind: "message",
+    target_user_id: message.sender_id,
+    conversation_id: input.conversation_id,
+    seq: input.seq,
+    message,
+    reason: input.reason,
+    details: input.details,
+  });
+  return c.json({ report: filed }, 201);
+});
