@@ -6,6 +6,7 @@ import { log } from "../src/shared/log.ts";
 import { errorResponse } from "./http.ts";
 import { authRoutes } from "./routes/auth.ts";
 import { conversationRoutes } from "./routes/conversations.ts";
+import { userRoutes } from "./routes/users.ts";
 import { authRateLimit, safetyRoutes } from "./routes/safety.ts";
 import type { AppEnv } from "./types.ts";
 
@@ -46,9 +47,12 @@ app.use(
 app.onError((e, c) => errorResponse(c, e));
 app.notFound((c) => errorResponse(c, new ParleyError("not_found", `No route for ${c.req.method} ${c.req.path}.`)));
 
-app.get("/healthz", (c) => c.json({ ok: true, protocol: 1 }));
+const health = { ok: true, protocol: 1 } as const;
+app.get("/healthz", (c) => c.json(health));
+app.get("/v1/healthz", (c) => c.json(health));
 
 app.use("/v1/auth/*", authRateLimit);
 app.route("/v1/auth", authRoutes);
 app.route("/v1/conversations", conversationRoutes);
+app.route("/v1", userRoutes);
 app.route("/v1", safetyRoutes);

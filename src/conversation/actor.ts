@@ -76,6 +76,8 @@ export class Conversation extends DurableObject<Env> {
   /** Send-rate buckets per user. In memory: a wake from hibernation refills them. */
   readonly #buckets = new Map<string, Bucket>();
   readonly #pollers = new Set<PollWaiter>();
+  /** Last frame of each socket, exact; the attachment keeps a copy that may lag half a heartbeat. */
+  readonly #lastFrame = new WeakMap<WebSocket, number>();
   readonly #heartbeatMs: number;
   readonly #maxMembers: number;
   /** When the stored alarm fires (undefined: none is set). */
@@ -333,9 +335,12 @@ export class Conversation extends DurableObject<Env> {
     let open = 0;
     for (const [ws, st] of this.#room.open()) {
       const pinged = this.ctx.getWebSocketAutoResponseTimestamp(ws)?.getTime() ?? 0;
-      if (now - Math.max(st.seen, pinged) > 2 * this.#heartbeatMs) {
+      if (now - Math.max(st.seen, this.#lastFrame.get(ws) ?? 0, pinged) > 2 * this.#heartbeatMs) {
         this.#log("info", "socket.timeout", { session_id: st.sid, user_id: st.uid });
         this.#room.close(ws, st, CloseCode.HEARTBEAT_TIMEOUT, "heartbeat timeout");
+      } else if (st.exp <= now) {
+        // A client that only listens would otherwise keep receiving past its token's life.
+        this.#room.close(ws, st, CloseCode.TOKEN_EXPIRED, "token expired", { reason: "token_expired", retry: true });
       } else {
         open++;
       }
@@ -390,9 +395,6 @@ export class Conversation extends DurableObject<Env> {
     }
     switch (frame.type) {
       case "message.send":
-        if (this.#store.meta?.kind === "direct" && this.#store.isBlocked(st.uid)) {
-          throw new ParleyError("forbidden", "You cannot write in this conversation.");
-        }
         this.#accept(st.uid, frame.data, { session_id: st.sid }, ws, rid);
         return;
       case "sync": {
@@ -463,14 +465,15 @@ export class Conversation extends DurableObject<Env> {
     if (this.#store.meta?.kind === "direct" && this.#store.isBlocked(userId)) {
       throw new ParleyError("forbidden", "You cannot write in this conversation.");
     }
+    if (input.reply_to_seq !== undefined && input.reply_to_seq > this.#store.lastSeq) {
+      throw new ParleyError("bad_request", `data.reply_to_seq: no message ${input.reply_to_seq} in this conversation.`);
+    }
+    // Last check before the write, so a refused send spends no token.
     const now = Date.now();
     const taken = takeToken(this.#buckets.get(userId), now, SEND_RATE);
     this.#buckets.set(userId, taken.bucket);
     if (!taken.ok) {
       throw new ParleyError("rate_limited", `At most ${SEND_RATE.messages} messages per ${SEND_RATE.per_ms / 1000} s.`, { retryAfterMs: taken.retryAfterMs });
-    }
-    if (input.reply_to_seq !== undefined && input.reply_to_seq > this.#store.lastSeq) {
-      throw new ParleyError("bad_request", `data.reply_to_seq: no message ${input.reply_to_seq} in this conversation.`);
     }
     const message = this.#store.append({
       server_msg_id: randomId("m_", 20),
@@ -587,6 +590,7 @@ export class Conversation extends DurableObject<Env> {
   /** Records activity; persisted at most every half heartbeat to keep frames cheap. */
   #touch(ws: WebSocket, st: SocketState): void {
     const now = Date.now();
+    this.#lastFrame.set(ws, now);
     if (now - st.seen > this.#heartbeatMs / 2) {
       st.seen = now;
       this.#room.save(ws, st);

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { ClientMsgId, Body, ConversationId, ConversationView, MessageAck, Message, PageLimit, Role, Seq, UserId } from "./frames.ts";
 import { InboxConversation } from "./inbox.ts";
 
-/** Usernames: 3–32 of [a-z0-9_], unique regardless of case. */
+/** Usernames: 3–32 of [A-Za-z0-9_], unique regardless of case (compared in lower case). */
 export const Username = z
   .string()
   .regex(/^[A-Za-z0-9_]{3,32}$/, "must be 3–32 characters of a–z, 0–9 and _");

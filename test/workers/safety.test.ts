@@ -1,0 +1,161 @@
+import { SELF } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { ErrorBody, PollResponse } from "../../src/protocol/index.ts";
+import { api, createDirect, createGroup, joined, login, openSocket, uniqueName } from "./helpers.ts";
+
+describe("blocks", () => {
+  it("a blocked user can neither open nor write in the direct conversation; unblocking restores it", async () => {
+    const a = await login();
+    const b = await login();
+    const id = await createDirect(a, b);
+    const { client: cb } = await joined(b, id);
+    const block = await api("POST", `/v1/blocks/${b.username}`, a.token);
+    expect(block.status).toBe(200);
+    expect(block.body).toEqual({ username: b.username, blocked: true });
+    // b's open socket is closed at once.
+    expect((await cb.next("error")).data.code).toBe("forbidden");
+    expect((await cb.closed).code).toBe(4003);
+    expect((await openSocket(b.token, id)).status).toBe(403);
+    const send = await api("POST", `/v1/conversations/${id}/messages`, b.token, { client_msg_id: "x", body: "hello?" });
+    expect(send.status).toBe(403);
+    expect((await api("POST", "/v1/conversations", b.token, { kind: "direct", with: a.username })).status).toBe(403);
+    // The blocker still can.
+    expect((await api("POST", `/v1/conversations/${id}/messages`, a.token, { client_msg_id: "y", body: "fine" })).status).toBe(200);
+    expect((await api("DELETE", `/v1/blocks/${b.username}`, a.token)).body).toEqual({ username: b.username, blocked: false });
+    expect((await api("POST", `/v1/conversations/${id}/messages`, b.token, { client_msg_id: "x", body: "hello?" })).status).toBe(200);
+  });
+
+  it("a block placed before any conversation prevents opening one", async () => {
+    const a = await login();
+    const b = await login();
+    expect((await api("POST", `/v1/blocks/${b.username}`, a.token)).status).toBe(200);
+    const res = await api("POST", "/v1/conversations", b.token, { kind: "direct", with: a.username });
+    expect(res.status).toBe(403);
+    expect(ErrorBody.parse(res.body).code).toBe("forbidden");
+  });
+
+  it("refuses bad targets", async () => {
+    const a = await login();
+    expect((await api("POST", `/v1/blocks/${a.username}`, a.token)).status).toBe(400);
+    expect((await api("POST", `/v1/blocks/${uniqueName("ghost")}`, a.token)).status).toBe(404);
+    expect((await api("POST", `/v1/blocks/x`, a.token)).status).toBe(404);
+    expect((await api("POST", `/v1/blocks/${a.username}`, undefined)).status).toBe(401);
+  });
+});
+
+describe("reports", () => {
+  it("stores a report of a user or of a message for review", async () => {
+    const a = await login();
+    const b = await login();
+    const id = await createDirect(a, b);
+    await api("POST", `/v1/conversations/${id}/messages`, b.token, { client_msg_id: "bad", body: "something nasty" });
+    const userReport = await api("POST", "/v1/reports", a.token, { kind: "user", username: b.username, reason: "spam" });
+    expect(userReport.status).toBe(201);
+    expect(userReport.body.report.id).toMatch(/^rp_/);
+    const msgReport = await api("POST", "/v1/reports", a.token, { kind: "message", conversation_id: id, seq: 1, reason: "abuse", details: "see seq 1" });
+    expect(msgReport.status).toBe(201);
+    const { env } = await import("cloudflare:test");
+    const open = await env.REPORTS.get(env.REPORTS.idFromName("global")).open(1000);
+    const stored = open.find((r) => r.id === msgReport.body.report.id);
+    expect(stored).toMatchObject({ reporter_id: a.userId, kind: "message", target_user_id: b.userId, seq: 1, reason: "abuse" });
+    expect(JSON.parse(String(stored!.message_json)).body).toBe("something nasty");
+  });
+
+  it("refuses bad reports; only members may report a conversation's message", async () => {
+    const a = await login();
+    const b = await login();
+    const stranger = await login();
+    const id = await createDirect(a, b);
+    await api("POST", `/v1/conversations/${id}/messages`, b.token, { client_msg_id: "m", body: "hi" });
+    const cases: Array<[unknown, number]> = [
+      [{}, 400],
+      [{ kind: "user", username: b.username }, 400],
+      [{ kind: "user", username: b.username, reason: "" }, 400],
+      [{ kind: "user", username: uniqueName("ghost"), reason: "x" }, 404],
+      [{ kind: "message", conversation_id: id, seq: 99, reason: "x" }, 404],
+      [{ kind: "message", conversation_id: id, seq: 0, reason: "x" }, 400],
+      [{ kind: "message", conversation_id: "nope", seq: 1, reason: "x" }, 400],
+    ];
+    for (const [body, status] of cases) {
+      const res = await api("POST", "/v1/reports", a.token, body);
+      expect(res.status, JSON.stringify(body)).toBe(status);
+      expect(ErrorBody.safeParse(res.body).success).toBe(true);
+    }
+    expect((await api("POST", "/v1/reports", stranger.token, { kind: "message", conversation_id: id, seq: 1, reason: "x" })).status).toBe(403);
+  });
+});
+
+describe("rate limits", () => {
+  it("the auth endpoints allow 20 requests a minute per IP, then 429 with Retry-After", async () => {
+    const ip = `192.0.2.${Math.floor(Math.random() * 250)}`;
+    const call = () =>
+      SELF.fetch("https://parley.test/v1/auth/dev-login", {
+        method: "POST",
+        headers: { "content-type": "application/json", "cf-connecting-ip": ip },
+        body: JSON.stringify({ username: uniqueName("rl") }),
+      });
+    for (let i = 0; i < 20; i++) expect((await call()).status).toBe(200);
+    const refused = await call();
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+    const body = ErrorBody.parse(await refused.json());
+    expect(body).toMatchObject({ code: "rate_limited", retryable: true });
+    expect(body.retry_after_ms).toBeGreaterThan(0);
+    // Another address is not affected.
+    expect((await login()).token).toBeTruthy();
+  });
+
+  it("a user holds at most 10 sockets on one conversation", async () => {
+    const a = await login();
+    const b = await login();
+    const id = await createDirect(a, b);
+    const sockets = [];
+    for (let i = 0; i < 10; i++) {
+      const res = await openSocket(a.token, id);
+      expect(res.status).toBe(101);
+      sockets.push(res.client!);
+    }
+    const eleventh = await openSocket(a.token, id);
+    expect(eleventh.status).toBe(429);
+    expect(eleventh.body.code).toBe("rate_limited");
+    // Others are not affected.
+    const other = await openSocket(b.token, id);
+    expect(other.status).toBe(101);
+    sockets[0]!.close();
+    await sockets[0]!.closed;
+    await new Promise((r) => setTimeout(r, 50));
+    const again = await openSocket(a.token, id);
+    expect(again.status).toBe(101);
+    for (const s of [...sockets, again.client!, other.client!]) s.close();
+  });
+
+  it("every REST answer carries X-Request-Id", async () => {
+    const res = await api("GET", "/v1/healthz", undefined, undefined, { "x-request-id": "trace-123" });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("x-request-id")).toBe("trace-123");
+    const generated = await api("GET", "/v1/nothing", undefined);
+    expect(generated.headers.get("x-request-id")).toMatch(/^r_/);
+  });
+});
+
+describe("long-poll fallback", () => {
+  it("answers at once when newer messages exist, else when one arrives, else at the timeout", async () => {
+    const a = await login();
+    const b = await login();
+    const id = await createGroup(a, [b]);
+    await api("POST", `/v1/conversations/${id}/messages`, a.token, { client_msg_id: "p1", body: "one" });
+    const now = await api("GET", `/v1/conversations/${id}/poll?after_seq=0&timeout_ms=5000`, b.token);
+    expect(PollResponse.parse(now.body)).toMatchObject({ last_seq: 1 });
+    expect(now.body.messages.map((m: { seq: number }) => m.seq)).toEqual([1]);
+    const waiting = api("GET", `/v1/conversations/${id}/poll?after_seq=1&timeout_ms=10000`, b.token);
+    await new Promise((r) => setTimeout(r, 100));
+    await api("POST", `/v1/conversations/${id}/messages`, a.token, { client_msg_id: "p2", body: "two" });
+    const woke = await waiting;
+    expect(woke.body.messages.map((m: { body: string }) => m.body)).toEqual(["two"]);
+    const started = Date.now();
+    const idle = await api("GET", `/v1/conversations/${id}/poll?after_seq=2&timeout_ms=300`, b.token);
+    expect(idle.body).toEqual({ messages: [], last_seq: 2 });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(250);
+    expect((await api("GET", `/v1/conversations/${id}/poll?after_seq=0&timeout_ms=40000`, b.token)).status).toBe(400);
+  });
+});
