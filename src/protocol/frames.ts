@@ -142,7 +142,8 @@ export const ServerFrame = z.discriminatedUnion("type", [
     z.object({
       session_id: z.string(),
       user_id: UserId,
-      conversation_id: ConversationId,
+      /** Absent on the inbox socket. */
+      conversation_id: ConversationId.optional(),
       server_time: z.number().int(),
       heartbeat_ms: z.number().int().positive(),
       limits: z.object({

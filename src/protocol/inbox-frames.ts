@@ -1,0 +1,168 @@
+import { z } from "zod";
+import { ParleyError } from "./errors.ts";
+import { AuthRefreshData, ConversationId, HelloData, Rid, Seq, ServerFrame, type ServerFrameType } from "./frames.ts";
+import { InboxConversation } from "./inbox.ts";
+import { MAX_FRAME_BYTES, PROTOCOL_VERSION } from "./limits.ts";
+import { describeIssue, utf8Length } from "./parse.ts";
+
+/**
+ * Frames of the inbox socket, `GET /v1/inbox/ws` (PROTOCOL §6), one socket
+ * per client session on the user's own actor. Same envelope, error codes,
+ * close codes and bad-frame rules as the conversation socket (§1, §2, §5).
+ */
+
+/** Largest `notification.read` batch. */
+export const MAX_NOTIFICATION_IDS = 100;
+/** Inbox sockets one user may hold at once; one more is refused with HTTP 429. */
+export const MAX_INBOX_SOCKETS = 10;
+
+export const NotificationId = z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/, "must be a notification id");
+
+/** A notification: something in a conversation that concerns this user. */
+export const Notification = z.object({
+  id: NotificationId,
+  /** mention: named in a message; reply: a reply to their message; added: added to a group. */
+  kind: z.enum(["mention", "reply", "added"]),
+  conversation_id: ConversationId,
+  seq: Seq,
+  created_at: z.number().int(),
+  /** When the user marked it read; absent while unread. */
+  read_at: z.number().int().optional(),
+});
+export type Notification = z.infer<typeof Notification>;
+
+/** A status a user may choose; `offline` is only ever reported, never set. */
+export const SettablePresence = z.enum(["online", "away", "busy"]);
+export type SettablePresence = z.infer<typeof SettablePresence>;
+
+/** `data` may be omitted when every field of it is optional. */
+const Empty = z.object({}).default({});
+
+function frame<T extends string, D extends z.ZodType>(type: T, data: D) {
+  return z.object({ v: z.literal(PROTOCOL_VERSION), type: z.literal(type), rid: Rid.optional(), data });
+}
+
+// ---------------------------------------------------------------------------
+// Client → server, inbox socket (since v1)
+// ---------------------------------------------------------------------------
+
+export const InboxClientFrame = z.discriminatedUnion("type", [
+  /** First frame of every socket. Answered `hello.ack` (without `conversation_id`), then `inbox.snapshot`. */
+  frame("hello", HelloData),
+  /** Sets the user's status for every contact; answered `presence` (the user's own, to each of their inbox sockets). */
+  frame("presence.set", z.object({ status: SettablePresence })),
+  /** Marks notifications read; answered `notifications.read` (to each of the user's inbox sockets). */
+  frame("notification.read", z.object({ ids: z.array(NotificationId).min(1).max(MAX_NOTIFICATION_IDS) })),
+  /** Swaps the socket's token in place. Answered `auth.refreshed`. */
+  frame("auth.refresh", AuthRefreshData),
+  /** JSON keep-alive. Answered `pong`. (The text frame `ping` also works.) */
+  frame("ping", Empty),
+]);
+export type InboxClientFrame = z.infer<typeof InboxClientFrame>;
+export const INBOX_CLIENT_FRAME_TYPES: ReadonlySet<string> = new Set(
+  InboxClientFrame.options.map((o) => o.shape.type.value),
+);
+
+// ---------------------------------------------------------------------------
+// Server → client, inbox socket (since v1)
+// ---------------------------------------------------------------------------
+
+type ServerVariant<T extends ServerFrameType> = Extract<
+  (typeof ServerFrame.options)[number],
+  { shape: { type: z.ZodLiteral<T> } }
+>;
+
+/** A variant of the conversation socket's server frames, shared as is by the inbox socket. */
+function shared<T extends ServerFrameType>(type: T): ServerVariant<T> {
+  const found = ServerFrame.options.find((o) => o.shape.type.value === type);
+  if (!found) throw new Error(`no server frame ${type}`);
+  return found as ServerVariant<T>;
+}
+
+export const InboxServerFrame = z.discriminatedUnion("type", [
+  /** To one socket: answer to `hello`; `conversation_id` is absent. */
+  shared("hello.ack"),
+  /** To one socket, right after `hello.ack`: the inbox, latest activity first. */
+  frame(
+    "inbox.snapshot",
+    z.object({ conversations: z.array(InboxConversation), notifications_unread: z.number().int().nonnegative() }),
+  ),
+  /** To each of the user's sockets: a conversation changed (message, unread count, title, role). */
+  frame("inbox.updated", z.object({ conversation: InboxConversation })),
+  /** To each of the user's sockets: the user left or was removed from a conversation. */
+  frame("inbox.removed", z.object({ conversation_id: ConversationId })),
+  /** To each of the user's sockets: a new notification. */
+  frame("notification.new", z.object({ notification: Notification })),
+  /** To each of the user's sockets: answer to `notification.read`; `ids` are those that were unread. */
+  frame(
+    "notifications.read",
+    z.object({ ids: z.array(NotificationId), notifications_unread: z.number().int().nonnegative() }),
+  ),
+  /** To each of the user's sockets: a contact's status, or the user's own after `presence.set`. */
+  shared("presence"),
+  /** To one socket: answer to `auth.refresh`. */
+  shared("auth.refreshed"),
+  /** To one socket: answer to the JSON `ping`. */
+  shared("pong"),
+  /** To one socket: a request failed (PROTOCOL §5). */
+  shared("error"),
+  /** To one socket, just before the server closes it with the matching code. */
+  shared("connection.closing"),
+]);
+export type InboxServerFrame = z.infer<typeof InboxServerFrame>;
+export type InboxServerFrameType = InboxServerFrame["type"];
+/** The `data` of the inbox server frame of type T. */
+export type InboxServerData<T extends InboxServerFrameType> = Extract<InboxServerFrame, { type: T }>["data"];
+
+// ---------------------------------------------------------------------------
+// Parsing
+// ---------------------------------------------------------------------------
+
+export type InboxParseResult =
+  | { ok: true; frame: InboxClientFrame }
+  | { ok: false; error: ParleyError; rid?: string };
+
+/**
+ * Parses one incoming message of the inbox socket, with the checks and the
+ * messages of `parseClientFrame` in the same order (kind and size, JSON,
+ * `rid`, version, type, then `data`), so a client handles both sockets alike.
+ */
+export function parseInboxClientFrame(raw: string | ArrayBuffer): InboxParseResult {
+  if (typeof raw !== "string") {
+    return fail("bad_request", "Binary frames are not accepted; send UTF-8 JSON text.");
+  }
+  if (raw.length > MAX_FRAME_BYTES || utf8Length(raw) > MAX_FRAME_BYTES) {
+    return fail("payload_too_large", `A frame may be at most ${MAX_FRAME_BYTES} bytes.`);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    return fail("bad_request", "The frame is not valid JSON.");
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    return fail("bad_request", "The frame must be a JSON object {v, type, rid?, data}.");
+  }
+  const obj = value as Record<string, unknown>;
+  let rid: string | undefined;
+  if (obj.rid !== undefined) {
+    const r = Rid.safeParse(obj.rid);
+    if (!r.success) return fail("bad_request", "rid: must be a string of 1–64 characters.");
+    rid = r.data;
+  }
+  if (obj.v === undefined) return fail("bad_request", `v: required (the protocol version, ${PROTOCOL_VERSION}).`, rid);
+  if (obj.v !== PROTOCOL_VERSION) {
+    return fail("unsupported_version", `v: this server speaks protocol version ${PROTOCOL_VERSION}.`, rid);
+  }
+  if (typeof obj.type !== "string" || !INBOX_CLIENT_FRAME_TYPES.has(obj.type)) {
+    return fail("bad_request", `type: unknown frame type ${JSON.stringify(obj.type ?? null)} on the inbox socket.`, rid);
+  }
+  const parsed = InboxClientFrame.safeParse(obj);
+  if (!parsed.success) return fail("bad_request", describeIssue(parsed.error.issues), rid);
+  return { ok: true, frame: parsed.data };
+}
+
+function fail(code: "bad_request" | "unsupported_version" | "payload_too_large", message: string, rid?: string): InboxParseResult {
+  const error = new ParleyError(code, message);
+  return rid === undefined ? { ok: false, error } : { ok: false, error, rid };
+}

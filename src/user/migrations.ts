@@ -1,0 +1,90 @@
+import type { Migration } from "../shared/migrations.ts";
+
+/**
+ * The User actor's SQLite schema. Append-only: add a migration, never edit
+ * one that has shipped.
+ */
+export const USER_MIGRATIONS: readonly Migration[] = [
+  {
+    id: 1,
+    name: "profile, settings, sessions, inbox, notifications, presence",
+    sql: `
+      -- The user's own profile. version grows with every change;
+      -- directory_version is the last one the Directory acknowledged.
+      CREATE TABLE profile (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        user_id TEXT NOT NULL,
+        username TEXT NOT NULL,
+        display_name TEXT,
+        avatar_url TEXT,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        version INTEGER NOT NULL DEFAULT 0,
+        directory_version INTEGER NOT NULL DEFAULT 0
+      );
+      -- One row per setting; value is JSON. Absent rows take the defaults.
+      CREATE TABLE settings (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+      );
+      -- Refresh-token families: one per login on one device.
+      CREATE TABLE sessions (
+        family_id TEXT PRIMARY KEY,
+        created_at INTEGER NOT NULL,
+        last_used_at INTEGER NOT NULL,
+        revoked_at INTEGER,
+        revoked_reason TEXT
+      );
+      -- SHA-256 of each refresh token handed out; used_at is set when it was
+      -- exchanged for the next one (kept to detect reuse).
+      CREATE TABLE refresh_tokens (
+        hash TEXT PRIMARY KEY,
+        family_id TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        used_at INTEGER
+      );
+      CREATE INDEX refresh_tokens_family ON refresh_tokens (family_id, used_at);
+      -- The inbox index, as the conversations last reported it. role NULL: no
+      -- longer a member; the row stays with its version, so an older update
+      -- arriving late cannot bring the conversation back.
+      CREATE TABLE conversations (
+        id TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        title TEXT,
+        last_seq INTEGER NOT NULL,
+        unread INTEGER NOT NULL,
+        last_message TEXT,
+        read_seq INTEGER NOT NULL,
+        role TEXT,
+        member_ids TEXT,
+        version INTEGER NOT NULL,
+        activity_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+      CREATE INDEX conversations_activity ON conversations (activity_at DESC, id);
+      CREATE TABLE notifications (
+        id TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        conversation_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        read_at INTEGER
+      );
+      CREATE INDEX notifications_unread ON notifications (read_at, created_at);
+      -- The user's own status, as last announced to their contacts.
+      CREATE TABLE presence (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        status TEXT NOT NULL,
+        last_seen_at INTEGER,
+        changed_at INTEGER NOT NULL
+      );
+      -- The last status heard from each contact, replayed after inbox.snapshot.
+      CREATE TABLE contact_presence (
+        user_id TEXT PRIMARY KEY,
+        status TEXT NOT NULL,
+        last_seen_at INTEGER,
+        at INTEGER NOT NULL
+      );
+    `,
+  },
+];

@@ -1,0 +1,304 @@
+import {
+  DEFAULT_SETTINGS,
+  Message,
+  Settings,
+  type InboxConversation,
+  type InboxUpdate,
+  type Notification,
+  type UserView,
+} from "../protocol/index.ts";
+import { activityAt, inboxChange, isNewerReport, shouldApply } from "./rules.ts";
+
+export type Status = "online" | "away" | "busy" | "offline";
+
+export interface ProfileRecord {
+  user_id: string;
+  username: string;
+  display_name: string | null;
+  avatar_url: string | null;
+  /** Grows with every change of display name or avatar. */
+  version: number;
+  /** The last version the Directory acknowledged. */
+  directory_version: number;
+  [key: string]: SqlStorageValue;
+}
+
+export interface PresenceRecord {
+  status: Status;
+  last_seen_at: number | null;
+  changed_at: number;
+  [key: string]: SqlStorageValue;
+}
+
+interface ConversationRow {
+  id: string;
+  kind: "direct" | "group";
+  title: string | null;
+  last_seq: number;
+  unread: number;
+  last_message: string | null;
+  role: string | null;
+  version: number;
+  activity_at: number;
+  [key: string]: SqlStorageValue;
+}
+
+interface NotificationRow {
+  id: string;
+  kind: Notification["kind"];
+  conversation_id: string;
+  seq: number;
+  created_at: number;
+  read_at: number | null;
+  [key: string]: SqlStorageValue;
+}
+
+/** Notifications kept per user; older ones are deleted as new ones arrive. */
+const KEPT_NOTIFICATIONS = 500;
+
+export type InboxApply =
+  | { applied: false }
+  | { applied: true; change: "updated"; conversation: InboxConversation }
+  | { applied: true; change: "removed" | "none"; conversationId: string };
+
+/**
+ * Storage of one user, except sessions (session-store.ts): profile,
+ * settings, the inbox index, notifications and presence. Every method is
+ * synchronous: a caller that does not `await` between a read and a write is
+ * atomic with respect to every other event of the actor.
+ */
+export class UserStore {
+  readonly #sql: SqlStorage;
+
+  constructor(storage: DurableObjectStorage) {
+    this.#sql = storage.sql;
+  }
+
+  // --- profile and settings -------------------------------------------------
+
+  profile(): ProfileRecord | undefined {
+    return this.#sql.exec<ProfileRecord>(
+      "SELECT user_id, username, display_name, avatar_url, version, directory_version FROM profile",
+    ).toArray()[0];
+  }
+
+  /** Creates the profile once (the Directory already knows the user); later calls change nothing. */
+  createProfile(userId: string, username: string, now: number): ProfileRecord {
+    this.#sql.exec(
+      "INSERT OR IGNORE INTO profile (id, user_id, username, created_at, updated_at) VALUES (1, ?, ?, ?, ?)",
+      userId, username, now, now,
+    );
+    return this.profile()!;
+  }
+
+  /** Changes display name and avatar (undefined: unchanged, null: cleared); returns the new version. */
+  updateProfile(patch: { display_name?: string | null; avatar_url?: string | null }, now: number): number {
+    const current = this.profile();
+    if (!current) throw new Error("profile is not created");
+    const displayName = patch.display_name === undefined ? current.display_name : patch.display_name;
+    const avatarUrl = patch.avatar_url === undefined ? current.avatar_url : patch.avatar_url;
+    if (displayName === current.display_name && avatarUrl === current.avatar_url) return current.version;
+    const version = current.version + 1;
+    this.#sql.exec(
+      "UPDATE profile SET display_name = ?, avatar_url = ?, version = ?, updated_at = ? WHERE id = 1",
+      displayName, avatarUrl, version, now,
+    );
+    return version;
+  }
+
+  /** Records that the Directory holds `version` (max-wins). */
+  directorySynced(version: number): void {
+    this.#sql.exec("UPDATE profile SET directory_version = max(directory_version, ?) WHERE id = 1", version);
+  }
+
+  settings(): Settings {
+    const stored: Record<string, unknown> = {};
+    for (const row of this.#sql.exec<{ key: string; value: string }>("SELECT key, value FROM settings")) {
+      stored[row.key] = JSON.parse(row.value);
+    }
+    // Unknown or malformed stored values fall back to the defaults, key by key.
+    const merged = { ...DEFAULT_SETTINGS, ...stored };
+    const parsed = Settings.safeParse(merged);
+    return parsed.success ? parsed.data : { ...DEFAULT_SETTINGS };
+  }
+
+  updateSettings(patch: Partial<Settings>): void {
+    for (const [key, value] of Object.entries(patch)) {
+      if (value === undefined) continue;
+      this.#sql.exec(
+        "INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        key, JSON.stringify(value),
+      );
+    }
+  }
+
+  // --- inbox ----------------------------------------------------------------
+
+  /** Applies a conversation's update when its version is newer than the stored one. */
+  applyConversation(update: InboxUpdate, now: number): InboxApply {
+    const c = update.conversation;
+    const prior = this.#sql
+      .exec<{ version: number; role: string | null; activity_at: number }>(
+        "SELECT version, role, activity_at FROM conversations WHERE id = ?", c.id,
+      )
+      .toArray()[0];
+    if (!shouldApply(prior?.version, update.version)) return { applied: false };
+    const isMember = update.role !== undefined;
+    this.#sql.exec(
+      `INSERT INTO conversations (id, kind, title, last_seq, unread, last_message, read_seq, role, member_ids, version, activity_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, title = excluded.title, last_seq = excluded.last_seq,
+         unread = excluded.unread, last_message = excluded.last_message, read_seq = excluded.read_seq,
+         role = excluded.role, member_ids = excluded.member_ids, version = excluded.version,
+         activity_at = excluded.activity_at, updated_at = excluded.updated_at`,
+      c.id, c.kind, c.title ?? null, c.last_seq, c.unread, c.last_message ? JSON.stringify(c.last_message) : null,
+      update.read_seq, update.role ?? null, update.member_ids ? JSON.stringify(update.member_ids) : null, update.version,
+      activityAt(c.last_message?.created_at, prior?.activity_at, now), now,
+    );
+    const change = inboxChange(prior !== undefined && prior.role !== null, isMember);
+    if (change === "updated") return { applied: true, change, conversation: this.#conversation(c.id)! };
+    return { applied: true, change, conversationId: c.id };
+  }
+
+  /** The conversations the user belongs to, latest activity first. */
+  conversations(): InboxConversation[] {
+    return this.#sql
+      .exec<ConversationRow>(
+        `SELECT id, kind, title, last_seq, unread, last_message, role, version, activity_at FROM conversations
+         WHERE role IS NOT NULL ORDER BY activity_at DESC, id`,
+      )
+      .toArray()
+      .map(toInboxConversation);
+  }
+
+  #conversation(id: string): InboxConversation | undefined {
+    const row = this.#sql
+      .exec<ConversationRow>(
+        "SELECT id, kind, title, last_seq, unread, last_message, role, version, activity_at FROM conversations WHERE id = ? AND role IS NOT NULL",
+        id,
+      )
+      .toArray()[0];
+    return row && toInboxConversation(row);
+  }
+
+  /** Everyone the user shares a conversation with (as far as the conversations sent members). */
+  contacts(selfId: string): string[] {
+    return this.#sql
+      .exec<{ user_id: string }>(
+        `SELECT DISTINCT j.value AS user_id FROM conversations c, json_each(c.member_ids) j
+         WHERE c.role IS NOT NULL AND c.member_ids IS NOT NULL AND j.value != ?`,
+        selfId,
+      )
+      .toArray()
+      .map((r) => r.user_id);
+  }
+
+  isContact(userId: string): boolean {
+    return this.#sql
+      .exec(
+        `SELECT 1 FROM conversations c, json_each(c.member_ids) j
+         WHERE c.role IS NOT NULL AND c.member_ids IS NOT NULL AND j.value = ? LIMIT 1`,
+        userId,
+      )
+      .toArray().length > 0;
+  }
+
+  // --- notifications ----------------------------------------------------------
+
+  /** Stores a notification once (by id); true when it is new. */
+  addNotification(n: Notification): boolean {
+    const written = this.#sql.exec(
+      "INSERT OR IGNORE INTO notifications (id, kind, conversation_id, seq, created_at, read_at) VALUES (?, ?, ?, ?, ?, ?)",
+      n.id, n.kind, n.conversation_id, n.seq, n.created_at, n.read_at ?? null,
+    ).rowsWritten;
+    if (written === 0) return false;
+    this.#sql.exec(
+      `DELETE FROM notifications WHERE id IN (
+         SELECT id FROM notifications ORDER BY created_at DESC, id DESC LIMIT -1 OFFSET ?)`,
+      KEPT_NOTIFICATIONS,
+    );
+    return true;
+  }
+
+  /** Marks notifications read; returns the ids that were unread. */
+  markNotificationsRead(ids: readonly string[], now: number): string[] {
+    const changed: string[] = [];
+    for (const id of new Set(ids)) {
+      const written = this.#sql.exec("UPDATE notifications SET read_at = ? WHERE id = ? AND read_at IS NULL", now, id).rowsWritten;
+      if (written > 0) changed.push(id);
+    }
+    return changed;
+  }
+
+  unreadNotifications(): number {
+    return this.#sql.exec<{ n: number }>("SELECT count(*) AS n FROM notifications WHERE read_at IS NULL").one().n;
+  }
+
+  notification(id: string): Notification | undefined {
+    const row = this.#sql.exec<NotificationRow>("SELECT * FROM notifications WHERE id = ?", id).toArray()[0];
+    if (!row) return undefined;
+    const n: Notification = { id: row.id, kind: row.kind, conversation_id: row.conversation_id, seq: row.seq, created_at: row.created_at };
+    if (row.read_at !== null) n.read_at = row.read_at;
+    return n;
+  }
+
+  // --- presence ---------------------------------------------------------------
+
+  presence(): PresenceRecord {
+    return (
+      this.#sql.exec<PresenceRecord>("SELECT status, last_seen_at, changed_at FROM presence").toArray()[0] ??
+      { status: "offline", last_seen_at: null, changed_at: 0 }
+    );
+  }
+
+  setPresence(status: Status, lastSeenAt: number | null, now: number): void {
+    this.#sql.exec(
+      `INSERT INTO presence (id, status, last_seen_at, changed_at) VALUES (1, ?, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET status = excluded.status, last_seen_at = excluded.last_seen_at, changed_at = excluded.changed_at`,
+      status, lastSeenAt, now,
+    );
+  }
+
+  /** Records a contact's report when it is newer than the stored one; true when it applied. */
+  setContactPresence(userId: string, status: Status, lastSeenAt: number | null, at: number): boolean {
+    const prior = this.#sql.exec<{ at: number }>("SELECT at FROM contact_presence WHERE user_id = ?", userId).toArray()[0];
+    if (!isNewerReport(prior?.at, at)) return false;
+    this.#sql.exec(
+      `INSERT INTO contact_presence (user_id, status, last_seen_at, at) VALUES (?, ?, ?, ?)
+       ON CONFLICT (user_id) DO UPDATE SET status = excluded.status, last_seen_at = excluded.last_seen_at, at = excluded.at`,
+      userId, status, lastSeenAt, at,
+    );
+    return true;
+  }
+
+  /** Contacts last reported as not offline, who are still contacts. */
+  onlineContacts(): Array<{ user_id: string; status: Exclude<Status, "offline"> }> {
+    return this.#sql
+      .exec<{ user_id: string; status: Exclude<Status, "offline"> }>(
+        `SELECT p.user_id, p.status FROM contact_presence p
+         WHERE p.status != 'offline' AND EXISTS (
+           SELECT 1 FROM conversations c, json_each(c.member_ids) j
+           WHERE c.role IS NOT NULL AND c.member_ids IS NOT NULL AND j.value = p.user_id)
+         ORDER BY p.user_id`,
+      )
+      .toArray();
+  }
+}
+
+export function toUserView(p: ProfileRecord): UserView {
+  const view: UserView = { id: p.user_id, username: p.username };
+  if (p.display_name !== null) view.display_name = p.display_name;
+  if (p.avatar_url !== null) view.avatar_url = p.avatar_url;
+  return view;
+}
+
+function toInboxConversation(row: ConversationRow): InboxConversation {
+  const c: InboxConversation = { id: row.id, kind: row.kind, last_seq: row.last_seq, unread: row.unread };
+  if (row.title !== null) c.title = row.title;
+  if (row.last_message !== null) {
+    // Stored from a validated update; parsed again so a bad row can never reach a client.
+    const message = Message.safeParse(JSON.parse(row.last_message));
+    if (message.success) c.last_message = message.data;
+  }
+  return c;
+}
