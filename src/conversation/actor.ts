@@ -103,7 +103,7 @@ export class Conversation extends DurableObject<Env> {
 
   /** Creates the conversation; for an existing one, returns it unchanged. */
   create(input: CreateInput): Result<{ conversation: ConversationView; created: boolean }> {
-    if (input.kind === "direct" && input.members.some((m) => this.#store.isBlocked(m.user_id))) {
+    if (input.kind === "direct" && this.#store.isBlocked(input.created_by)) {
       return err(new ParleyError("forbidden", "You cannot start a conversation with this user."));
     }
     if (input.members.length > this.#maxMembers) {

@@ -21,6 +21,7 @@ describe("blocks", () => {
     expect((await api("POST", "/v1/conversations", b.token, { kind: "direct", with: a.username })).status).toBe(403);
     // The blocker still can.
     expect((await api("POST", `/v1/conversations/${id}/messages`, a.token, { client_msg_id: "y", body: "fine" })).status).toBe(200);
+    expect((await api("POST", "/v1/conversations", a.token, { kind: "direct", with: b.username })).status).toBe(200);
     expect((await api("DELETE", `/v1/blocks/${b.username}`, a.token)).body).toEqual({ username: b.username, blocked: false });
     expect((await api("POST", `/v1/conversations/${id}/messages`, b.token, { client_msg_id: "x", body: "hello?" })).status).toBe(200);
   });
