@@ -252,8 +252,10 @@ export class ResumingClient {
   readonly sent: string[] = [];
   /** Anything a correct engine would not cause; a test asserts it stays empty. */
   readonly problems: string[] = [];
-  /** Close codes seen, one per ended connection or failed attempt. */
+  /** Close codes of sockets that had opened, in order. */
   readonly closeCodes: number[] = [];
+  /** Connection attempts that ended before the socket opened (refused, failed upgrade, timeout). */
+  failedAttempts = 0;
   /** Recent events, for failure messages. */
   readonly events: string[] = [];
   /** Successful joins (the first connection and every resume). */
@@ -265,6 +267,7 @@ export class ResumingClient {
 
   readonly #o: Required<ResumeOptions>;
   readonly #outbox = new Map<string, Outgoing>();
+  readonly #used = new Set<string>();
   readonly #clients: Client[] = [];
   #status: Status = "idle";
   #ws: WebSocket | undefined;
@@ -315,7 +318,8 @@ export class ResumingClient {
     if (this.#status === "stopped" || this.#status === "failed") {
       throw new Error(`${this.#o.name}: send(${clientMsgId}) after the client ${this.#status}`);
     }
-    if (this.sent.includes(clientMsgId)) throw new Error(`${this.#o.name}: client_msg_id ${clientMsgId} used twice by the test`);
+    if (this.#used.has(clientMsgId)) throw new Error(`${this.#o.name}: client_msg_id ${clientMsgId} used twice by the caller`);
+    this.#used.add(clientMsgId);
     this.sent.push(clientMsgId);
     this.#outbox.set(clientMsgId, { data: { client_msg_id: clientMsgId, body }, state: "queued", rateLimited: 0 });
     this.#pump();
@@ -397,7 +401,9 @@ export class ResumingClient {
       this.#onFrame(client, frame);
       this.#wake();
     });
-    ws.on("close", (code) => this.#onClose(gen, code));
+    let opened = false;
+    ws.once("open", () => (opened = true));
+    ws.on("close", (code) => this.#onClose(gen, code, opened));
     clearTimeout(this.#timers.handshake);
     this.#timers.handshake = setTimeout(() => {
       if (gen !== this.#gen || this.#status === "live" || this.#status === "stopped") return;
@@ -406,9 +412,10 @@ export class ResumingClient {
     }, this.#o.handshakeTimeoutMs);
   }
 
-  #onClose(gen: number, code: number): void {
+  #onClose(gen: number, code: number, opened: boolean): void {
     if (gen !== this.#gen) return;
-    this.closeCodes.push(code);
+    if (opened) this.closeCodes.push(code);
+    else this.failedAttempts += 1;
     clearTimeout(this.#timers.handshake);
     clearTimeout(this.#timers.resume);
     this.#timers.resume = undefined;
@@ -416,7 +423,7 @@ export class ResumingClient {
     // committed: all of it goes out again, under the same client_msg_id.
     for (const out of this.#outbox.values()) out.state = "queued";
     if (this.#status === "stopped") return;
-    this.#note(`closed ${code} (was ${this.#status})`);
+    this.#note(`closed ${code} (was ${this.#status}${opened ? "" : ", never opened"})`);
     if (isTerminal(code) || (code >= 4100 && code <= 4199)) {
       this.problems.push(`${this.#o.name}: closed with ${code}, which forbids a plain reconnect`);
       return this.#fail();
@@ -519,6 +526,12 @@ export class ResumingClient {
       return;
     }
     this.problems.push(`${this.#o.name}: error ${JSON.stringify(frame)}`);
+    // Any other answer to a send is final for this client: the message is
+    // dropped (and reported above) rather than retried until a timeout.
+    if (out) {
+      this.#outbox.delete(frame.rid!);
+      this.#pump();
+    }
   }
 
   // --- outbox ---------------------------------------------------------------
