@@ -6,7 +6,6 @@ import type { Env } from "../env.ts";
 import {
   CloseCode,
   DEFAULT_HEARTBEAT_MS,
-  HTTP_STATUS,
   InboxUpdate,
   MAX_BODY_CHARS,
   MAX_FRAME_BYTES,
@@ -31,12 +30,13 @@ import { randomId } from "../shared/ids.ts";
 import { describeError, log, type LogFields } from "../shared/log.ts";
 import { runMigrations } from "../shared/migrations.ts";
 import { err, ok, type Result } from "../shared/result.ts";
-import { InboxSockets, encodeInbox, encodeInboxError, sendText, type InboxSocketState } from "./inbox-sockets.ts";
+import { InboxSockets, encodeInbox, encodeInboxError, httpError, isSendableCloseCode, sendText, type InboxSocketState } from "./inbox-sockets.ts";
+import { Profiles } from "./profile.ts";
 import { USER_MIGRATIONS } from "./migrations.ts";
 import { Presence } from "./presence.ts";
 import { notificationAllowed } from "./rules.ts";
 import { SessionStore } from "./session-store.ts";
-import { UserStore, toUserView, type ProfileRecord } from "./store.ts";
+import { UserStore } from "./store.ts";
 
 /** What a login or a refresh gets from the actor; the Worker adds the access token (`sid` = `family_id`). */
 export interface SessionGrant {
@@ -44,9 +44,6 @@ export interface SessionGrant {
   family_id: string;
   user: { id: string; username: string };
 }
-
-/** Wait before pushing a profile change to the Directory again after a failure. */
-const DIRECTORY_RETRY_MS = 30_000;
 
 /**
  * One user: profile, settings, sessions, the inbox index, notifications,
@@ -59,6 +56,7 @@ export class User extends DurableObject<Env> {
   #store!: UserStore;
   #sessions!: SessionStore;
   #presence!: Presence;
+  #profiles!: Profiles;
   readonly #sockets: InboxSockets;
   readonly #heartbeatMs: number;
   readonly #maxSessions: number;
@@ -78,6 +76,7 @@ export class User extends DurableObject<Env> {
       runMigrations(ctx.storage, USER_MIGRATIONS);
       this.#store = new UserStore(ctx.storage);
       this.#sessions = new SessionStore(ctx.storage);
+      this.#profiles = new Profiles(this.#store, env, (at) => this.#scheduleAlarm(at), (level, event, fields) => this.#log(level, event, fields));
       this.#presence = new Presence(this.#store, this.#sockets, env, (level, event, fields) => this.#log(level, event, fields));
       this.#alarmAt = (await ctx.storage.getAlarm()) ?? undefined;
       // A restart that skipped the close events (a crash, a deploy) can leave
@@ -157,27 +156,27 @@ export class User extends DurableObject<Env> {
 
   /** The user as they see themselves; registers them first when their token was minted elsewhere. */
   async me(userId: string, username: string): Promise<Result<MeResponse>> {
-    const profile = await this.#ensureProfile(userId, username);
-    return profile.ok ? ok(this.#me(profile.value)) : profile;
+    const profile = await this.#profiles.ensure(userId, username);
+    return profile.ok ? ok(this.#profiles.me(profile.value)) : profile;
   }
 
   /** The stored profile and settings, or `not_found` for a user never seen. */
   profile(): Result<MeResponse> {
     const profile = this.#store.profile();
-    return profile ? ok(this.#me(profile)) : err(new ParleyError("not_found", "No such user."));
+    return profile ? ok(this.#profiles.me(profile)) : err(new ParleyError("not_found", "No such user."));
   }
 
   /** Applies `PATCH /v1/me`, then copies display name and avatar to the Directory for search. */
   async updateMe(userId: string, username: string, patch: PatchMeRequest): Promise<Result<MeResponse>> {
     const parsed = PatchMeRequest.safeParse(patch);
     if (!parsed.success) return err(new ParleyError("bad_request", describeIssue(parsed.error.issues)));
-    const profile = await this.#ensureProfile(userId, username);
+    const profile = await this.#profiles.ensure(userId, username);
     if (!profile.ok) return profile;
     const { settings, ...fields } = parsed.data;
     this.#store.updateProfile(fields, Date.now());
     if (settings) this.#store.updateSettings(settings);
-    const answer = this.#me(this.#store.profile()!);
-    await this.#syncDirectory();
+    const answer = this.#profiles.me(this.#store.profile()!);
+    await this.#profiles.syncDirectory();
     return ok(answer);
   }
 
@@ -239,7 +238,7 @@ export class User extends DurableObject<Env> {
     const username = request.headers.get(FORWARDED.username);
     const requestId = request.headers.get(FORWARDED.requestId) ?? randomId("r_", 12);
     if (!userId || !username) return httpError(new ParleyError("unauthorized", "Missing identity."));
-    const profile = await this.#ensureProfile(userId, username);
+    const profile = await this.#profiles.ensure(userId, username);
     if (!profile.ok) return httpError(new ParleyError(profile.error.code, profile.error.message));
     // No await from the count to the accept: concurrent upgrades cannot both take the last place.
     if (this.#sockets.openCount() >= MAX_INBOX_SOCKETS) {
@@ -302,7 +301,7 @@ export class User extends DurableObject<Env> {
     this.#alarmAt = undefined;
     const open = this.#sockets.sweep(Date.now());
     if (open > 0) this.#scheduleAlarm(Date.now() + this.#heartbeatMs);
-    await this.#syncDirectory();
+    await this.#profiles.syncDirectory();
   }
 
   // -------------------------------------------------------------------------
@@ -365,49 +364,6 @@ export class User extends DurableObject<Env> {
     if (wasReady && this.#sockets.readyCount(ws) === 0) this.#presence.disconnected(st.uid, Date.now());
   }
 
-  /**
-   * The profile, created on first contact. A user who logged in through dev
-   * login is in the Directory already; a user whose token another backend
-   * minted is registered now (just in time), which refuses a username held
-   * by another id.
-   */
-  async #ensureProfile(userId: string, username: string): Promise<Result<ProfileRecord>> {
-    const existing = this.#store.profile();
-    if (existing) {
-      return existing.user_id === userId ? ok(existing) : err(new ParleyError("forbidden", "This actor belongs to another user."));
-    }
-    const registered = await this.#directory().register(userId, username);
-    if (!registered.ok) return registered;
-    this.#log("info", "user.registered", { user_id: userId, username: registered.value.username });
-    return ok(this.#store.createProfile(userId, registered.value.username, Date.now()));
-  }
-
-  /**
-   * Copies display name and avatar to the Directory, stamped with the
-   * profile version (the Directory keeps the newest). A failed call is
-   * retried by the alarm; a refusal is logged and not retried.
-   */
-  async #syncDirectory(): Promise<void> {
-    const p = this.#store.profile();
-    if (!p || p.directory_version >= p.version) return;
-    try {
-      const result = await this.#directory().setProfile(p.user_id, { display_name: p.display_name, avatar_url: p.avatar_url }, p.version);
-      if (result.ok) this.#store.directorySynced(p.version);
-      else this.#log("error", "directory.sync_refused", { code: result.error.code, error: result.error.message });
-    } catch (e) {
-      this.#log("warn", "directory.sync_failed", { version: p.version, error: describeError(e) });
-      this.#scheduleAlarm(Date.now() + DIRECTORY_RETRY_MS);
-    }
-  }
-
-  #me(profile: ProfileRecord): MeResponse {
-    return { user: toUserView(profile), settings: this.#store.settings() };
-  }
-
-  #directory() {
-    return this.env.DIRECTORY.get(this.env.DIRECTORY.idFromName("global"));
-  }
-
   /** Sets the alarm unless one is due sooner. */
   #scheduleAlarm(at: number): void {
     if (this.#alarmAt !== undefined && this.#alarmAt <= at) return;
@@ -423,15 +379,4 @@ export class User extends DurableObject<Env> {
 
 function invalidRefreshToken(): ParleyError {
   return new ParleyError("unauthorized", "The refresh token is invalid; log in again.");
-}
-
-function httpError(error: ParleyError, status = HTTP_STATUS[error.code]): Response {
-  const headers: Record<string, string> = {};
-  if (error.retryAfterMs !== undefined) headers["Retry-After"] = String(Math.max(1, Math.ceil(error.retryAfterMs / 1000)));
-  return Response.json(error.toBody(), { status, headers });
-}
-
-/** Codes an endpoint may put on the wire (RFC 6455 §7.4). */
-function isSendableCloseCode(code: number): boolean {
-  return code === 1000 || (code >= 1001 && code <= 1014 && code !== 1004 && code !== 1005 && code !== 1006) || (code >= 3000 && code <= 4999);
 }

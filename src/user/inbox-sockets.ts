@@ -3,6 +3,7 @@ import { sendText } from "../conversation/sockets.ts";
 import {
   BAD_FRAME_LIMIT,
   CloseCode,
+  HTTP_STATUS,
   type ErrorBody,
   type InboxServerData,
   type InboxServerFrameType,
@@ -183,4 +184,16 @@ export class InboxSockets {
     }
     return open;
   }
+}
+
+/** A refused upgrade: plain HTTP with the contract's error object (and Retry-After when it has one). */
+export function httpError(error: ParleyError, status = HTTP_STATUS[error.code]): Response {
+  const headers: Record<string, string> = {};
+  if (error.retryAfterMs !== undefined) headers["Retry-After"] = String(Math.max(1, Math.ceil(error.retryAfterMs / 1000)));
+  return Response.json(error.toBody(), { status, headers });
+}
+
+/** Codes an endpoint may put on the wire (RFC 6455 §7.4). */
+export function isSendableCloseCode(code: number): boolean {
+  return code === 1000 || (code >= 1001 && code <= 1014 && code !== 1004 && code !== 1005 && code !== 1006) || (code >= 3000 && code <= 4999);
 }

@@ -1,0 +1,162 @@
+import { describe, expect, it } from "vitest";
+import { parseRefreshToken } from "../../src/auth/sessions.ts";
+import { ErrorBody, LoginResponse } from "../../src/protocol/index.ts";
+import { api, uniqueName } from "./helpers.ts";
+
+/** A dev login with everything it answers, the refresh token included. */
+async function devLogin(username = uniqueName("sess")): Promise<LoginResponse & { refresh_token: string }> {
+  const res = await api("POST", "/v1/auth/dev-login", undefined, { username });
+  expect(res.status).toBe(200);
+  const body = LoginResponse.parse(res.body);
+  expect(body.refresh_token).toBeTypeOf("string");
+  return body as LoginResponse & { refresh_token: string };
+}
+
+function refresh(token: string) {
+  return api("POST", "/v1/auth/refresh", undefined, { refresh_token: token });
+}
+
+/** The claims of an access token (no verification: the server already did that). */
+function claims(jwt: string): Record<string, unknown> {
+  const payload = jwt.split(".")[1]!.replace(/-/g, "+").replace(/_/g, "/");
+  return JSON.parse(atob(payload)) as Record<string, unknown>;
+}
+
+const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe("refresh tokens", () => {
+  it("dev-login opens a session: the access token's sid is the refresh token's family", async () => {
+    const login = await devLogin();
+    const parts = parseRefreshToken(login.refresh_token);
+    expect(parts).toMatchObject({ userId: login.user.id });
+    expect(claims(login.access_token)).toMatchObject({ sub: login.user.id, name: login.user.username, sid: parts!.familyId, iss: "parley" });
+  });
+
+  it("rotate on every use: each refresh answers the login shape with a new token, and the session stays the same", async () => {
+    const login = await devLogin();
+    const first = await refresh(login.refresh_token);
+    expect(first.status).toBe(200);
+    const r1 = LoginResponse.parse(first.body);
+    expect(r1.user).toEqual(login.user);
+    expect(r1.refresh_token).not.toBe(login.refresh_token);
+    expect(r1.expires_at).toBeGreaterThan(Date.now());
+    expect(claims(r1.access_token).sid).toBe(claims(login.access_token).sid);
+    expect((await api("GET", "/v1/me", r1.access_token)).status).toBe(200);
+    const second = await refresh(r1.refresh_token!);
+    expect(second.status).toBe(200);
+    expect(second.body.refresh_token).not.toBe(r1.refresh_token);
+  });
+
+  it("the old token fails after a rotation, and presenting it revokes the family: the newest token stops working too", async () => {
+    const login = await devLogin();
+    const other = await refresh((await devLogin(login.user.username)).refresh_token); // another device of the same user
+    expect(other.status).toBe(200);
+    const r1 = (await refresh(login.refresh_token)).body.refresh_token as string;
+    const r2 = (await refresh(r1)).body.refresh_token as string;
+    const reused = await refresh(login.refresh_token);
+    expect(reused.status).toBe(401);
+    expect(ErrorBody.parse(reused.body)).toMatchObject({ code: "unauthorized", retryable: false });
+    expect(reused.body.message).toMatch(/already used/);
+    const newest = await refresh(r2);
+    expect(newest.status).toBe(401);
+    expect(ErrorBody.parse(newest.body).code).toBe("unauthorized");
+    // The other device's session is untouched.
+    expect((await refresh(other.body.refresh_token)).status).toBe(200);
+  });
+
+  it("two concurrent refreshes of one token: exactly one succeeds, the other is a reuse, and the family ends revoked", async () => {
+    // The rule: the User actor orders the two; the second sees a used token,
+    // which is what a thief racing the owner looks like, so the family is
+    // revoked and the winner's new token stops working too. Clients must
+    // refresh single-flight (docs/auth.md).
+    for (let round = 0; round < 3; round++) {
+      const login = await devLogin();
+      const results = await Promise.all([refresh(login.refresh_token), refresh(login.refresh_token)]);
+      const statuses = results.map((r) => r.status).sort();
+      expect(statuses).toEqual([200, 401]);
+      const winner = results.find((r) => r.status === 200)!;
+      expect((await refresh(winner.body.refresh_token)).status).toBe(401);
+    }
+  });
+
+  it("unknown, forged and garbage tokens are unauthorized and revoke nothing", async () => {
+    const login = await devLogin();
+    const parts = parseRefreshToken(login.refresh_token)!;
+    const forgedSecret = `rt_${parts.userId}.${parts.familyId}.${"A".repeat(43)}`;
+    const unknownUser = `rt_u_nobody${Date.now()}.${parts.familyId}.${parts.secret}`;
+    for (const token of ["garbage", forgedSecret, unknownUser, login.refresh_token.slice(0, -1), `${login.refresh_token}x`, "x".repeat(512)]) {
+      const res = await refresh(token);
+      expect(res.status, token.slice(0, 40)).toBe(401);
+      expect(ErrorBody.parse(res.body).code).toBe("unauthorized");
+    }
+    // The real token still works: nothing above revoked its family.
+    expect((await refresh(login.refresh_token)).status).toBe(200);
+  });
+
+  it("refuses a malformed body with bad_request naming the field", async () => {
+    for (const [body, field] of [[{}, /^refresh_token/], [{ refresh_token: 5 }, /^refresh_token/], [{ refresh_token: "" }, /^refresh_token/], ["{oops", /JSON/]] as const) {
+      const res = await api("POST", "/v1/auth/refresh", undefined, body);
+      expect(res.status, JSON.stringify(body)).toBe(400);
+      expect(ErrorBody.parse(res.body).code).toBe("bad_request");
+      expect(res.body.message).toMatch(field);
+    }
+  });
+});
+
+describe("logout", () => {
+  it("with the access token ends its session; the access token itself lives until it expires", async () => {
+    const login = await devLogin();
+    const out = await api("POST", "/v1/auth/logout", login.access_token);
+    expect(out.status).toBe(204);
+    expect((await refresh(login.refresh_token)).status).toBe(401);
+    // Documented: access tokens are not revoked, they expire (≤ 15 minutes).
+    expect((await api("GET", "/v1/me", login.access_token)).status).toBe(200);
+    // Idempotent.
+    expect((await api("POST", "/v1/auth/logout", login.access_token)).status).toBe(204);
+  });
+
+  it("with the refresh token in the body ends that session only", async () => {
+    const a = await devLogin();
+    const b = await devLogin(a.user.username);
+    const out = await api("POST", "/v1/auth/logout", undefined, { refresh_token: a.refresh_token });
+    expect(out.status).toBe(204);
+    expect((await refresh(a.refresh_token)).status).toBe(401);
+    expect((await refresh(b.refresh_token)).status).toBe(200);
+  });
+
+  it("refuses without credentials, with garbage, or with a bad body", async () => {
+    const cases: Array<[string | undefined, unknown, number, string]> = [
+      [undefined, undefined, 401, "unauthorized"],
+      ["garbage", undefined, 401, "unauthorized"],
+      [undefined, { refresh_token: "garbage" }, 401, "unauthorized"],
+      [undefined, { refresh_token: `rt_u_nobody.f_${"a".repeat(20)}.${"b".repeat(43)}` }, 401, "unauthorized"],
+      [undefined, { refresh_token: 42 }, 400, "bad_request"],
+      [undefined, "{not json", 400, "bad_request"],
+    ];
+    for (const [token, body, status, code] of cases) {
+      const res = await api("POST", "/v1/auth/logout", token, body);
+      expect(res.status, JSON.stringify([token, body])).toBe(status);
+      expect(ErrorBody.parse(res.body).code).toBe(code);
+    }
+  });
+});
+
+describe("the session cap (MAX_SESSIONS = 10)", () => {
+  it("a new login past the cap revokes the least recently used session", async () => {
+    const username = uniqueName("cap");
+    const logins: Array<{ refresh_token: string }> = [];
+    for (let i = 0; i < 10; i++) {
+      logins.push(await devLogin(username));
+      await pause(3); // distinct last-use times
+    }
+    // Using the oldest session makes the second-oldest the least recently used.
+    const used = await refresh(logins[0]!.refresh_token);
+    expect(used.status).toBe(200);
+    logins[0] = { refresh_token: used.body.refresh_token };
+    await pause(3);
+    const eleventh = await devLogin(username);
+    expect((await refresh(logins[1]!.refresh_token)).status).toBe(401);
+    for (const i of [0, 2, 9]) expect((await refresh(logins[i]!.refresh_token)).status, `session ${i}`).toBe(200);
+    expect((await refresh(eleventh.refresh_token)).status).toBe(200);
+  });
+});
