@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { mintAccessToken } from "../../src/auth/tokens.ts";
 import { ErrorBody, InboxServerFrame, type InboxUpdate, type Message } from "../../src/protocol/index.ts";
 import { randomId } from "../../src/shared/ids.ts";
-import { Client, login, type Session } from "./helpers.ts";
+import { Client, api, createDirect, login, type Session } from "./helpers.ts";
 
 const SECRET = "test-secret-for-workerd-tests-only";
 const BASE = "https://parley.test";
@@ -212,6 +212,34 @@ describe("inbox snapshot and updates", () => {
     expect(String(refused)).toMatch(/version/);
     const listed = await userActor(a.userId).listConversations();
     expect(listed.ok && listed.value).toEqual([]);
+  });
+});
+
+describe("inbox and conversations together", () => {
+  it("a message sent in a conversation reaches the other member's inbox socket, and presence follows its members", async () => {
+    const a = await login();
+    const b = await login();
+    const { client: cb } = await inbox(b);
+    const id = await createDirect(a, b);
+    const sent = await api("POST", `/v1/conversations/${id}/messages`, a.token, { client_msg_id: "in1", body: "hello inbox" });
+    expect(sent.status).toBe(200);
+    // Delivered by the conversation's outbox (alarm-driven RPC); earlier versions may arrive first.
+    const updated = await cb.next((f) => f.type === "inbox.updated" && f.data.conversation.last_seq === 1, 10_000);
+    expect(updated.data.conversation).toMatchObject({ id, kind: "direct", last_seq: 1, unread: 1 });
+    expect(updated.data.conversation.last_message).toMatchObject({ seq: 1, body: "hello inbox", sender_id: a.userId });
+    const listed = await userActor(b.userId).listConversations();
+    expect(listed.ok && listed.value.map((c) => c.id)).toContain(id);
+    // The update carried the members, so A's coming online reaches B.
+    for (let i = 0; i < 100; i++) {
+      const mine = await userActor(a.userId).listConversations();
+      if (mine.ok && mine.value.some((c) => c.id === id)) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const { client: ca } = await inbox(a);
+    expect((await cb.next((f) => f.type === "presence" && f.data.user_id === a.userId)).data.status).toBe("online");
+    expectValidFrames(cb);
+    ca.close();
+    cb.close();
   });
 });
 
