@@ -58,6 +58,8 @@ export class InboxSockets {
   readonly #log: (level: "info" | "warn" | "error", event: string, fields: LogFields) => void;
   /** Attachments of open sockets, read once after each wake from hibernation. */
   readonly #states = new Map<WebSocket, InboxSocketState>();
+  /** Exact time of each socket's last frame since this instance started (the attachment's `seen` lags). */
+  readonly #lastFrame = new WeakMap<WebSocket, number>();
 
   constructor(
     ctx: DurableObjectState,
@@ -94,6 +96,7 @@ export class InboxSockets {
   /** Records activity; persisted at most every half heartbeat to keep frames cheap. */
   touch(ws: WebSocket, st: InboxSocketState): void {
     const now = Date.now();
+    this.#lastFrame.set(ws, now);
     if (now - st.seen > this.#heartbeatMs / 2) {
       st.seen = now;
       this.save(ws, st);
@@ -168,16 +171,22 @@ export class InboxSockets {
     this.#onForget(st, wasReady, code, ws);
   }
 
-  /** Heartbeat sweep: closes sockets silent for more than two intervals; returns how many stay open. */
+  /**
+   * Heartbeat sweep: closes sockets silent for more than two intervals, and
+   * sockets whose token expired (an inbox socket mostly listens, so its
+   * next frame may be far away); returns how many stay open.
+   */
   sweep(now: number): number {
     let open = 0;
     for (const ws of this.#ctx.getWebSockets()) {
       const st = this.state(ws);
       if (!st || st.phase === "closed" || ws.readyState !== WebSocket.READY_STATE_OPEN) continue;
       const pinged = this.#ctx.getWebSocketAutoResponseTimestamp(ws)?.getTime() ?? 0;
-      if (now - Math.max(st.seen, pinged) > 2 * this.#heartbeatMs) {
+      if (now - Math.max(st.seen, this.#lastFrame.get(ws) ?? 0, pinged) > 2 * this.#heartbeatMs) {
         this.#log("info", "socket.timeout", { session_id: st.sid, user_id: st.uid });
         this.close(ws, st, CloseCode.HEARTBEAT_TIMEOUT, "heartbeat timeout");
+      } else if (st.exp <= now) {
+        this.closeWith(ws, st, CloseCode.TOKEN_EXPIRED, { reason: "token_expired", retry: true });
       } else {
         open++;
       }

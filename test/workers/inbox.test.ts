@@ -1,4 +1,4 @@
-import { SELF, env } from "cloudflare:test";
+import { SELF, env, runDurableObjectAlarm } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { mintAccessToken } from "../../src/auth/tokens.ts";
 import { ErrorBody, InboxServerFrame, type InboxUpdate, type Message } from "../../src/protocol/index.ts";
@@ -408,6 +408,21 @@ describe("tokens on the inbox socket", () => {
     client!.send("ping");
     expect((await client!.next("connection.closing")).data).toEqual({ reason: "token_expired", retry: true });
     expect((await client!.closed).code).toBe(4101);
+  });
+
+  it("a socket that only listens is closed by the heartbeat sweep once its token expired", async () => {
+    const a = await login();
+    const short = await mintAccessToken(SECRET, { userId: a.userId, username: a.username, sessionId: "s" }, Date.now(), 1500);
+    const { client: listener } = await openInbox(short.token);
+    expect((await listener!.request("hello")).type).toBe("hello.ack");
+    const { client: fresh } = await inbox(a);
+    await new Promise((r) => setTimeout(r, Math.max(0, short.expiresAt - Date.now()) + 100));
+    expect(await runDurableObjectAlarm(userActor(a.userId))).toBe(true);
+    expect((await listener!.next("connection.closing")).data).toEqual({ reason: "token_expired", retry: true });
+    expect((await listener!.closed).code).toBe(4101);
+    // The socket with a live token stays.
+    expect((await fresh.request("ping")).type).toBe("pong");
+    fresh.close();
   });
 
   it("a token minted elsewhere registers its user when the inbox socket opens", async () => {
