@@ -9,24 +9,42 @@ import {
   newRefreshToken,
   parseRefreshToken,
   sessionsToEvict,
+  verifyRefreshToken,
   type SessionRecord,
 } from "./sessions.ts";
 
+const KEY = "unit-test-secret-of-enough-length";
+
 describe("refresh tokens", () => {
-  it("carry the user and family ids and parse back", () => {
+  it("carry the user and family ids, and verify under the secret that signed them", async () => {
     const family = newFamilyId();
-    const token = newRefreshToken("u_abc-DEF_1", family);
-    const parts = parseRefreshToken(token);
-    expect(parts).toMatchObject({ userId: "u_abc-DEF_1", familyId: family });
-    expect(parts!.secret).toHaveLength(43);
-    expect(newRefreshToken("u_abc-DEF_1", family)).not.toBe(token);
+    const token = await newRefreshToken(KEY, "u_abc-DEF_1", family);
+    expect(parseRefreshToken(token)).toEqual({ userId: "u_abc-DEF_1", familyId: family });
+    expect(await verifyRefreshToken(KEY, token)).toEqual({ userId: "u_abc-DEF_1", familyId: family });
+    expect(await newRefreshToken(KEY, "u_abc-DEF_1", family)).not.toBe(token);
   });
 
-  it("anything not in the format parses to undefined, never throws", () => {
-    const good = newRefreshToken("u_a", newFamilyId());
+  it("a token signed under another secret, or changed anywhere, does not verify", async () => {
+    const token = await newRefreshToken(KEY, "u_a", newFamilyId());
+    expect(await verifyRefreshToken("another-secret-of-enough-length", token)).toBeUndefined();
+    const [head, family, random, mac] = token.split(".") as [string, string, string, string];
+    const flip = (s: string, i: number) => s.slice(0, i) + (s[i] === "A" ? "B" : "A") + s.slice(i + 1);
+    for (const changed of [
+      [head.replace("u_a", "u_b"), family, random, mac],
+      [head, flip(family, 5), random, mac],
+      [head, family, flip(random, 0), mac],
+      [head, family, random, flip(mac, 10)],
+    ]) {
+      expect(await verifyRefreshToken(KEY, changed.join("."))).toBeUndefined();
+    }
+  });
+
+  it("anything not in the format parses to undefined, never throws", async () => {
+    const good = await newRefreshToken(KEY, "u_a", newFamilyId());
     for (const bad of ["", "garbage", good.slice(0, -1), `${good}x`, good.replace("rt_", "xx_"), good.replace("u_a", "v_a"),
-      good.replace(".f_", ".g_"), `${good}.extra`, "rt_u_a.f_x.y", good.replace(/\.([^.]+)$/, ".#########################################__")]) {
+      good.replace(".f_", ".g_"), `${good}.extra`, "rt_u_a.f_x.y.z", good.replace(/\.([^.]+)$/, ".###########################################")]) {
       expect(parseRefreshToken(bad), bad).toBeUndefined();
+      expect(await verifyRefreshToken(KEY, bad), bad).toBeUndefined();
     }
   });
 

@@ -25,36 +25,70 @@ export const KEPT_RETIRED_TOKENS = 64;
 export const REVOKED_RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
 
 const FAMILY_ID_LENGTH = 20;
-/** 62^43 ≈ 2^256 possible secrets. */
-const SECRET_LENGTH = 43;
+/** 62^32 ≈ 2^190 possible random parts. */
+const RANDOM_LENGTH = 32;
 
 /**
- * `rt_<user id>.<family id>.<secret>`. The user id lets the Worker route the
- * token to its User actor without a lookup; only the SHA-256 hash of the
- * whole token is stored, so a copy of the storage cannot be replayed.
+ * `rt_<user id>.<family id>.<random>.<mac>`. The user id lets the Worker
+ * route the token to its User actor without a lookup; the MAC (HMAC-SHA256
+ * under AUTH_SECRET, base64url) lets it refuse a forged or mangled token
+ * before any actor is woken or created. Storage keeps only the SHA-256 hash
+ * of the whole token, so a copy of the storage cannot be replayed.
  */
-const REFRESH_TOKEN = /^rt_(u_[A-Za-z0-9_-]{1,64})\.(f_[A-Za-z0-9]{20})\.([A-Za-z0-9]{43})$/;
+const REFRESH_TOKEN = /^rt_(u_[A-Za-z0-9_-]{1,64})\.(f_[A-Za-z0-9]{20})\.([A-Za-z0-9]{32})\.([A-Za-z0-9_-]{43})$/;
 
 export interface RefreshTokenParts {
   userId: string;
   familyId: string;
-  secret: string;
 }
 
 export function newFamilyId(): string {
   return randomId("f_", FAMILY_ID_LENGTH);
 }
 
-/** A fresh token of a family. */
-export function newRefreshToken(userId: string, familyId: string): string {
-  return `rt_${userId}.${familyId}.${randomId("", SECRET_LENGTH)}`;
+/** A fresh token of a family, signed with the deployment secret. */
+export async function newRefreshToken(secret: string, userId: string, familyId: string): Promise<string> {
+  const body = `rt_${userId}.${familyId}.${randomId("", RANDOM_LENGTH)}`;
+  const mac = new Uint8Array(await crypto.subtle.sign("HMAC", await macKey(secret), encoder.encode(body)));
+  return `${body}.${toBase64Url(mac)}`;
 }
 
-/** Splits a refresh token; undefined for anything not in the format (never an exception). */
+/** Splits a refresh token by its format alone; undefined for anything else (never an exception). */
 export function parseRefreshToken(token: string): RefreshTokenParts | undefined {
   const m = REFRESH_TOKEN.exec(token);
   if (!m || !UserId.safeParse(m[1]).success) return undefined;
-  return { userId: m[1]!, familyId: m[2]!, secret: m[3]! };
+  return { userId: m[1]!, familyId: m[2]! };
+}
+
+/** Checks format and MAC (in constant time); undefined for a token this deployment did not issue. */
+export async function verifyRefreshToken(secret: string, token: string): Promise<RefreshTokenParts | undefined> {
+  const parts = parseRefreshToken(token);
+  if (!parts) return undefined;
+  const dot = token.lastIndexOf(".");
+  const mac = fromBase64Url(token.slice(dot + 1));
+  if (!mac) return undefined;
+  const ok = await crypto.subtle.verify("HMAC", await macKey(secret), mac, encoder.encode(token.slice(0, dot)));
+  return ok ? parts : undefined;
+}
+
+const encoder = new TextEncoder();
+
+async function macKey(secret: string): Promise<CryptoKey> {
+  return crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]);
+}
+
+function toBase64Url(bytes: Uint8Array): string {
+  let binary = "";
+  for (const b of bytes) binary += String.fromCharCode(b);
+  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+function fromBase64Url(text: string): Uint8Array | undefined {
+  try {
+    return Uint8Array.from(atob(text.replace(/-/g, "+").replace(/_/g, "/")), (c) => c.charCodeAt(0));
+  } catch {
+    return undefined;
+  }
 }
 
 /** Hex SHA-256 of a token: what storage keeps instead of the token. */

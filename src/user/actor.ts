@@ -97,7 +97,7 @@ export class User extends DurableObject<Env> {
    */
   async createSession(userId: string, username: string): Promise<Result<SessionGrant>> {
     const familyId = newFamilyId();
-    const token = newRefreshToken(userId, familyId);
+    const token = await newRefreshToken(this.env.AUTH_SECRET, userId, familyId);
     const hash = await hashToken(token);
     const now = Date.now();
     const profile = this.#store.createProfile(userId, username, now);
@@ -117,7 +117,7 @@ export class User extends DurableObject<Env> {
     const parts = parseRefreshToken(refreshToken);
     const profile = this.#store.profile();
     if (!parts || !profile || parts.userId !== profile.user_id) return err(invalidRefreshToken());
-    const next = newRefreshToken(parts.userId, parts.familyId);
+    const next = await newRefreshToken(this.env.AUTH_SECRET, parts.userId, parts.familyId);
     const [oldHash, newHash] = await Promise.all([hashToken(refreshToken), hashToken(next)]);
     // No await from here to the return.
     const decision = this.#sessions.rotate(oldHash, newHash, parts.familyId, Date.now());

@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { parseRefreshToken } from "../../src/auth/sessions.ts";
+import { newRefreshToken, parseRefreshToken } from "../../src/auth/sessions.ts";
+
+const SECRET = "test-secret-for-workerd-tests-only";
 import { ErrorBody, LoginResponse } from "../../src/protocol/index.ts";
 import { api, uniqueName } from "./helpers.ts";
 
@@ -82,9 +84,13 @@ describe("refresh tokens", () => {
   it("unknown, forged and garbage tokens are unauthorized and revoke nothing", async () => {
     const login = await devLogin();
     const parts = parseRefreshToken(login.refresh_token)!;
-    const forgedSecret = `rt_${parts.userId}.${parts.familyId}.${"A".repeat(43)}`;
-    const unknownUser = `rt_u_nobody${Date.now()}.${parts.familyId}.${parts.secret}`;
-    for (const token of ["garbage", forgedSecret, unknownUser, login.refresh_token.slice(0, -1), `${login.refresh_token}x`, "x".repeat(512)]) {
+    const [, , random, mac] = login.refresh_token.split(".");
+    // Right user and session, made-up random part and MAC: refused before reaching the actor.
+    const forged = `rt_${parts.userId}.${parts.familyId}.${"A".repeat(32)}.${"B".repeat(43)}`;
+    // Well signed, but never issued (signed with the deployment secret by someone who has it, e.g. a bug).
+    const neverIssued = await newRefreshToken(SECRET, parts.userId, parts.familyId);
+    const unknownUser = `rt_u_nobody${Date.now()}.${parts.familyId}.${random}.${mac}`;
+    for (const token of ["garbage", forged, neverIssued, unknownUser, login.refresh_token.slice(0, -1), `${login.refresh_token}x`, "x".repeat(512)]) {
       const res = await refresh(token);
       expect(res.status, token.slice(0, 40)).toBe(401);
       expect(ErrorBody.parse(res.body).code).toBe("unauthorized");
@@ -129,7 +135,7 @@ describe("logout", () => {
       [undefined, undefined, 401, "unauthorized"],
       ["garbage", undefined, 401, "unauthorized"],
       [undefined, { refresh_token: "garbage" }, 401, "unauthorized"],
-      [undefined, { refresh_token: `rt_u_nobody.f_${"a".repeat(20)}.${"b".repeat(43)}` }, 401, "unauthorized"],
+      [undefined, { refresh_token: `rt_u_nobody.f_${"a".repeat(20)}.${"b".repeat(32)}.${"c".repeat(43)}` }, 401, "unauthorized"],
       [undefined, { refresh_token: 42 }, 400, "bad_request"],
       [undefined, "{not json", 400, "bad_request"],
     ];

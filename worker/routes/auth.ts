@@ -1,5 +1,5 @@
 import { Hono, type Context } from "hono";
-import { parseRefreshToken } from "../../src/auth/sessions.ts";
+import { verifyRefreshToken } from "../../src/auth/sessions.ts";
 import { mintAccessToken, verifyAccessToken } from "../../src/auth/tokens.ts";
 import {
   DevLoginRequest,
@@ -35,8 +35,8 @@ authRoutes.post("/dev-login", async (c) => {
 
 authRoutes.post("/refresh", async (c) => {
   const { refresh_token } = await readJson(c, RefreshRequest);
-  // Garbage never reaches an actor: only a well-formed token names one.
-  const parts = parseRefreshToken(refresh_token);
+  // Garbage and forgeries never reach an actor: only a token this deployment signed names one.
+  const parts = await verifyRefreshToken(c.env.AUTH_SECRET, refresh_token);
   if (!parts) throw new ParleyError("unauthorized", "The refresh token is invalid; log in again.");
   const grant = unwrap(await user(c.env, parts.userId).refresh(refresh_token));
   return c.json(await loginResponse(c, grant));
@@ -52,7 +52,7 @@ authRoutes.post("/logout", async (c) => {
   const text = await c.req.text();
   const { refresh_token } = text.trim() === "" ? {} : await readJson(c, LogoutRequest);
   if (refresh_token !== undefined) {
-    const parts = parseRefreshToken(refresh_token);
+    const parts = await verifyRefreshToken(c.env.AUTH_SECRET, refresh_token);
     if (!parts) throw new ParleyError("unauthorized", "The refresh token is invalid.");
     unwrap(await user(c.env, parts.userId).logout(refresh_token));
     return c.body(null, 204);
