@@ -62,13 +62,16 @@ export class User extends DurableObject<Env> {
   readonly #maxSessions: number;
   /** When the stored alarm fires (undefined: none is set). */
   #alarmAt: number | undefined;
+  /** This actor's user, once known (for log lines). */
+  #userId: string | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     const n = Number(env.HEARTBEAT_MS);
     this.#heartbeatMs = Number.isInteger(n) && n > 0 ? n : DEFAULT_HEARTBEAT_MS;
     this.#maxSessions = maxSessions(env.MAX_SESSIONS);
-    this.#sockets = new InboxSockets(ctx, this.#heartbeatMs, (st, wasReady, _code, ws) => this.#forgotten(st, wasReady, ws), (level, event, fields) => this.#log(level, event, fields));
+    const logger = (level: "info" | "warn" | "error", event: string, fields: LogFields) => this.#log(level, event, fields);
+    this.#sockets = new InboxSockets(ctx, this.#heartbeatMs, (st, wasReady, _code, ws) => this.#forgotten(st, wasReady, ws), logger);
     // The runtime answers the text frame "ping" itself, without waking the
     // actor, and records when it did (read back by the heartbeat sweep).
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING_TEXT, PONG_TEXT));
@@ -76,8 +79,8 @@ export class User extends DurableObject<Env> {
       runMigrations(ctx.storage, USER_MIGRATIONS);
       this.#store = new UserStore(ctx.storage);
       this.#sessions = new SessionStore(ctx.storage);
-      this.#profiles = new Profiles(this.#store, env, (at) => this.#scheduleAlarm(at), (level, event, fields) => this.#log(level, event, fields));
-      this.#presence = new Presence(this.#store, this.#sockets, env, (level, event, fields) => this.#log(level, event, fields));
+      this.#profiles = new Profiles(this.#store, env, (at) => this.#scheduleAlarm(at), logger);
+      this.#presence = new Presence(this.#store, this.#sockets, env, logger);
       this.#alarmAt = (await ctx.storage.getAlarm()) ?? undefined;
       // A restart that skipped the close events (a crash, a deploy) can leave
       // the user "online" with no socket: sockets that survived hibernation
@@ -372,8 +375,8 @@ export class User extends DurableObject<Env> {
   }
 
   #log(level: "info" | "warn" | "error", event: string, fields: LogFields): void {
-    const id = this.#store?.profile()?.user_id;
-    log(level, event, { actor: `User:${id ?? this.ctx.id.toString()}`, user_id: id, ...fields });
+    this.#userId ??= this.#store?.profile()?.user_id;
+    log(level, event, { actor: `User:${this.#userId ?? this.ctx.id.toString()}`, user_id: this.#userId, ...fields });
   }
 }
 
