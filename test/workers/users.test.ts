@@ -1,3 +1,4 @@
+import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { mintAccessToken } from "../../src/auth/tokens.ts";
 import { ErrorBody, MeResponse, SearchResponse, UserResponse } from "../../src/protocol/index.ts";
@@ -195,6 +196,18 @@ describe("PATCH /v1/me", () => {
     expect((await api("PATCH", "/v1/me", a.token, { avatar_url: null })).body.user).toEqual({ id: a.userId, username: a.username });
     // An empty patch changes nothing.
     expect((await api("PATCH", "/v1/me", a.token, {})).body).toEqual({ user: { id: a.userId, username: a.username }, settings: { notifications: "mentions" } });
+  });
+
+  it("the Directory keeps the newest copy of a profile: a late, older copy changes nothing", async () => {
+    const tag = uniquePrefix();
+    const a = await login();
+    await api("PATCH", "/v1/me", a.token, { display_name: `First ${tag}` });
+    await api("PATCH", "/v1/me", a.token, { display_name: `Second ${tag}` });
+    const dir = env.DIRECTORY.get(env.DIRECTORY.idFromName("global"));
+    // Version 1 was the first PATCH; replaying it late must not win over version 2.
+    expect(await dir.setProfile(a.userId, { display_name: `First ${tag}`, avatar_url: null }, 1)).toEqual({ ok: true, value: { applied: false } });
+    const found = await api("GET", `/v1/users/search?q=${tag}`, a.token);
+    expect(found.body.users).toEqual([{ id: a.userId, username: a.username, display_name: `Second ${tag}` }]);
   });
 
   it("refuses bad input with bad_request naming the field, and changes nothing", async () => {
