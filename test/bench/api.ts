@@ -60,13 +60,20 @@ export class Api {
   async #call<T>(method: string, path: string, token: string | undefined, body: unknown, what: string): Promise<T> {
     const headers: Record<string, string> = { "content-type": "application/json" };
     if (token) headers.authorization = `Bearer ${token}`;
-    const res = await fetch(this.baseUrl + path, {
-      method,
-      headers,
-      body: JSON.stringify(body),
-      signal: AbortSignal.timeout(this.timeoutMs),
-    });
-    const text = await res.text();
+    let res: Response;
+    let text: string;
+    try {
+      res = await fetch(this.baseUrl + path, {
+        method,
+        headers,
+        body: JSON.stringify(body),
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+      text = await res.text();
+    } catch (e) {
+      const timedOut = e instanceof Error && e.name === "TimeoutError";
+      throw new Error(timedOut ? `${what}: no answer within ${this.timeoutMs} ms` : `${what}: ${e instanceof Error ? e.message : String(e)}`);
+    }
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);

@@ -66,8 +66,8 @@ const INTS = {
   connectConcurrency: { env: "BENCH_CONNECT_CONCURRENCY", fallback: 50, min: 1, max: 500 },
   restSends: { env: "BENCH_REST_SENDS", fallback: 300, min: 1, max: 5000 },
   bodyChars: { env: "BENCH_BODY_CHARS", fallback: 100, min: 1, max: 4000 },
-  opTimeoutMs: { env: "BENCH_OP_TIMEOUT_MS", fallback: 15_000, min: 1000, max: 60_000 },
-  timeLimitSeconds: { env: "BENCH_TIME_LIMIT_SECONDS", fallback: 300, min: 30, max: 1800 },
+  opTimeoutMs: { env: "BENCH_OP_TIMEOUT_MS", fallback: 10_000, min: 1000, max: 60_000 },
+  timeLimitSeconds: { env: "BENCH_TIME_LIMIT_SECONDS", fallback: 180, min: 30, max: 1800 },
 } satisfies Record<string, IntSpec>;
 
 /** Reads the configuration from `env`; throws on a value that is not a number or not a scenario. */

@@ -9,7 +9,7 @@ import type { BenchConfig } from "./config.ts";
 import type { SendRate } from "./pacer.ts";
 import type { GroupSnapshot } from "./procs.ts";
 import { BenchSocket, FrameError, OpenError } from "./socket.ts";
-import { mapLimit, type Summary } from "./stats.ts";
+import { Tally, mapLimit, type Summary } from "./stats.ts";
 
 export interface BenchContext {
   engine: Engine;
@@ -45,7 +45,7 @@ export function loginAll(ctx: BenchContext, usernames: readonly string[]): Promi
 }
 
 /** Opens a conversation socket for `user` and completes hello and join. */
-export async function openJoined(ctx: BenchContext, user: BenchUser, conversationId: string): Promise<BenchSocket> {
+export async function openJoined(ctx: Pick<BenchContext, "engine" | "config">, user: BenchUser, conversationId: string): Promise<BenchSocket> {
   const socket = await BenchSocket.open(socketUrl(ctx, conversationId), user.token, ctx.config.opTimeoutMs);
   try {
     await socket.handshake(ctx.config.opTimeoutMs);
@@ -56,7 +56,33 @@ export async function openJoined(ctx: BenchContext, user: BenchUser, conversatio
   return socket;
 }
 
-export function socketUrl(ctx: BenchContext, conversationId: string): string {
+/**
+ * Opens and joins one socket per slot. All or nothing: if any fails, the
+ * ones that opened are closed and the error says how many failed and why.
+ */
+export async function openAll(
+  ctx: BenchContext,
+  slots: ReadonlyArray<{ user: BenchUser; conversationId: string }>,
+  concurrency: number,
+): Promise<BenchSocket[]> {
+  const failures = new Tally();
+  const opened = await mapLimit(slots, concurrency, async (slot) => {
+    try {
+      return await openJoined(ctx, slot.user, slot.conversationId);
+    } catch (e) {
+      failures.add(failureKind(e));
+      return undefined;
+    }
+  });
+  const sockets = opened.filter((s): s is BenchSocket => s !== undefined);
+  if (failures.total > 0) {
+    await closeAll(sockets);
+    throw new Error(`${failures.total} of ${slots.length} sockets failed to open and join: ${JSON.stringify(failures.counts)}`);
+  }
+  return sockets;
+}
+
+export function socketUrl(ctx: Pick<BenchContext, "engine">, conversationId: string): string {
   return `${ctx.engine.wsUrl}/v1/conversations/${conversationId}/ws`;
 }
 
@@ -98,5 +124,14 @@ export class SeqCheck {
     }
   }
 }
+
+/**
+ * Consecutive failures after which a sequential scenario stops: an engine
+ * that stopped answering would otherwise cost one timeout per remaining step.
+ */
+export const MAX_CONSECUTIVE_FAILURES = 5;
+
+export const stopNote = (stoppedAt: number | undefined) =>
+  stoppedAt === undefined ? "" : `stopped after step ${stoppedAt}: ${MAX_CONSECUTIVE_FAILURES} failures in a row`;
 
 export const range = (n: number) => Array.from({ length: n }, (_, i) => i);

@@ -1,8 +1,109 @@
-/** The printed table and the JSON results file. */
+/** The shape of the JSON results, the printed report, and the results files. */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import type { BenchConfig, ScenarioName } from "./config.ts";
 import type { Row } from "./context.ts";
+import type { DebugLogInfo, MachineInfo } from "./environment.ts";
+import type { SendRate } from "./pacer.ts";
+import type { ProcInfo } from "./procs.ts";
 import type { Summary } from "./stats.ts";
+
+export interface ScenarioRecord {
+  ok: boolean;
+  error?: string;
+  wall_s: number;
+  /** CPU seconds of the engine's process group during the scenario, set-up included. */
+  engine_cpu_s: number;
+  /** The same, by process role (see ProcInfo.role). */
+  engine_cpu_s_by_role: Record<string, number>;
+  /** CPU seconds of this Node process (the clients) during the scenario. */
+  client_cpu_s: number;
+  /**
+   * Busy CPU seconds of the whole machine minus the engine and the clients:
+   * other work sharing the cores, which makes every number of the scenario worse.
+   */
+  other_cpu_s: number | undefined;
+  /**
+   * A workerd process of the engine ended or a new one started during the
+   * scenario: wrangler dev reloaded the Worker (it watches the source tree)
+   * or workerd crashed. Every number of that scenario is suspect.
+   */
+  engine_restarted?: { before: number[]; after: number[] };
+  result?: Record<string, unknown>;
+}
+
+export interface Results {
+  schema: 1;
+  started_at: string;
+  finished_at: string;
+  /** False if a scenario failed or the run was cut short. */
+  ok: boolean;
+  aborted?: string;
+  machine: MachineInfo;
+  engine: {
+    command: string;
+    startup_s: number;
+    send_rate: SendRate | undefined;
+    heartbeat_ms: number | undefined;
+    processes_at_start: ProcInfo[];
+    rss_mib_by_role_at_start: Record<string, number>;
+    rss_mib_by_role_at_end: Record<string, number>;
+    /** Last lines wrangler printed (warnings and errors only: it runs with --log-level warn). */
+    log_tail: string[];
+    wrangler_debug_log: DebugLogInfo | undefined;
+  };
+  parameters: BenchConfig;
+  scenarios: Partial<Record<ScenarioName, ScenarioRecord>>;
+}
+
+/** Everything printed on stdout at the end of a run. */
+export function renderReport(results: Results, rows: readonly Row[], file: string): string {
+  const { machine, engine } = results;
+  const rate = engine.send_rate;
+  const header = [
+    `Parley benchmark, ${results.started_at}`,
+    `machine: ${machine.cpus} × ${machine.cpu_model}, ${machine.memory_gib} GiB, ${machine.platform} ${machine.arch}, Node ${machine.node}, load average ${machine.load_average_at_start.join(" ")}`,
+    `engine: wrangler ${machine.wrangler} dev on 127.0.0.1 (git ${machine.git}), up in ${engine.startup_s.toFixed(1)} s; clients run on the same machine`,
+    rate
+      ? `rate limit (hello.ack): ${rate.messages} messages per ${rate.per_ms} ms per user per conversation; the latency and REST senders move to a fresh conversation every ${rate.messages} sends, the fan-out and throughput senders are paced by a mirror of their bucket`
+      : "rate limit: unknown (the probe failed)",
+  ];
+
+  const lines = Object.entries(results.scenarios).map(([name, r]) => {
+    const roles = Object.entries(r.engine_cpu_s_by_role).filter(([, v]) => v >= 0.05).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(", ");
+    const other = r.other_cpu_s === undefined ? "n/a" : r.other_cpu_s.toFixed(1);
+    return (
+      `  ${name.padEnd(12)} wall ${r.wall_s.toFixed(1).padStart(5)} s  engine cpu ${r.engine_cpu_s.toFixed(1).padStart(5)} s (${roles})` +
+      `  client cpu ${r.client_cpu_s.toFixed(1)} s  other processes ${other} s` +
+      `${r.engine_restarted ? "  ENGINE RESTARTED (workerd pids changed: a wrangler reload or a crash)" : ""}` +
+      `${r.ok ? "" : `  FAILED: ${r.error}`}`
+    );
+  });
+  const noisy = Object.entries(results.scenarios)
+    .filter(([, r]) => r.other_cpu_s !== undefined && r.other_cpu_s > 0.1 * r.wall_s * machine.cpus)
+    .map(([name, r]) => `${name} ${Math.round((100 * r.other_cpu_s!) / (r.wall_s * machine.cpus))}%`);
+  if (noisy.length > 0) {
+    lines.push(`  WARNING: other processes used the CPUs meanwhile (${noisy.join(", ")} of the machine): those numbers are pessimistic.`);
+  }
+  const log = engine.wrangler_debug_log;
+  if (log) {
+    lines.push(
+      `  "wrangler" is local tooling: it took in ${log.worker_log_lines} log lines of the Worker and ${log.inspector_events} inspector events, and wrote ${(log.bytes / 2 ** 20).toFixed(1)} MiB of debug log.`,
+    );
+  }
+  return [
+    ...header,
+    "",
+    renderTable(rows),
+    "",
+    "per scenario (set-up included):",
+    ...lines,
+    ...(results.aborted ? ["", `ABORTED: ${results.aborted}`] : []),
+    "",
+    `results: ${file}`,
+    "",
+  ].join("\n");
+}
 
 const W = { scenario: 12, measure: 40, n: 6, ms: 9 };
 
@@ -33,11 +134,11 @@ function fit(text: string, width: number): string {
 }
 
 /** Writes `<dir>/<timestamp>.json` and `<dir>/latest.json`; returns the first path. */
-export function writeResults(dir: string, startedAt: Date, results: unknown): string {
+export function writeResults(dir: string, results: Results): string {
   const out = resolve(dir);
   mkdirSync(out, { recursive: true });
   // ISO 8601 with ":" replaced by "-", so the name is valid on every file system.
-  const file = join(out, `${startedAt.toISOString().replace(/:/g, "-")}.json`);
+  const file = join(out, `${results.started_at.replace(/:/g, "-")}.json`);
   const text = `${JSON.stringify(results, null, 2)}\n`;
   writeFileSync(file, text);
   writeFileSync(join(out, "latest.json"), text);

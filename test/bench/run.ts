@@ -5,21 +5,22 @@
  * nothing here asserts a timing. A scenario that fails is recorded with its
  * error and the run goes on; the exit code is 1 if any failed.
  *
- * Parameters come from BENCH_* environment variables (`--help` lists them;
- * docs/benchmarks.md explains them). To add a scenario: a file in
- * scenarios/ exporting `(ctx) => Promise<Outcome>`, an entry in SCENARIOS
- * (config.ts) and in RUNNERS below.
+ * Parameters come from BENCH_* environment variables (`npm run bench --
+ * --help` lists them; docs/benchmarks.md explains them). To add a scenario:
+ * a file in scenarios/ exporting `(ctx) => Promise<Outcome>`, an entry in
+ * SCENARIOS (config.ts) and in RUNNERS below.
  */
-import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
-import { arch, cpus, loadavg, platform, release, totalmem } from "node:os";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Engine, ROOT } from "../support/engine.ts";
 import { Api } from "./api.ts";
 import { type BenchConfig, type ScenarioName, describeConfig, readConfig } from "./config.ts";
 import { type BenchContext, type Outcome, type Row, closeAll, openJoined } from "./context.ts";
-import { cpuByRole, machineBusySeconds, rssByRole, snapshotGroup } from "./procs.ts";
-import { renderTable, writeResults } from "./report.ts";
+import { machineInfo, readDebugLog } from "./environment.ts";
+import type { SendRate } from "./pacer.ts";
+import { type GroupSnapshot, cpuByRole, machineBusySeconds, rssByRole, snapshotGroup } from "./procs.ts";
+import { type Results, type ScenarioRecord, renderReport, writeResults } from "./report.ts";
 import { connections } from "./scenarios/connections.ts";
 import { fanout } from "./scenarios/fanout.ts";
 import { latency } from "./scenarios/latency.ts";
@@ -29,28 +30,11 @@ import { round } from "./stats.ts";
 
 const RUNNERS: Record<ScenarioName, (ctx: BenchContext) => Promise<Outcome>> = { latency, rest, fanout, throughput, connections };
 
-interface ScenarioRecord {
-  ok: boolean;
-  error?: string;
-  wall_s: number;
-  /** CPU seconds of the engine's process group (wrangler, esbuild, workerd) during the scenario, set-up included. */
-  engine_cpu_s: number;
-  engine_cpu_s_by_role: Record<string, number>;
-  /** CPU seconds of this Node process (the clients) during the scenario. */
-  client_cpu_s: number;
-  /**
-   * Busy CPU seconds of the whole machine minus the engine and the clients:
-   * other work sharing the cores, which makes every number above worse.
-   */
-  other_cpu_s: number | undefined;
-  result?: Record<string, unknown>;
-}
-
 const progress = (message: string) => process.stderr.write(`[bench] ${message}\n`);
 
 async function main(): Promise<number> {
   if (process.argv.includes("--help")) {
-    process.stdout.write(`npm run bench — environment variables:\n${describeConfig()}\n`);
+    process.stdout.write(`npm run bench: environment variables\n${describeConfig()}\n`);
     return 0;
   }
   const config = readConfig();
@@ -58,28 +42,41 @@ async function main(): Promise<number> {
   const machine = machineInfo();
   progress(`${machine.cpus} CPUs (${machine.cpu_model}), Node ${machine.node}; scenarios: ${config.scenarios.join(", ")}`);
 
+  // wrangler appends every line the Worker logs, and every inspector event it
+  // relays, to a debug log (by default under ~/.config/.wrangler/logs,
+  // several MB per run). Keep it in a temporary directory, measure it, remove it.
+  const logDir = mkdtempSync(join(tmpdir(), "parley-bench-log-"));
+  const wranglerLog = join(logDir, "wrangler-debug.log");
+  process.env.WRANGLER_LOG_PATH = wranglerLog;
+
   const engineStart = performance.now();
-  const engine = await Engine.start({ verbose: config.verbose });
-  const engineStartupMs = performance.now() - engineStart;
-  progress(`engine up at ${engine.url} in ${(engineStartupMs / 1000).toFixed(1)} s (pid ${engine.pid})`);
+  let engine: Engine;
+  try {
+    // The set-up signs in a few hundred users from one address: lift the
+    // per-address sign-in limit, which is not what is being measured.
+    engine = await Engine.start({ verbose: config.verbose, vars: { AUTH_RATE_LIMIT: "1000000/60000" } });
+  } catch (e) {
+    rmSync(logDir, { recursive: true, force: true });
+    throw e;
+  }
+  const startupS = (performance.now() - engineStart) / 1000;
+  progress(`engine up at ${engine.url} in ${startupS.toFixed(1)} s (pid ${engine.pid})`);
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.once(signal, () => {
+      progress(`${signal}: stopping the engine`);
+      void engine.stop().finally(() => process.exit(130));
+    });
+  }
 
-  const stop = async (signal: string) => {
-    progress(`${signal}: stopping the engine`);
-    await engine.stop();
-    process.exit(130);
-  };
-  process.once("SIGINT", () => void stop("SIGINT"));
-  process.once("SIGTERM", () => void stop("SIGTERM"));
-
-  const records: Partial<Record<ScenarioName, ScenarioRecord>> = {};
-  const rows: Row[] = [];
-  let probe: Awaited<ReturnType<typeof probeLimits>> | undefined;
-  let aborted: string | undefined;
   const port = Number(new URL(engine.url).port);
   const snapshot = () => snapshotGroup(engine.pid, port);
-  const engineAtStart = snapshot();
-  let engineAtEnd = engineAtStart;
-  let engineTail: string[] = [];
+  const atStart = snapshot();
+  const records: Partial<Record<ScenarioName, ScenarioRecord>> = {};
+  const rows: Row[] = [];
+  let probe: { send_rate: SendRate; heartbeat_ms: number } | undefined;
+  let aborted: string | undefined;
+  let atEnd: GroupSnapshot;
+  let logTail: string[];
   try {
     const api = new Api(engine.url, config.opTimeoutMs);
     const work = (async () => {
@@ -91,14 +88,15 @@ async function main(): Promise<number> {
         records[name] = await runScenario(name, ctx, rows);
       }
     })();
-    // After the watchdog fires, whatever the abandoned work still throws is moot.
+    // Once the watchdog has fired, whatever the abandoned work throws is moot.
     work.catch(() => {});
+    const limitMs = Math.max(1000, config.timeLimitSeconds * 1000 - startupS * 1000);
     let timer: NodeJS.Timeout | undefined;
     const watchdog = new Promise<void>((resolve) => {
       timer = setTimeout(() => {
-        aborted = `time limit of ${config.timeLimitSeconds} s reached (BENCH_TIME_LIMIT_SECONDS); the running scenario was abandoned, later ones skipped`;
+        aborted = `time limit of ${config.timeLimitSeconds} s reached (BENCH_TIME_LIMIT_SECONDS): the running scenario was abandoned, later ones skipped`;
         resolve();
-      }, Math.max(1000, config.timeLimitSeconds * 1000 - engineStartupMs));
+      }, limitMs);
     });
     try {
       await Promise.race([work, watchdog]);
@@ -110,13 +108,15 @@ async function main(): Promise<number> {
     progress(aborted);
   } finally {
     progress("stopping the engine");
-    engineAtEnd = snapshot();
-    engineTail = engine.output.split("\n").filter((l) => l.trim() && !l.startsWith("npm warn")).slice(-40);
+    atEnd = snapshot();
+    logTail = engine.output.split("\n").filter((l) => l.trim() && !l.startsWith("npm warn")).slice(-40);
     await engine.stop();
   }
+  const debugLog = readDebugLog(wranglerLog);
+  rmSync(logDir, { recursive: true, force: true });
 
-  const failed = Object.values(records).some((r) => !r.ok) || aborted !== undefined;
-  const results = {
+  const failed = aborted !== undefined || Object.values(records).some((r) => !r.ok);
+  const results: Results = {
     schema: 1,
     started_at: startedAt.toISOString(),
     finished_at: new Date().toISOString(),
@@ -124,47 +124,25 @@ async function main(): Promise<number> {
     ...(aborted ? { aborted } : {}),
     machine,
     engine: {
-      command: "wrangler dev (test/support/engine.ts), 127.0.0.1, fresh --persist-to directory",
-      startup_s: round(engineStartupMs / 1000, 2),
+      command: "wrangler dev through test/support/engine.ts: 127.0.0.1, free port, fresh --persist-to directory",
+      startup_s: round(startupS, 2),
       send_rate: probe?.send_rate,
       heartbeat_ms: probe?.heartbeat_ms,
-      processes_at_start: engineAtStart.processes,
-      rss_mib_by_role_at_start: rssByRole(engineAtStart),
-      rss_mib_by_role_at_end: rssByRole(engineAtEnd),
-      log_tail: engineTail,
+      processes_at_start: atStart.processes,
+      rss_mib_by_role_at_start: rssByRole(atStart),
+      rss_mib_by_role_at_end: rssByRole(atEnd),
+      log_tail: logTail,
+      wrangler_debug_log: debugLog,
     },
     parameters: config,
     scenarios: records,
   };
-  const file = writeResults(join(ROOT, config.outDir), startedAt, results);
-
-  const header = [
-    `Parley benchmark, ${startedAt.toISOString()}`,
-    `machine: ${machine.cpus} × ${machine.cpu_model}, ${machine.memory_gib} GiB, ${machine.platform} ${machine.arch}, Node ${machine.node}; wrangler ${machine.wrangler}, git ${machine.git}`,
-    `engine: wrangler dev on 127.0.0.1, up in ${(engineStartupMs / 1000).toFixed(1)} s; client and engine share the machine`,
-    probe
-      ? `rate limit (hello.ack): ${probe.send_rate.messages} messages per ${probe.send_rate.per_ms} ms per user per conversation; latency and REST senders switch conversation every ${probe.send_rate.messages} sends, fan-out and throughput senders are paced by a mirror of the bucket`
-      : "rate limit: unknown (the probe failed)",
-    "",
-  ];
-  const cpuLines = Object.entries(records).map(([name, r]) => {
-    const roles = Object.entries(r.engine_cpu_s_by_role).filter(([, v]) => v >= 0.05).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(", ");
-    const other = r.other_cpu_s === undefined ? "n/a" : r.other_cpu_s.toFixed(1);
-    return `  ${name.padEnd(12)} wall ${r.wall_s.toFixed(1).padStart(5)} s  engine cpu ${r.engine_cpu_s.toFixed(1).padStart(5)} s (${roles})  client cpu ${r.client_cpu_s.toFixed(1)} s  other processes ${other} s${r.ok ? "" : `  FAILED: ${r.error}`}`;
-  });
-  const noisy = Object.entries(records)
-    .filter(([, r]) => r.other_cpu_s !== undefined && r.other_cpu_s > 0.1 * r.wall_s * machine.cpus)
-    .map(([name, r]) => `${name} (${Math.round((100 * r.other_cpu_s!) / (r.wall_s * machine.cpus))}%)`);
-  if (noisy.length > 0) {
-    cpuLines.push(`  WARNING: other processes kept the machine busy during ${noisy.join(", ")}: those numbers are pessimistic.`);
-  }
-  process.stdout.write(
-    `${header.join("\n")}${renderTable(rows)}\n\nper scenario (set-up included):\n${cpuLines.join("\n")}\n` +
-      `${aborted ? `\nABORTED: ${aborted}\n` : ""}\nresults: ${file}\n`,
-  );
+  const file = writeResults(join(ROOT, config.outDir), results);
+  process.stdout.write(renderReport(results, rows, file));
   return failed ? 1 : 0;
 }
 
+/** Runs one scenario and accounts for the CPU it took: engine (by role), clients, everyone else. */
 async function runScenario(name: ScenarioName, ctx: BenchContext, rows: Row[]): Promise<ScenarioRecord> {
   const engineBefore = ctx.snapshot();
   const clientBefore = process.cpuUsage();
@@ -176,12 +154,15 @@ async function runScenario(name: ScenarioName, ctx: BenchContext, rows: Row[]): 
     const busyAfter = machineBusySeconds();
     const engineCpu = engineAfter.total_cpu_s - engineBefore.total_cpu_s;
     const clientCpu = (client.user + client.system) / 1e6;
+    const workerd = (snap: GroupSnapshot) => snap.processes.filter((p) => p.command === "workerd").map((p) => p.pid);
+    const restarted = workerd(engineBefore).join() !== workerd(engineAfter).join();
     return {
       wall_s: round((performance.now() - started) / 1000, 2),
       engine_cpu_s: round(engineCpu, 2),
       engine_cpu_s_by_role: cpuByRole(engineBefore, engineAfter),
       client_cpu_s: round(clientCpu, 2),
       other_cpu_s: busyBefore === undefined || busyAfter === undefined ? undefined : round(Math.max(0, busyAfter - busyBefore - engineCpu - clientCpu), 2),
+      ...(restarted ? { engine_restarted: { before: workerd(engineBefore), after: workerd(engineAfter) } } : {}),
     };
   };
   try {
@@ -196,53 +177,20 @@ async function runScenario(name: ScenarioName, ctx: BenchContext, rows: Row[]): 
   }
 }
 
-/** Reads the limits the engine announces, from one handshake. */
-async function probeLimits(engine: Engine, api: Api, config: BenchConfig) {
+/** Reads the limits the engine announces in `hello.ack`, from one handshake. */
+async function probeLimits(engine: Engine, api: Api, config: BenchConfig): Promise<{ send_rate: SendRate; heartbeat_ms: number }> {
   const [a] = await Promise.all([api.login("probe_a"), api.login("probe_b")]);
-  const id = await api.direct(a, "probe_b");
-  const ctx = { engine, api, config, rate: { messages: 1, per_ms: 1 }, body: "", progress, snapshot: () => snapshotGroup(undefined) };
-  const socket = await openJoined(ctx, a, id);
+  const id = await api.direct(a!, "probe_b");
+  const socket = await openJoined({ engine, config }, a!, id);
   await closeAll([socket]);
-  const info = socket.helloAck;
-  if (!info) throw new Error("probe: no hello.ack");
-  return { send_rate: info.limits.send_rate, heartbeat_ms: info.heartbeat_ms };
+  const ack = socket.helloAck!;
+  return { send_rate: ack.limits.send_rate, heartbeat_ms: ack.heartbeat_ms };
 }
 
 /** A message body of exactly `chars` characters, not only white space. */
 function makeBody(chars: number): string {
   const words = "parley benchmark message ";
   return words.repeat(Math.ceil(chars / words.length)).slice(0, chars - 1) + ".";
-}
-
-function machineInfo() {
-  const list = cpus();
-  const version = (pkg: string) => {
-    try {
-      return (JSON.parse(readFileSync(join(ROOT, "node_modules", pkg, "package.json"), "utf8")) as { version: string }).version;
-    } catch {
-      return "unknown";
-    }
-  };
-  let git = "unknown";
-  try {
-    const head = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: ROOT, encoding: "utf8" }).trim();
-    const dirty = execFileSync("git", ["status", "--porcelain", "--", "src", "worker"], { cwd: ROOT, encoding: "utf8" }).trim();
-    git = dirty ? `${head} (src/worker modified)` : head;
-  } catch {
-    // not a checkout
-  }
-  return {
-    cpus: list.length,
-    cpu_model: list[0]?.model.trim() ?? "unknown",
-    memory_gib: round(totalmem() / 2 ** 30, 1),
-    platform: `${platform()} ${release()}`,
-    arch: arch(),
-    node: process.version,
-    load_average_at_start: loadavg().map((l) => round(l, 2)),
-    wrangler: version("wrangler"),
-    workerd: version("workerd"),
-    git,
-  };
 }
 
 main().then(

@@ -110,7 +110,7 @@ export async function connections(ctx: BenchContext): Promise<Outcome> {
           note: `${(sockets.length / openAllS).toFixed(0)} sockets/s, ${config.connectConcurrency} in flight${failures.total ? `; failures ${JSON.stringify(failures.counts)}` : ""}`,
         },
         { scenario: "connections", measure: "one socket: open → joined (ms)", summary: joined },
-        { scenario: "connections", measure: "JSON ping → pong, all open (ms)", summary: ping, note: `${pingMs.length}/${sockets.length} answered` },
+        { scenario: "connections", measure: "JSON ping → pong, all open (ms)", summary: ping, note: `${pingMs.length}/${sockets.length} answered${closedEarly ? `; ${closedEarly} closed by the server before the end` : ""}` },
         {
           scenario: "connections",
           measure: "workerd RSS before → open → closed",

@@ -6,9 +6,9 @@
  * paced by its own mirror of the rate limit, so no send is refused; the wait
  * for a token happens before the clock starts.
  */
-import { type BenchContext, type Outcome, SeqCheck, closeAll, failureKind, loginAll, openJoined, range } from "../context.ts";
+import { type BenchContext, MAX_CONSECUTIVE_FAILURES, type Outcome, SeqCheck, closeAll, failureKind, loginAll, openAll, range, stopNote } from "../context.ts";
 import { Pacer } from "../pacer.ts";
-import { Tally, mapLimit, sleep, summarize } from "../stats.ts";
+import { Tally, sleep, summarize, within } from "../stats.ts";
 
 interface Round {
   sentAt: number;
@@ -23,7 +23,7 @@ export async function fanout(ctx: BenchContext): Promise<Outcome> {
   ctx.progress(`fanout: group of ${n}, all online`);
   const users = await loginAll(ctx, range(n).map((i) => `fan_m${i}`));
   const id = await ctx.api.group(users[0]!, "bench fan-out", users.slice(1).map((u) => u.username));
-  const sockets = await mapLimit(users, 25, (u) => openJoined(ctx, u, id));
+  const sockets = await openAll(ctx, users.map((user) => ({ user, conversationId: id })), 25);
 
   const rounds = new Map<string, Round>();
   const checks = sockets.map(() => new SeqCheck());
@@ -56,7 +56,13 @@ export async function fanout(ctx: BenchContext): Promise<Outcome> {
     const ackMs: number[] = [];
     const failures = new Tally();
     let incomplete = 0;
+    let consecutive = 0;
+    let stoppedAt: number | undefined;
     for (let r = 0; r < config.fanoutMessages; r++) {
+      if (consecutive >= MAX_CONSECUTIVE_FAILURES) {
+        stoppedAt = r;
+        break;
+      }
       const s = r % n;
       await sleep(pacers[s]!.delayMs());
       const clientMsgId = `fan-${r}`;
@@ -70,14 +76,16 @@ export async function fanout(ctx: BenchContext): Promise<Outcome> {
         ackMs.push(at - round.sentAt);
       } catch (e) {
         failures.add(failureKind(e));
+        consecutive++;
         continue;
       }
-      const timer = sleep(config.opTimeoutMs).then(() => "timeout" as const);
-      if ((await Promise.race([all.then(() => "ok" as const), timer])) === "timeout") {
+      if ((await within(all, config.opTimeoutMs)) === "timeout") {
         incomplete++;
         failures.add(`delivered to ${round.arrivals.length}/${n} within ${config.opTimeoutMs} ms`);
+        consecutive++;
         continue;
       }
+      consecutive = 0;
       toAll.push(Math.max(...round.arrivals) - round.sentAt);
       for (const at of round.arrivals) toEach.push(at - round.sentAt);
     }
@@ -100,13 +108,14 @@ export async function fanout(ctx: BenchContext): Promise<Outcome> {
         seq_gaps: gaps,
         seq_repeats: repeats,
         failures: failures.counts,
+        ...(stoppedAt !== undefined ? { stopped_after_messages: stoppedAt } : {}),
       },
       rows: [
         { scenario: "fanout", measure: `send → all ${n} have message.new (ms)`, summary: all, note: `${config.fanoutMessages} messages, one at a time` },
         { scenario: "fanout", measure: "send → each member's message.new (ms)", summary: each, note: `every delivery of every message` },
         { scenario: "fanout", measure: "send → sender's message.ack (ms)", summary: acks },
         ...(failures.total + gaps + repeats + duplicates > 0
-          ? [{ scenario: "fanout", measure: "anomalies", value: JSON.stringify({ ...failures.counts, gaps, repeats, duplicates }) }]
+          ? [{ scenario: "fanout", measure: "anomalies", value: JSON.stringify({ ...failures.counts, gaps, repeats, duplicates }), note: stopNote(stoppedAt) }]
           : []),
       ],
     };

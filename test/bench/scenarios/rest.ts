@@ -5,7 +5,7 @@
  * latency scenario, the sender moves to its next direct conversation every
  * `send_rate.messages` sends and never waits for a token.
  */
-import { type BenchContext, type Outcome, failureKind, loginAll, range } from "../context.ts";
+import { type BenchContext, MAX_CONSECUTIVE_FAILURES, type Outcome, failureKind, loginAll, range, stopNote } from "../context.ts";
 import { Tally, mapLimit, summarize } from "../stats.ts";
 
 export async function rest(ctx: BenchContext): Promise<Outcome> {
@@ -24,14 +24,21 @@ export async function rest(ctx: BenchContext): Promise<Outcome> {
   ctx.progress(`rest: ${config.restSends} sequential sends`);
   const samples: number[] = [];
   const failures = new Tally();
+  let consecutive = 0;
+  let stoppedAt: number | undefined;
   for (let i = 0; i < config.restSends; i++) {
     const id = ids[Math.floor(i / perConversation)]!;
     const t0 = performance.now();
     try {
       await ctx.api.send(sender!, id, `rest-${i}`, body);
       samples.push(performance.now() - t0);
+      consecutive = 0;
     } catch (e) {
       failures.add(failureKind(e));
+      if (++consecutive >= MAX_CONSECUTIVE_FAILURES) {
+        stoppedAt = i + 1;
+        break;
+      }
     }
   }
   const send = summarize(samples);
@@ -44,10 +51,11 @@ export async function rest(ctx: BenchContext): Promise<Outcome> {
       warmup_sends: warmup,
       send_ms: send,
       failures: failures.counts,
+      ...(stoppedAt !== undefined ? { stopped_after_sends: stoppedAt } : {}),
     },
     rows: [
-      { scenario: "rest", measure: "POST …/messages → 200 (ms)", summary: send, note: `1 sender, ${conversations} direct conversations × ≤${perConversation} sends` },
-      ...(failures.total > 0 ? [{ scenario: "rest", measure: "failed sends", value: JSON.stringify(failures.counts) }] : []),
+      { scenario: "rest", measure: "POST …/messages → 200 (ms)", summary: send, note: `1 sender, ${conversations} direct conversation${conversations === 1 ? "" : "s"} × ≤${perConversation} sends` },
+      ...(failures.total > 0 ? [{ scenario: "rest", measure: "failed sends", value: JSON.stringify(failures.counts), note: stopNote(stoppedAt) }] : []),
     ],
   };
 }

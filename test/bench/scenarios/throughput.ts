@@ -7,7 +7,7 @@
  * ceiling and how much of the senders' time went to waiting for tokens, so a
  * reader can tell a limiter-bound run from an engine-bound one.
  */
-import { type BenchContext, type Outcome, SeqCheck, closeAll, failureKind, loginAll, openJoined, range } from "../context.ts";
+import { type BenchContext, type Outcome, SeqCheck, closeAll, failureKind, loginAll, openAll, range } from "../context.ts";
 import { Pacer } from "../pacer.ts";
 import { cpuByRole } from "../procs.ts";
 import { FrameError, type BenchSocket } from "../socket.ts";
@@ -23,8 +23,8 @@ export async function throughput(ctx: BenchContext): Promise<Outcome> {
   const users = await loginAll(ctx, range(c * s).map((i) => `tp_c${Math.floor(i / s)}_u${i % s}`));
   const members = range(c).map((k) => users.slice(k * s, k * s + s));
   const ids = await mapLimit(members, 8, (m, k) => ctx.api.group(m[0]!, `bench throughput ${k}`, m.slice(1).map((u) => u.username)));
-  const slots = members.flatMap((m, k) => m.map((user) => ({ user, id: ids[k]! })));
-  const sockets = await mapLimit(slots, config.connectConcurrency, (slot) => openJoined(ctx, slot.user, slot.id));
+  const slots = members.flatMap((m, k) => m.map((user) => ({ user, conversationId: ids[k]! })));
+  const sockets = await openAll(ctx, slots, config.connectConcurrency);
 
   const checks = sockets.map(() => new SeqCheck());
   let delivered = 0;
@@ -137,7 +137,7 @@ export async function throughput(ctx: BenchContext): Promise<Outcome> {
           scenario: "throughput",
           measure: "message.new delivered",
           value: `${delivered}/${expected}`,
-          note: `seq gaps ${gaps}, repeats ${repeats}, rate_limited ${rateLimited}${failures.total > rateLimited ? `, other failures ${JSON.stringify(failures.counts)}` : ""}`,
+          note: `${Math.round(expected / seconds)} deliveries/s; seq gaps ${gaps}, repeats ${repeats}, rate_limited ${rateLimited}${failures.total > rateLimited ? `, other failures ${JSON.stringify(failures.counts)}` : ""}`,
         },
       ],
     };
