@@ -16,7 +16,7 @@ import {
 } from "../../src/protocol/index.ts";
 import { directConversationId, randomId } from "../../src/shared/ids.ts";
 import { unwrap } from "../../src/shared/result.ts";
-import { conversation, directory } from "../actors.ts";
+import { conversation, directory, user } from "../actors.ts";
 import { originAllowed, requireAuth } from "../auth.ts";
 import { readJson, readParam, readQuery } from "../http.ts";
 import type { AppEnv } from "../types.ts";
@@ -59,6 +59,11 @@ conversationRoutes.post("/", requireAuth(), async (c) => {
     }),
   );
   return c.json({ conversation: result.conversation }, result.created ? 201 : 200);
+});
+
+conversationRoutes.get("/", requireAuth(), async (c) => {
+  // The caller's inbox index, kept by their User actor from the conversations' outboxes.
+  return c.json({ conversations: unwrap(await user(c.env, c.get("principal").userId).listConversations()) });
 });
 
 conversationRoutes.get("/:id", requireAuth(), async (c) => {

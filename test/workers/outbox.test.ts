@@ -1,0 +1,120 @@
+import { env, runInDurableObject } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { ConversationList, type InboxConversation } from "../../src/protocol/index.ts";
+import { api, createDirect, createGroup, login, type Session } from "./helpers.ts";
+
+/** Waits until the caller's GET /v1/conversations satisfies `ok` (deliveries run from the sender's alarm). */
+async function inboxUntil(s: Session, ok: (list: InboxConversation[]) => boolean, timeoutMs = 8000): Promise<InboxConversation[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const res = await api("GET", "/v1/conversations", s.token);
+    expect(res.status).toBe(200);
+    const list = ConversationList.parse(res.body).conversations;
+    if (ok(list)) return list;
+    if (Date.now() > deadline) throw new Error(`inbox never matched; last: ${JSON.stringify(list)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function outboxRows(conversationId: string) {
+  const stub = env.CONVERSATION.get(env.CONVERSATION.idFromName(conversationId));
+  return runInDurableObject(stub, (_i, state) => state.storage.sql.exec("SELECT user_id, version, attempts FROM outbox").toArray());
+}
+
+/**
+ * Takes the receiver's inbox table away (renames it), so applying an update
+ * fails inside the real User actor as a storage fault would; `heal` puts it
+ * back. Nothing of either actor is replaced or mocked.
+ */
+async function breakInbox(userId: string): Promise<{ heal: () => Promise<void> }> {
+  const stub = () => env.USER.get(env.USER.idFromName(userId));
+  await runInDurableObject(stub(), (_i, state) => {
+    state.storage.sql.exec("ALTER TABLE conversations RENAME TO conversations_offline");
+  });
+  return {
+    heal: () =>
+      runInDurableObject(stub(), (_i, state) => {
+        state.storage.sql.exec("ALTER TABLE conversations_offline RENAME TO conversations");
+      }),
+  };
+}
+
+describe("the inbox index", () => {
+  it("lists the caller's conversations with the last message and the unread count", async () => {
+    const a = await login();
+    const b = await login();
+    const id = await createDirect(a, b);
+    for (let i = 1; i <= 3; i++) await api("POST", `/v1/conversations/${id}/messages`, a.token, { client_msg_id: `u${i}`, body: `m${i}` });
+    const listB = await inboxUntil(b, (l) => l.some((c) => c.id === id && c.last_seq === 3));
+    expect(listB.find((c) => c.id === id)).toMatchObject({ id, kind: "direct", last_seq: 3, unread: 3, last_message: { seq: 3, body: "m3" } });
+    // Your own messages are not unread.
+    const listA = await inboxUntil(a, (l) => l.some((c) => c.id === id && c.last_seq === 3));
+    expect(listA.find((c) => c.id === id)?.unread).toBe(0);
+    // Reading moves the count.
+    expect((await api("POST", `/v1/conversations/${id}/read`, b.token, { up_to_seq: 2 })).status).toBe(200);
+    await inboxUntil(b, (l) => l.some((c) => c.id === id && c.unread === 1));
+  });
+
+  it("follows title changes and drops a group the user left, latest activity first", async () => {
+    const a = await login();
+    const b = await login();
+    const g1 = await createGroup(a, [b], "first");
+    const g2 = await createGroup(a, [b], "second");
+    // A conversation with no message yet counts as active when it reached the inbox.
+    await inboxUntil(b, (l) => l.length === 2);
+    await api("POST", `/v1/conversations/${g1}/messages`, a.token, { client_msg_id: "x", body: "bump" });
+    const list = await inboxUntil(b, (l) => l.length === 2 && l[0]?.id === g1);
+    expect(list.map((c) => c.title)).toEqual(["first", "second"]);
+    await api("PATCH", `/v1/conversations/${g2}`, a.token, { title: "renamed" });
+    await inboxUntil(b, (l) => l.some((c) => c.id === g2 && c.title === "renamed"));
+    await api("DELETE", `/v1/conversations/${g2}/members/${b.userId}`, b.token);
+    await inboxUntil(b, (l) => l.length === 1 && l[0]?.id === g1);
+  });
+});
+
+describe("the durable outbox", () => {
+  it("an update is not lost when a delivery attempt fails: it stays in the outbox and a later attempt delivers it", async () => {
+    const a = await login();
+    const b = await login();
+    const id = await createDirect(a, b);
+    await inboxUntil(b, (l) => l.some((c) => c.id === id));
+    // The receiver's storage fails until healed.
+    const fault = await breakInbox(b.userId);
+    const sent = await api("POST", `/v1/conversations/${id}/messages`, a.token, { client_msg_id: "lost-1", body: "not lost" });
+    expect(sent.status, JSON.stringify(sent.body)).toBe(200);
+    // The failed attempt left the row in place with its attempt counted.
+    const deadline = Date.now() + 5000;
+    let rows = await outboxRows(id);
+    while (!rows.some((r) => Number(r.attempts) >= 1) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 25));
+      rows = await outboxRows(id);
+    }
+    expect(rows, JSON.stringify({ rows, b: b.userId })).toContainEqual(expect.objectContaining({ user_id: b.userId }));
+    expect(rows.find((r) => r.user_id === b.userId)?.attempts).toBeGreaterThanOrEqual(1);
+    // Still undelivered while the receiver is broken…
+    expect((await api("GET", "/v1/conversations", b.token)).status).not.toBe(200);
+    await fault.heal();
+    // A later attempt (alarm, with backoff) delivers it.
+    const list = await inboxUntil(b, (l) => l.some((c) => c.id === id && c.last_seq === 1), 15_000);
+    expect(list.find((c) => c.id === id)).toMatchObject({ unread: 1, last_message: { body: "not lost" } });
+    await inboxUntil(a, (l) => l.some((c) => c.id === id && c.last_seq === 1));
+    // Once delivered, the outbox is empty.
+    const end = Date.now() + 5000;
+    while ((await outboxRows(id)).length > 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 25));
+    expect(await outboxRows(id)).toEqual([]);
+  });
+
+  it("repeated and reordered deliveries are harmless: the receiver keeps the highest version", async () => {
+    const a = await login();
+    const b = await login();
+    const id = await createDirect(a, b);
+    await api("POST", `/v1/conversations/${id}/messages`, a.token, { client_msg_id: "v1", body: "one" });
+    await api("POST", `/v1/conversations/${id}/messages`, a.token, { client_msg_id: "v2", body: "two" });
+    const list = await inboxUntil(b, (l) => l.some((c) => c.id === id && c.last_seq === 2));
+    const stub = env.USER.get(env.USER.idFromName(b.userId));
+    // Replay an old update: nothing changes.
+    await stub.applyConversation({ conversation: { id, kind: "direct", last_seq: 1, unread: 1 }, version: 1, read_seq: 0, role: "member" });
+    const after = await inboxUntil(b, () => true);
+    expect(after.find((c) => c.id === id)).toEqual(list.find((c) => c.id === id));
+  });
+});
