@@ -29,8 +29,16 @@ import {
 import { randomId } from "../shared/ids.ts";
 import { describeError, log, type LogFields } from "../shared/log.ts";
 import { err, ok, type Result } from "../shared/result.ts";
-import { DEFAULT_MAX_GROUP_MEMBERS, PRESENCE_FANOUT_MAX_MEMBERS, checkAdd, checkRemove, checkRetitle, planRoleChange } from "./members.ts";
-import { deliverOutbox } from "./outbox.ts";
+import {
+  DEFAULT_MAX_GROUP_MEMBERS,
+  PRESENCE_FANOUT_MAX_MEMBERS,
+  checkAdd,
+  checkRemove,
+  checkRetitle,
+  notificationTargets,
+  planRoleChange,
+} from "./members.ts";
+import { deliverNotifications, deliverOutbox } from "./outbox.ts";
 import { Room } from "./room.ts";
 import { advanceWatermark, historyWindow, recordBadFrame, takeToken, type Bucket } from "./rules.ts";
 import { encode, encodeError, isJoined, sendText, type SocketState } from "./sockets.ts";
@@ -172,7 +180,11 @@ export class Conversation extends DurableObject<Env> {
       const meta = this.#store.meta!;
       const fresh = members.filter((m) => !this.#store.member(m.user_id));
       checkAdd(meta.kind, actor.role, this.#store.members().length, fresh.length, this.#maxMembers);
-      const added = this.#store.addMembers(fresh.map((m) => ({ ...m, role: "member" as const })), Date.now());
+      const now = Date.now();
+      const added = this.#store.addMembers(fresh.map((m) => ({ ...m, role: "member" as const })), now);
+      for (const m of added) {
+        this.#store.enqueueNotification({ id: `n:${this.#store.meta!.conversationId}:${this.#store.lastSeq}:added:${now}`, user_id: m.user_id, kind: "added", seq: this.#store.lastSeq, created_at: now });
+      }
       if (added.length > 0) {
         for (const m of added) this.#room.broadcast(encode("member.joined", m), () => true);
         this.#membershipChanged(added.map((m) => m.user_id));
@@ -244,7 +256,7 @@ export class Conversation extends DurableObject<Env> {
   /** One message of this conversation, for a report; only members may cite it. */
   messageForReport(userId: string, seq: number): Result<Message> {
     return this.#asMember(userId, () => {
-      const message = this.#store.page({ direction: "forward", after: seq - 1, before: seq + 1, limit: 1 }).messages[0];
+      const message = this.#messageAt(seq);
       if (!message) throw new ParleyError("not_found", `No message ${seq} in this conversation.`);
       return message;
     });
@@ -351,6 +363,12 @@ export class Conversation extends DurableObject<Env> {
         (userId, update) => this.env.USER.get(this.env.USER.idFromName(userId)).applyConversation(update),
         (userId, attempts, error) => this.#log("warn", "outbox.delivery_failed", { target_id: userId, attempts, error }),
         PRESENCE_FANOUT_MAX_MEMBERS,
+      );
+      await deliverNotifications(
+        this.#store,
+        this.#store.meta.conversationId,
+        (userId, n) => this.env.USER.get(this.env.USER.idFromName(userId)).notify(n),
+        (userId, attempts, error) => this.#log("warn", "notification.delivery_failed", { target_id: userId, attempts, error }),
       );
     }
     const next = [open > 0 ? Date.now() + this.#heartbeatMs : undefined, this.#store.nextOutboxAt()]
@@ -484,6 +502,10 @@ export class Conversation extends DurableObject<Env> {
       ...(input.reply_to_seq !== undefined ? { reply_to_seq: input.reply_to_seq } : {}),
     });
     this.#store.markDirty(this.#store.members().map((m) => m.user_id));
+    const replied = input.reply_to_seq === undefined ? undefined : this.#messageAt(input.reply_to_seq)?.sender_id;
+    for (const t of notificationTargets(input.body, userId, this.#store.members(), replied)) {
+      this.#store.enqueueNotification({ id: `n:${message.conversation_id}:${message.seq}:${t.kind}`, user_id: t.user_id, kind: t.kind, seq: message.seq, created_at: now });
+    }
     this.#scheduleAlarm(now);
     const ack = toAck(message, false);
     if (ws) sendText(ws, encode("message.ack", ack, rid));
@@ -562,6 +584,10 @@ export class Conversation extends DurableObject<Env> {
     if (this.#store.members().length <= PRESENCE_FANOUT_MAX_MEMBERS) for (const m of this.#store.members()) ids.add(m.user_id);
     this.#store.markDirty(ids);
     this.#scheduleAlarm(Date.now());
+  }
+
+  #messageAt(seq: number): Message | undefined {
+    return this.#store.page({ direction: "forward", after: seq - 1, before: seq + 1, limit: 1 }).messages[0];
   }
 
   #pollPage(afterSeq: number): { messages: Message[]; last_seq: number } {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ParleyError } from "../protocol/index.ts";
-import { checkAdd, checkRemove, checkRetitle, planRoleChange } from "./members.ts";
+import { checkAdd, checkRemove, checkRetitle, notificationTargets, planRoleChange } from "./members.ts";
 
 function code(f: () => unknown): string | undefined {
   try {
@@ -56,5 +56,27 @@ describe("membership rules", () => {
   it("titles change by admins and the owner", () => {
     expect(code(() => checkRetitle("group", "member"))).toBe("forbidden");
     expect(code(() => checkRetitle("group", "admin"))).toBeUndefined();
+  });
+});
+
+describe("notificationTargets", () => {
+  const members = [
+    { user_id: "u_a", username: "Alice" },
+    { user_id: "u_b", username: "bob" },
+    { user_id: "u_c", username: "carol_x" },
+  ];
+  it("finds @mentions of members, case-insensitively, once, never the sender", () => {
+    expect(notificationTargets("hi @alice and @BOB, @bob again, @alice2 @dave", "u_c", members, undefined)).toEqual([
+      { user_id: "u_a", kind: "mention" },
+      { user_id: "u_b", kind: "mention" },
+    ]);
+    expect(notificationTargets("note to self @carol_x", "u_c", members, undefined)).toEqual([]);
+    expect(notificationTargets("mail me at x@bob.com or @@bob", "u_c", members, undefined)).toEqual([]);
+  });
+  it("notifies the replied-to author unless they are the sender or already mentioned", () => {
+    expect(notificationTargets("sure", "u_c", members, "u_a")).toEqual([{ user_id: "u_a", kind: "reply" }]);
+    expect(notificationTargets("@alice sure", "u_c", members, "u_a")).toEqual([{ user_id: "u_a", kind: "mention" }]);
+    expect(notificationTargets("sure", "u_c", members, "u_c")).toEqual([]);
+    expect(notificationTargets("sure", "u_c", members, "u_gone")).toEqual([]);
   });
 });

@@ -71,3 +71,27 @@ export function checkRetitle(kind: "direct" | "group", actor: Role): void {
   if (kind === "direct") throw new ParleyError("conflict", "A direct conversation has no title.");
   if (RANK[actor] < RANK.admin) throw new ParleyError("forbidden", "Only admins and the owner can change the title.");
 }
+
+/**
+ * Who a message notifies: members it @-mentions (case-insensitive
+ * usernames), and the author of the message it replies to; never the
+ * sender, and a person once (a mention wins over a reply).
+ */
+export function notificationTargets(
+  body: string,
+  senderId: string,
+  members: ReadonlyArray<{ user_id: string; username: string }>,
+  repliedAuthorId: string | undefined,
+): Array<{ user_id: string; kind: "mention" | "reply" }> {
+  const byName = new Map(members.map((m) => [m.username.toLowerCase(), m.user_id]));
+  const memberIds = new Set(members.map((m) => m.user_id));
+  const targets = new Map<string, "mention" | "reply">();
+  for (const match of body.matchAll(/(?:^|[^A-Za-z0-9_@])@([A-Za-z0-9_]{3,32})(?![A-Za-z0-9_])/g)) {
+    const id = byName.get(match[1]!.toLowerCase());
+    if (id && id !== senderId) targets.set(id, "mention");
+  }
+  if (repliedAuthorId && repliedAuthorId !== senderId && memberIds.has(repliedAuthorId) && !targets.has(repliedAuthorId)) {
+    targets.set(repliedAuthorId, "reply");
+  }
+  return [...targets].map(([user_id, kind]) => ({ user_id, kind }));
+}

@@ -1,4 +1,5 @@
-import type { InboxUpdate } from "../protocol/index.ts";
+import type { InboxUpdate, Notification } from "../protocol/index.ts";
+import type { Result } from "../shared/result.ts";
 import { describeError } from "../shared/log.ts";
 import type { ConversationStore } from "./store.ts";
 
@@ -38,6 +39,35 @@ export async function deliverOutbox(
     } else {
       const attempts = row.attempts + 1;
       store.outboxFailed(row.user_id, row.version, attempts, Date.now() + retryDelay(attempts));
+      onError(row.user_id, attempts, describeError(result.reason));
+    }
+  });
+}
+
+/**
+ * Delivers owed notifications the same way: deleted once the User actor has
+ * it (its `notify` is idempotent by id), kept and retried when the call
+ * fails. A refusal the receiver reports as an error (a malformed
+ * notification) is dropped and logged: retrying cannot fix it.
+ */
+export async function deliverNotifications(
+  store: ConversationStore,
+  conversationId: string,
+  notify: (userId: string, n: Notification) => Promise<Result<unknown>>,
+  onError: (userId: string, attempts: number, error: string) => void,
+): Promise<void> {
+  const rows = store.dueNotifications(Date.now(), BATCH);
+  const results = await Promise.allSettled(
+    rows.map((r) => notify(r.user_id, { id: r.id, kind: r.kind, conversation_id: conversationId, seq: r.seq, created_at: r.created_at })),
+  );
+  results.forEach((result, i) => {
+    const row = rows[i]!;
+    if (result.status === "fulfilled") {
+      if (!result.value.ok) onError(row.user_id, row.attempts + 1, `refused: ${result.value.error.message}`);
+      store.notificationDone(row.user_id, row.id);
+    } else {
+      const attempts = row.attempts + 1;
+      store.notificationFailed(row.user_id, row.id, attempts, Date.now() + retryDelay(attempts));
       onError(row.user_id, attempts, describeError(result.reason));
     }
   });

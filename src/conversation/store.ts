@@ -63,7 +63,35 @@ const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    id: 3,
+    name: "notification-outbox",
+    sql: `
+      -- Notifications (mention, reply, added) owed to members' User actors,
+      -- written with the change that causes them; deleted once delivered.
+      CREATE TABLE notify_outbox (
+        id TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_at INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (user_id, id)
+      );
+      CREATE INDEX notify_outbox_due ON notify_outbox (next_at);
+    `,
+  },
 ];
+
+export interface PendingNotification {
+  id: string;
+  user_id: string;
+  kind: "mention" | "reply" | "added";
+  seq: number;
+  created_at: number;
+  attempts: number;
+}
 
 interface MetaRow {
   version: number;
@@ -326,9 +354,35 @@ export class ConversationStore {
     this.#sql.exec("UPDATE outbox SET attempts = ?, next_at = ? WHERE user_id = ? AND version = ?", attempts, nextAt, userId, version);
   }
 
-  /** When the next outbox row falls due, if any. */
+  /** When the next outbox row (inbox or notification) falls due, if any. */
   nextOutboxAt(): number | undefined {
-    return this.#sql.exec<{ t: number | null }>("SELECT min(next_at) AS t FROM outbox").one().t ?? undefined;
+    return this.#sql
+      .exec<{ t: number | null }>("SELECT min(t) AS t FROM (SELECT min(next_at) AS t FROM outbox UNION ALL SELECT min(next_at) FROM notify_outbox)")
+      .one().t ?? undefined;
+  }
+
+  enqueueNotification(n: Omit<PendingNotification, "attempts">): void {
+    this.#sql.exec(
+      "INSERT OR IGNORE INTO notify_outbox (id, user_id, kind, seq, created_at) VALUES (?, ?, ?, ?, ?)",
+      n.id, n.user_id, n.kind, n.seq, n.created_at,
+    );
+  }
+
+  dueNotifications(now: number, limit: number): PendingNotification[] {
+    return this.#sql
+      .exec<PendingNotification & Record<string, SqlStorageValue>>(
+        "SELECT id, user_id, kind, seq, created_at, attempts FROM notify_outbox WHERE next_at <= ? ORDER BY next_at, created_at LIMIT ?",
+        now, limit,
+      )
+      .toArray();
+  }
+
+  notificationDone(userId: string, id: string): void {
+    this.#sql.exec("DELETE FROM notify_outbox WHERE user_id = ? AND id = ?", userId, id);
+  }
+
+  notificationFailed(userId: string, id: string, attempts: number, nextAt: number): void {
+    this.#sql.exec("UPDATE notify_outbox SET attempts = ?, next_at = ? WHERE user_id = ? AND id = ?", attempts, nextAt, userId, id);
   }
 
   /** The conversation as this user's inbox shows it, at the current version. */

@@ -140,3 +140,38 @@ export async function restartActor(conversationId: string): Promise<void> {
   const after = await runInDurableObject(fresh, (instance) => instance);
   expect(after).not.toBe(before);
 }
+
+/** Opens the inbox socket; returns the HTTP answer when it is not an upgrade. */
+export async function openInbox(
+  token: string | undefined,
+  options: { query?: boolean; headers?: Record<string, string> } = {},
+): Promise<{ client?: Client; status: number; body?: any; headers: Headers }> {
+  const url = new URL(`${BASE}/v1/inbox/ws`);
+  const headers: Record<string, string> = { upgrade: "websocket", ...options.headers };
+  if (token && options.query) url.searchParams.set("access_token", token);
+  else if (token) headers.authorization = `Bearer ${token}`;
+  const res = await SELF.fetch(url, { headers });
+  if (!res.webSocket) {
+    const text = await res.text();
+    let body: unknown = text;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      // leave the text
+    }
+    return { status: res.status, body, headers: res.headers };
+  }
+  res.webSocket.accept();
+  return { client: new Client(res.webSocket), status: res.status, headers: res.headers };
+}
+
+/** Opens the inbox socket and says hello; returns the client after hello.ack and inbox.snapshot. */
+export async function inbox(session: Session): Promise<{ client: Client; snapshot: any }> {
+  const { client, status } = await openInbox(session.token);
+  expect(status).toBe(101);
+  const ack = await client!.request("hello", { client: { name: "test", version: "1" } });
+  expect(ack.type).toBe("hello.ack");
+  const snapshot = await client!.next("inbox.snapshot" as never);
+  return { client: client!, snapshot: snapshot.data };
+}
+

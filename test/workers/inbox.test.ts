@@ -3,44 +3,10 @@ import { describe, expect, it } from "vitest";
 import { mintAccessToken } from "../../src/auth/tokens.ts";
 import { ErrorBody, InboxServerFrame, type InboxUpdate, type Message } from "../../src/protocol/index.ts";
 import { randomId } from "../../src/shared/ids.ts";
-import { Client, api, createDirect, login, type Session } from "./helpers.ts";
+import { Client, api, createDirect, inbox, login, openInbox, type Session } from "./helpers.ts";
 
 const SECRET = "test-secret-for-workerd-tests-only";
 const BASE = "https://parley.test";
-
-/** Opens the inbox socket; returns the HTTP answer when it is not an upgrade. */
-async function openInbox(
-  token: string | undefined,
-  options: { query?: boolean; headers?: Record<string, string> } = {},
-): Promise<{ client?: Client; status: number; body?: any; headers: Headers }> {
-  const url = new URL(`${BASE}/v1/inbox/ws`);
-  const headers: Record<string, string> = { upgrade: "websocket", ...options.headers };
-  if (token && options.query) url.searchParams.set("access_token", token);
-  else if (token) headers.authorization = `Bearer ${token}`;
-  const res = await SELF.fetch(url, { headers });
-  if (!res.webSocket) {
-    const text = await res.text();
-    let body: unknown = text;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      // leave the text
-    }
-    return { status: res.status, body, headers: res.headers };
-  }
-  res.webSocket.accept();
-  return { client: new Client(res.webSocket), status: res.status, headers: res.headers };
-}
-
-/** Opens the inbox socket and says hello; returns the client after hello.ack and inbox.snapshot. */
-async function inbox(session: Session): Promise<{ client: Client; snapshot: any }> {
-  const { client, status } = await openInbox(session.token);
-  expect(status).toBe(101);
-  const ack = await client!.request("hello", { client: { name: "test", version: "1" } });
-  expect(ack.type).toBe("hello.ack");
-  const snapshot = await client!.next("inbox.snapshot" as never);
-  return { client: client!, snapshot: snapshot.data };
-}
 
 /** Every frame an inbox client received must be a valid inbox server frame. */
 function expectValidFrames(client: Client): void {

@@ -1,7 +1,7 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { ConversationList, type InboxConversation } from "../../src/protocol/index.ts";
-import { api, createDirect, createGroup, login, type Session } from "./helpers.ts";
+import { api, createDirect, createGroup, inbox, login, type Session } from "./helpers.ts";
 
 /** Waits until the caller's GET /v1/conversations satisfies `ok` (deliveries run from the sender's alarm). */
 async function inboxUntil(s: Session, ok: (list: InboxConversation[]) => boolean, timeoutMs = 8000): Promise<InboxConversation[]> {
@@ -116,5 +116,48 @@ describe("the durable outbox", () => {
     await stub.applyConversation({ conversation: { id, kind: "direct", last_seq: 1, unread: 1 }, version: 1, read_seq: 0, role: "member" });
     const after = await inboxUntil(b, () => true);
     expect(after.find((c) => c.id === id)).toEqual(list.find((c) => c.id === id));
+  });
+});
+
+describe("notifications", () => {
+  it("a mention and a reply reach the member's inbox as notification.new, once each, durably", async () => {
+    const a = await login();
+    const b = await login();
+    const c = await login();
+    const id = await createGroup(a, [b, c]);
+    const { client } = await inbox(b);
+    await api("POST", `/v1/conversations/${id}/messages`, b.token, { client_msg_id: "q", body: "question?" });
+    await api("POST", `/v1/conversations/${id}/messages`, a.token, { client_msg_id: "m", body: `hey @${b.username.toUpperCase()} look` });
+    await api("POST", `/v1/conversations/${id}/messages`, c.token, { client_msg_id: "r", body: "answer", reply_to_seq: 1 });
+    await api("POST", `/v1/conversations/${id}/messages`, c.token, { client_msg_id: "n", body: "no mention of anyone" });
+    const got = await client.waitFor("notification.new" as never, 2);
+    expect(got.map((d: any) => [d.notification.kind, d.notification.seq, d.notification.conversation_id])).toEqual([
+      ["mention", 2, id],
+      ["reply", 3, id],
+    ]);
+    await client.quiet(300);
+    expect(client.all("notification.new" as never)).toHaveLength(2);
+    const again = await inbox(b);
+    expect(again.snapshot.notifications_unread).toBe(2);
+    client.close();
+    again.client.close();
+  });
+
+  it("being added to a group is a notification", async () => {
+    const a = await login();
+    const b = await login();
+    const newcomer = await login();
+    const id = await createGroup(a, [b]);
+    await api("POST", `/v1/conversations/${id}/members`, a.token, { usernames: [newcomer.username] });
+    const deadline = Date.now() + 8000;
+    let unread = 0;
+    while (Date.now() < deadline) {
+      const { client, snapshot } = await inbox(newcomer);
+      client.close();
+      unread = snapshot.notifications_unread;
+      if (unread > 0) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(unread).toBe(1);
   });
 });
