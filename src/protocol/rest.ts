@@ -2,10 +2,14 @@ import { z } from "zod";
 import { ClientMsgId, Body, ConversationId, ConversationView, MessageAck, Message, PageLimit, Role, Seq, UserId } from "./frames.ts";
 import { InboxConversation } from "./inbox.ts";
 
+/** Names that collide with routes (`GET /v1/users/search`) or would confuse people. */
+const RESERVED_USERNAMES: ReadonlySet<string> = new Set(["search", "me", "admin", "parley", "system"]);
+
 /** Usernames: 3–32 of [A-Za-z0-9_], unique regardless of case (compared in lower case). */
 export const Username = z
   .string()
-  .regex(/^[A-Za-z0-9_]{3,32}$/, "must be 3–32 characters of a–z, 0–9 and _");
+  .regex(/^[A-Za-z0-9_]{3,32}$/, "must be 3–32 characters of a–z, 0–9 and _")
+  .refine((u) => !RESERVED_USERNAMES.has(u.toLowerCase()), "is reserved");
 
 /** `POST /v1/auth/dev-login` */
 export const DevLoginRequest = z.object({ username: Username });

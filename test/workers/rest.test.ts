@@ -152,3 +152,13 @@ describe("REST", () => {
     expect(ErrorBody.parse(missing.body).code).toBe("not_found");
   });
 });
+
+describe("usernames", () => {
+  it("names that collide with routes are reserved", async () => {
+    for (const username of ["search", "Admin", "SYSTEM"]) {
+      const res = await api("POST", "/v1/auth/dev-login", undefined, { username });
+      expect(res.status, username).toBe(400);
+      expect(res.body.message).toMatch(/reserved/);
+    }
+  });
+});
