@@ -12,7 +12,9 @@ import {
   PONG_TEXT,
   ParleyError,
   SEND_RATE,
+  SYNC_RATE,
   TYPING_EXPIRES_MS,
+  TYPING_MIN_INTERVAL_MS,
   errorBody,
   parseClientFrame,
   toParleyError,
@@ -56,6 +58,8 @@ export const FORWARDED = {
 export const MAX_SOCKETS_PER_USER = 10;
 /** Longest hold of a long-poll request. */
 export const MAX_POLL_MS = 30_000;
+/** Long-polls held at once; past it, a poll is answered at once (the client polls again). */
+export const MAX_POLLERS = 1000;
 
 export interface CreateInput {
   conversation_id: string;
@@ -84,6 +88,9 @@ export class Conversation extends DurableObject<Env> {
   /** Send-rate buckets per user. In memory: a wake from hibernation refills them. */
   readonly #buckets = new Map<string, Bucket>();
   readonly #pollers = new Set<PollWaiter>();
+  /** Per-socket sync budgets and per-user last relayed typing.start, in memory. */
+  readonly #syncBuckets = new WeakMap<WebSocket, Bucket>();
+  readonly #typingAt = new Map<string, number>();
   /** Last frame of each socket, exact; the attachment keeps a copy that may lag half a heartbeat. */
   readonly #lastFrame = new WeakMap<WebSocket, number>();
   readonly #heartbeatMs: number;
@@ -163,7 +170,7 @@ export class Conversation extends DurableObject<Env> {
   async poll(userId: string, afterSeq: number, timeoutMs: number): Promise<Result<{ messages: Message[]; last_seq: number }>> {
     const denied = this.#denied(userId);
     if (denied) return err(denied);
-    if (this.#store.lastSeq > afterSeq) return ok(this.#pollPage(afterSeq));
+    if (this.#store.lastSeq > afterSeq || this.#pollers.size >= MAX_POLLERS) return ok(this.#pollPage(afterSeq));
     const page = await new Promise<{ messages: Message[]; last_seq: number }>((resolve) => {
       const waiter: PollWaiter = { afterSeq, resolve };
       this.#pollers.add(waiter);
@@ -416,6 +423,9 @@ export class Conversation extends DurableObject<Env> {
         this.#accept(st.uid, frame.data, { session_id: st.sid }, ws, rid);
         return;
       case "sync": {
+        const taken = takeToken(this.#syncBuckets.get(ws), Date.now(), SYNC_RATE);
+        this.#syncBuckets.set(ws, taken.bucket);
+        if (!taken.ok) throw new ParleyError("rate_limited", `At most ${SYNC_RATE.messages} sync requests per ${SYNC_RATE.per_ms / 1000} s.`, { retryAfterMs: taken.retryAfterMs });
         const page = this.#store.page({ direction: "forward", after: frame.data.after_seq, before: undefined, limit: frame.data.limit ?? DEFAULT_PAGE_LIMIT });
         sendText(ws, encode("messages.batch", { messages: page.messages, has_more: page.hasMore }, rid));
         if (st.phase === "replaying" && !page.hasMore) {
@@ -429,6 +439,12 @@ export class Conversation extends DurableObject<Env> {
       case "typing.start":
       case "typing.stop": {
         const state = frame.type === "typing.start" ? "start" : "stop";
+        // Relayed to every member: a refresh faster than the interval is dropped, so one
+        // client cannot turn a burst of frames into a burst for everyone.
+        const now = Date.now();
+        if (state === "start" && now - (this.#typingAt.get(st.uid) ?? 0) < TYPING_MIN_INTERVAL_MS) return;
+        if (state === "start") this.#typingAt.set(st.uid, now);
+        else this.#typingAt.delete(st.uid);
         const text = encode("typing", { user_id: st.uid, state, expires_in_ms: state === "start" ? TYPING_EXPIRES_MS : 0 });
         this.#room.broadcast(text, (other) => other.uid !== st.uid);
         return;

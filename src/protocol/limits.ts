@@ -22,6 +22,12 @@ export const MAX_PAGE_LIMIT = 1000;
 /** Per-user send rate inside one conversation: a token bucket. */
 export const SEND_RATE = { messages: 30, per_ms: 10_000 } as const;
 
+/** Per-socket budget of `sync` requests (each reads up to a page of history). */
+export const SYNC_RATE = { messages: 50, per_ms: 10_000 } as const;
+
+/** A user's `typing.start` is relayed at most once per this interval (a refresh inside it is dropped). */
+export const TYPING_MIN_INTERVAL_MS = 2_000;
+
 /** Bad frames tolerated per window before close 4008. */
 export const BAD_FRAME_LIMIT = { count: 10, window_ms: 60_000 } as const;
 

@@ -118,3 +118,36 @@ describe("tokens on an open socket", () => {
     expect((await client!.closed).code).toBe(4101);
   });
 });
+
+describe("amplification limits", () => {
+  it("a burst of typing.start is relayed once per interval; stop always passes", async () => {
+    const a = await login();
+    const b = await login();
+    const id = await createDirect(a, b);
+    const { client: ca } = await joined(a, id);
+    const { client: cb } = await joined(b, id);
+    for (let i = 0; i < 20; i++) ca.send("typing.start");
+    await cb.next("typing");
+    await cb.quiet(300);
+    expect(cb.all("typing").map((t) => t.state)).toEqual(["start"]);
+    ca.send("typing.stop");
+    await cb.next((f) => f.type === "typing" && f.data.state === "stop");
+    expect(cb.all("typing").map((t) => t.state)).toEqual(["start", "stop"]);
+    ca.close();
+    cb.close();
+  });
+
+  it("sync beyond its budget is rate_limited; the socket stays usable", async () => {
+    const a = await login();
+    const b = await login();
+    const id = await createDirect(a, b);
+    const { client } = await joined(a, id);
+    for (let i = 0; i < 50; i++) client.send("sync", { after_seq: 0 }, `s${i}`);
+    await client.waitFor("messages.batch", 50);
+    const limited = await client.request("sync", { after_seq: 0 });
+    expect(limited.data.code).toBe("rate_limited");
+    expect(limited.data.retry_after_ms).toBeGreaterThan(0);
+    expect((await client.request("ping")).type).toBe("pong");
+    client.close();
+  });
+});
