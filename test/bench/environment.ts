@@ -3,9 +3,9 @@
  * revision, and what the local tooling (wrangler's debug log) did meanwhile.
  */
 import { execFileSync } from "node:child_process";
-import { readFileSync, statSync } from "node:fs";
+import { copyFileSync, mkdirSync, readFileSync, statSync } from "node:fs";
 import { arch, cpus, loadavg, platform, release, totalmem } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { ROOT } from "../support/engine.ts";
 import { round } from "./stats.ts";
 
@@ -64,6 +64,8 @@ export interface DebugLogInfo {
   worker_log_lines: number;
   /** DevTools events (mostly Runtime.consoleAPICalled) relayed by wrangler's inspector proxy. */
   inspector_events: number;
+  /** Where a copy was kept (only when the run failed or the engine restarted). */
+  kept_at?: string;
 }
 
 /**
@@ -72,10 +74,15 @@ export interface DebugLogInfo {
  * receives each line the Worker logs, and each console call again as an
  * inspector event, and appends both to this file.
  */
-export function readDebugLog(path: string): DebugLogInfo | undefined {
+export function readDebugLog(path: string, keepAt?: string): DebugLogInfo | undefined {
   try {
     const text = readFileSync(path, "utf8");
+    if (keepAt) {
+      mkdirSync(dirname(keepAt), { recursive: true });
+      copyFileSync(path, keepAt);
+    }
     return {
+      ...(keepAt ? { kept_at: keepAt } : {}),
       bytes: statSync(path).size,
       entries: text.match(/^--- \S+ \w+$/gm)?.length ?? 0,
       worker_log_lines: text.match(/^\{"ts":"[^"]+","level":/gm)?.length ?? 0,

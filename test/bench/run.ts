@@ -112,10 +112,14 @@ async function main(): Promise<number> {
     logTail = engine.output.split("\n").filter((l) => l.trim() && !l.startsWith("npm warn")).slice(-40);
     await engine.stop();
   }
-  const debugLog = readDebugLog(wranglerLog);
+  const failed = aborted !== undefined || Object.values(records).some((r) => !r.ok);
+  const suspect = failed || Object.values(records).some((r) => r.engine_restarted);
+  const outDir = join(ROOT, config.outDir);
+  // Kept beside the results when something went wrong: it says what wrangler saw.
+  const keptLog = suspect ? join(outDir, `${startedAt.toISOString().replace(/:/g, "-")}.wrangler-debug.log`) : undefined;
+  const debugLog = readDebugLog(wranglerLog, keptLog);
   rmSync(logDir, { recursive: true, force: true });
 
-  const failed = aborted !== undefined || Object.values(records).some((r) => !r.ok);
   const results: Results = {
     schema: 1,
     started_at: startedAt.toISOString(),
@@ -137,7 +141,7 @@ async function main(): Promise<number> {
     parameters: config,
     scenarios: records,
   };
-  const file = writeResults(join(ROOT, config.outDir), results);
+  const file = writeResults(outDir, results);
   process.stdout.write(renderReport(results, rows, file));
   return failed ? 1 : 0;
 }
