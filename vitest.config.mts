@@ -2,11 +2,14 @@ import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
 
 /**
- * Two projects:
+ * Four projects:
  * - workers: unit tests beside the code (src/**) and actor/Worker tests
  *   (test/workers/**), inside workerd through the Workers pool;
+ * - client: the SDK's pure units beside its code (client/src/**), in Node;
  * - e2e: the real engine started with `wrangler dev` on 127.0.0.1, driven by
- *   real WebSocket clients and headless Chromium, from Node.
+ *   real WebSocket clients, from Node;
+ * - browser: the SDK in Node and the web app in headless Chromium against the
+ *   real engine (test/browser/**), one file after another.
  */
 export default defineConfig({
   test: {
@@ -36,11 +39,28 @@ export default defineConfig({
       },
       {
         test: {
+          name: "client",
+          include: ["client/src/**/*.test.ts"],
+          environment: "node",
+        },
+      },
+      {
+        test: {
           name: "e2e",
           include: ["test/e2e/**/*.test.ts"],
           environment: "node",
           testTimeout: 60_000,
           hookTimeout: 60_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        test: {
+          name: "browser",
+          include: ["test/browser/**/*.test.ts"],
+          environment: "node",
+          testTimeout: 90_000,
+          hookTimeout: 90_000,
           fileParallelism: false,
         },
       },

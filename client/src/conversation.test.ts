@@ -1,0 +1,389 @@
+import { afterEach, describe, expect, it, vi } from "vitest";
+import type { Message } from "../../src/protocol/index.ts";
+import { ParleyClient } from "./client.ts";
+import type { ConversationHandle } from "./conversation.ts";
+import type { ParleyEventError, WebSocketLike } from "./socket.ts";
+
+/**
+ * The conversation handle against a scripted server: a fake WebSocket whose
+ * "server side" the test drives frame by frame. Timings are shrunk so that
+ * backoff, heartbeat and pong timeouts take milliseconds.
+ */
+class FakeSocket implements WebSocketLike {
+  static all: FakeSocket[] = [];
+  readyState = 0;
+  readonly sent: string[] = [];
+  readonly #listeners = new Map<string, Array<(e: unknown) => void>>();
+
+  constructor(readonly url: string) {
+    FakeSocket.all.push(this);
+  }
+
+  static last(): FakeSocket {
+    return FakeSocket.all[FakeSocket.all.length - 1]!;
+  }
+
+  addEventListener(type: string, listener: (e: any) => void): void {
+    this.#listeners.set(type, [...(this.#listeners.get(type) ?? []), listener]);
+  }
+
+  send(data: string): void {
+    if (this.readyState !== 1) throw new Error("send on a socket that is not open");
+    this.sent.push(data);
+  }
+
+  close(code = 1005, reason = ""): void {
+    if (this.readyState === 3) return;
+    this.readyState = 3;
+    this.#emit("close", { code, reason });
+  }
+
+  // --- the server side ---
+
+  open(): void {
+    this.readyState = 1;
+    this.#emit("open", {});
+  }
+
+  receive(frame: unknown): void {
+    this.#emit("message", { data: typeof frame === "string" ? frame : JSON.stringify(frame) });
+  }
+
+  serverClose(code: number, reason = ""): void {
+    this.readyState = 3;
+    this.#emit("close", { code, reason });
+  }
+
+  /** JSON frames the client sent (the text pings left out). */
+  frames(): Array<{ type: string; rid?: string; data: any }> {
+    return this.sent.filter((s) => s !== "ping").map((s) => JSON.parse(s));
+  }
+
+  lastFrame(type: string): { type: string; rid?: string; data: any } | undefined {
+    return this.frames().filter((f) => f.type === type).at(-1);
+  }
+
+  #emit(type: string, event: unknown): void {
+    for (const l of this.#listeners.get(type) ?? []) l(event);
+  }
+}
+
+const CID = "c_dtest";
+const ME = "u_me";
+
+function msg(seq: number, extra: Partial<Message> = {}): Message {
+  return {
+    conversation_id: CID,
+    seq,
+    server_msg_id: `m_${seq}`,
+    client_msg_id: `k${seq}`,
+    sender_id: "u_other",
+    body: `message ${seq}`,
+    created_at: 1_763_769_600_000 + seq,
+    ...extra,
+  };
+}
+
+const helloAck = (heartbeat_ms = 30_000) => ({
+  v: 1,
+  type: "hello.ack",
+  rid: "hello",
+  data: {
+    session_id: "s_1",
+    user_id: ME,
+    conversation_id: CID,
+    server_time: Date.now(),
+    heartbeat_ms,
+    limits: { max_body_chars: 4000, max_frame_bytes: 65536, send_rate: { messages: 30, per_ms: 10_000 } },
+  },
+});
+const joined = {
+  v: 1,
+  type: "conversation.joined",
+  rid: "join",
+  data: {
+    conversation: { id: CID, kind: "direct", members: [{ user_id: ME, username: "me", role: "member" }], last_seq: 0 },
+    online: [ME],
+    receipts: [],
+  },
+};
+const batch = (messages: Message[], has_more = false, rid = "join") => ({ v: 1, type: "messages.batch", rid, data: { messages, has_more } });
+const fresh = (message: Message) => ({ v: 1, type: "message.new", data: { message } });
+const ack = (client_msg_id: string, seq: number, duplicate = false) => ({
+  v: 1,
+  type: "message.ack",
+  rid: client_msg_id,
+  data: { client_msg_id, server_msg_id: `m_${seq}`, seq, created_at: 1, duplicate },
+});
+
+interface Setup {
+  client: ParleyClient;
+  chat: ConversationHandle;
+  received: Message[];
+  errors: ParleyEventError[];
+  statuses: string[];
+  probes: string[];
+}
+
+let clients: ParleyClient[] = [];
+
+function setup(options: { afterSeq?: number; probeStatus?: number; refreshToken?: () => Promise<string>; token?: string } = {}): Setup {
+  FakeSocket.all = [];
+  const probes: string[] = [];
+  const fakeFetch = (async (url: string | URL | Request) => {
+    probes.push(String(url));
+    const status = options.probeStatus ?? 200;
+    const body = status === 200 ? {} : { code: status === 401 ? "unauthorized" : "forbidden", message: `probe ${status}`, retryable: false };
+    return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
+  }) as typeof fetch;
+  const client = new ParleyClient({
+    baseUrl: "http://parley.test",
+    token: options.token ?? "t1",
+    ...(options.refreshToken ? { refreshToken: options.refreshToken } : {}),
+    WebSocket: FakeSocket,
+    fetch: fakeFetch,
+    timing: { BACKOFF_BASE_MS: 5, BACKOFF_MAX_MS: 20, BACKOFF_MIN_MS: 1, PONG_TIMEOUT_MS: 40, CONNECT_TIMEOUT_MS: 2_000, PAGE_LIMIT: 2 },
+  });
+  clients.push(client);
+  const chat = client.conversation(CID, options.afterSeq !== undefined ? { afterSeq: options.afterSeq } : {});
+  const s: Setup = { client, chat, received: [], errors: [], statuses: [], probes };
+  chat.on("message", (m) => s.received.push(m));
+  chat.on("error", (e) => s.errors.push(e));
+  chat.on("status", (st) => s.statuses.push(st));
+  return s;
+}
+
+/** Waits for the n-th socket and completes its handshake up to the join request. */
+async function handshake(n: number, heartbeatMs?: number): Promise<FakeSocket> {
+  await vi.waitFor(() => expect(FakeSocket.all.length).toBe(n));
+  const ws = FakeSocket.all[n - 1]!;
+  ws.open();
+  expect(ws.frames()[0]).toMatchObject({ type: "hello", rid: "hello" });
+  ws.receive(helloAck(heartbeatMs));
+  return ws;
+}
+
+const seqs = (ms: Message[]) => ms.map((m) => m.seq);
+
+afterEach(() => {
+  for (const c of clients) c.destroy();
+  clients = [];
+  vi.restoreAllMocks();
+});
+
+describe("a conversation handle", () => {
+  it("joins after the seq it has, pages the replay with sync while has_more, then is connected", async () => {
+    const s = setup({ afterSeq: 2 });
+    s.chat.connect();
+    const ws = await handshake(1);
+    expect(ws.url).toBe(`ws://parley.test/v1/conversations/${CID}/ws?access_token=t1`);
+    expect(ws.lastFrame("conversation.join")!.data).toEqual({ after_seq: 2, limit: 2 });
+    ws.receive(joined);
+    ws.receive(batch([msg(3), msg(4)], true));
+    expect(ws.lastFrame("sync")!.data).toEqual({ after_seq: 4, limit: 2 });
+    expect(s.chat.status).toBe("connecting");
+    ws.receive(batch([msg(5)], false, "sync"));
+    expect(s.chat.status).toBe("connected");
+    ws.receive(fresh(msg(6)));
+    expect(seqs(s.received)).toEqual([3, 4, 5, 6]);
+    expect(s.statuses).toEqual(["connecting", "connected"]);
+    expect(s.errors).toEqual([]);
+  });
+
+  it("resumes after a drop from the highest seq delivered and never delivers a message twice", async () => {
+    const s = setup();
+    s.chat.connect();
+    let ws = await handshake(1);
+    ws.receive(joined);
+    ws.receive(batch([msg(1), msg(2)]));
+    ws.receive(fresh(msg(3)));
+    ws.serverClose(4200, "server shutdown");
+    expect(s.chat.status).toBe("reconnecting");
+    ws = await handshake(2);
+    expect(ws.lastFrame("conversation.join")!.data.after_seq).toBe(3);
+    ws.receive(joined);
+    // An overlapping replay and a repeated live message change nothing.
+    ws.receive(batch([msg(2), msg(3), msg(4)]));
+    ws.receive(fresh(msg(4)));
+    ws.receive(fresh(msg(5)));
+    expect(seqs(s.received)).toEqual([1, 2, 3, 4, 5]);
+    expect(s.statuses).toEqual(["connecting", "connected", "reconnecting", "connected"]);
+  });
+
+  it("holds a message that skips a seq, asks for the gap with sync, and delivers in order", async () => {
+    const s = setup();
+    s.chat.connect();
+    const ws = await handshake(1);
+    ws.receive(joined);
+    ws.receive(batch([msg(1)]));
+    ws.receive(fresh(msg(3)));
+    expect(seqs(s.received)).toEqual([1]);
+    expect(ws.lastFrame("sync")!.data).toEqual({ after_seq: 1, limit: 2 });
+    ws.receive(fresh(msg(4)));
+    expect(ws.frames().filter((f) => f.type === "sync")).toHaveLength(1);
+    ws.receive(batch([msg(2), msg(3)], true, "sync"));
+    expect(seqs(s.received)).toEqual([1, 2, 3, 4]);
+  });
+
+  it("queues a send until it is connected, resends unacked ones after a reconnect with the same id, and reports acks", async () => {
+    const s = setup();
+    const acks: string[] = [];
+    s.chat.on("ack", (a) => acks.push(`${a.client_msg_id}:${a.duplicate}`));
+    const first = s.chat.send("before connecting");
+    expect(first.status).toBe("queued");
+    s.chat.connect();
+    let ws = await handshake(1);
+    ws.receive(joined);
+    ws.receive(batch([]));
+    expect(ws.lastFrame("message.send")).toMatchObject({ rid: first.clientMsgId, data: { client_msg_id: first.clientMsgId, body: "before connecting" } });
+    // One in flight at a time: the second waits its turn.
+    const second = s.chat.send("second", { replyToSeq: 1 });
+    expect(second.status).toBe("queued");
+    ws.serverClose(1006);
+    ws = await handshake(2);
+    ws.receive(joined);
+    ws.receive(batch([]));
+    expect(ws.frames().filter((f) => f.type === "message.send").map((f) => f.data.client_msg_id)).toEqual([first.clientMsgId]);
+    ws.receive(ack(first.clientMsgId, 1, true));
+    expect(ws.lastFrame("message.send")!.data).toEqual({ client_msg_id: second.clientMsgId, body: "second", reply_to_seq: 1 });
+    ws.receive(ack(second.clientMsgId, 2));
+    expect(acks).toEqual([`${first.clientMsgId}:true`, `${second.clientMsgId}:false`]);
+    expect(s.chat.pending).toEqual([]);
+    const third = s.chat.send("third");
+    expect(third.status).toBe("sent");
+  });
+
+  it("waits retry_after_ms after rate_limited, then resends the same message", async () => {
+    const s = setup();
+    s.chat.connect();
+    const ws = await handshake(1);
+    ws.receive(joined);
+    ws.receive(batch([]));
+    const { clientMsgId } = s.chat.send("hi");
+    ws.receive({ v: 1, type: "error", rid: clientMsgId, data: { code: "rate_limited", message: "slow down", retryable: true, retry_after_ms: 30 } });
+    expect(ws.frames().filter((f) => f.type === "message.send")).toHaveLength(1);
+    await vi.waitFor(() => expect(ws.frames().filter((f) => f.type === "message.send")).toHaveLength(2));
+    expect(ws.lastFrame("message.send")!.data.client_msg_id).toBe(clientMsgId);
+    expect(s.errors).toEqual([]);
+  });
+
+  it("reports a send refused for good and drops it from the outbox", async () => {
+    const s = setup();
+    const failed: string[] = [];
+    s.chat.on("send-failed", (f) => failed.push(`${f.clientMsgId}:${f.error.code}`));
+    s.chat.connect();
+    const ws = await handshake(1);
+    ws.receive(joined);
+    ws.receive(batch([]));
+    const { clientMsgId } = s.chat.send("hi", { replyToSeq: 99 });
+    ws.receive({ v: 1, type: "error", rid: clientMsgId, data: { code: "bad_request", message: "data.reply_to_seq: beyond last_seq", retryable: false } });
+    expect(failed).toEqual([`${clientMsgId}:bad_request`]);
+    expect(s.chat.pending).toEqual([]);
+    expect(s.errors.map((e) => e.kind)).toEqual(["send_failed"]);
+  });
+
+  it("reports invalid frames on the error event and carries on", async () => {
+    const s = setup();
+    s.chat.connect();
+    const ws = await handshake(1);
+    ws.receive(joined);
+    ws.receive(batch([]));
+    expect(() => {
+      ws.receive("not json");
+      ws.receive({ v: 1, type: "no.such.frame", data: {} });
+      ws.receive({ v: 1, type: "message.new", data: { message: { ...msg(1), reply_to_seq: null } } });
+      ws.receive({ v: 2, type: "message.new", data: { message: msg(1) } });
+    }).not.toThrow();
+    ws.receive(fresh(msg(1)));
+    expect(s.errors.map((e) => e.kind)).toEqual(["invalid_frame", "invalid_frame", "invalid_frame", "invalid_frame"]);
+    expect(s.errors[0]!.raw).toBe("not json");
+    expect(seqs(s.received)).toEqual([1]);
+    expect(s.chat.status).toBe("connected");
+  });
+
+  it("a handler that throws does not break delivery", async () => {
+    const s = setup();
+    const errorSpy = vi.spyOn(console, "error").mockImplementation(() => undefined);
+    s.chat.on("message", () => {
+      throw new Error("app bug");
+    });
+    s.chat.connect();
+    const ws = await handshake(1);
+    ws.receive(joined);
+    ws.receive(batch([msg(1), msg(2)]));
+    expect(seqs(s.received)).toEqual([1, 2]);
+    expect(errorSpy).toHaveBeenCalledTimes(2);
+  });
+
+  it("stops on 4003 and 4008 without reconnecting", async () => {
+    for (const code of [4003, 4008]) {
+      const s = setup();
+      s.chat.connect();
+      const ws = await handshake(1);
+      ws.receive(joined);
+      ws.receive(batch([]));
+      ws.receive({ v: 1, type: "connection.closing", data: { reason: "removed", retry: false } });
+      ws.serverClose(code, "removed");
+      expect(s.chat.status).toBe("failed");
+      expect(s.chat.stopReason).toMatchObject({ code, message: "removed" });
+      expect(s.errors.at(-1)).toMatchObject({ kind: "stopped", code });
+      await new Promise((r) => setTimeout(r, 60));
+      expect(FakeSocket.all).toHaveLength(1);
+    }
+  });
+
+  it("on 4101 gets a new token, then reconnects with it", async () => {
+    const refresh = vi.fn(async () => "t2");
+    const s = setup({ refreshToken: refresh });
+    s.chat.connect();
+    const ws = await handshake(1);
+    ws.receive(joined);
+    ws.receive(batch([msg(1)]));
+    ws.receive({ v: 1, type: "connection.closing", data: { reason: "token_expired", retry: true } });
+    ws.serverClose(4101, "token expired");
+    const ws2 = await handshake(2);
+    expect(refresh).toHaveBeenCalledTimes(1);
+    expect(ws2.url).toMatch(/access_token=t2$/);
+    expect(ws2.lastFrame("conversation.join")!.data.after_seq).toBe(1);
+  });
+
+  it("learns from a REST probe why an upgrade failed: 403 stops, 401 without a refresh hook stops", async () => {
+    for (const status of [403, 401]) {
+      const s = setup({ probeStatus: status });
+      s.chat.connect();
+      await vi.waitFor(() => expect(FakeSocket.all).toHaveLength(1));
+      FakeSocket.last().serverClose(1006);
+      await vi.waitFor(() => expect(s.chat.status).toBe("failed"));
+      expect(s.probes).toEqual([`http://parley.test/v1/conversations/${CID}`]);
+      expect(s.chat.stopReason?.status).toBe(status);
+    }
+  });
+
+  it("pings every heartbeat_ms and replaces a socket that stops answering", async () => {
+    const s = setup();
+    s.chat.connect();
+    const ws = await handshake(1, 20);
+    ws.receive(joined);
+    ws.receive(batch([]));
+    await vi.waitFor(() => expect(ws.sent).toContain("ping"));
+    ws.receive("pong");
+    // No more pongs: within PONG_TIMEOUT_MS the socket is given up and a new one opens.
+    await vi.waitFor(() => expect(FakeSocket.all.length).toBe(2));
+    expect(ws.readyState).toBe(3);
+    expect(s.statuses).toContain("reconnecting");
+  });
+
+  it("warns once, clearly, about sends after destroy, and validates bodies", async () => {
+    const s = setup();
+    expect(() => s.chat.send("   ")).toThrow(/white space/);
+    expect(() => s.chat.send("x".repeat(4001))).toThrow(/4000/);
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => undefined);
+    s.chat.destroy();
+    expect(s.chat.send("late").status).toBe("dropped");
+    expect(s.chat.send("later").status).toBe("dropped");
+    expect(warn).toHaveBeenCalledTimes(1);
+    expect(String(warn.mock.calls[0]![0])).toMatch(/after destroy\(\)/);
+    // A new handle for the same id can be made.
+    expect(s.client.conversation(CID)).not.toBe(s.chat);
+  });
+});

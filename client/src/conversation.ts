@@ -1,0 +1,374 @@
+import {
+  SendData,
+  ServerFrame,
+  describeIssue,
+  type ErrorBody,
+  type Message,
+  type MessageAck,
+  type ServerData,
+} from "../../src/protocol/index.ts";
+import type { TokenSource } from "./auth.ts";
+import { Emitter } from "./emitter.ts";
+import type { ConnectionStatus, Phase, StopReason } from "./machine.ts";
+import { hasSocket } from "./machine.ts";
+import { Outbox, newClientMsgId } from "./outbox.ts";
+import { SeqBuffer } from "./seq-buffer.ts";
+import { ManagedSocket, type ParleyEventError, type WebSocketConstructor } from "./socket.ts";
+import type { Timing } from "./timing.ts";
+import { cancelTimeout, type Timer } from "./timers.ts";
+
+/** Events of a conversation handle. */
+export interface ConversationEvents {
+  /** The connection's status changed. */
+  status: ConnectionStatus;
+  /** A message, each exactly once and in `seq` order: the replay first, then live ones. */
+  message: Message;
+  /** The server stored one of this handle's messages (`duplicate` when a resend found it stored). */
+  ack: MessageAck;
+  /** The server refused one of this handle's messages for good; it left the outbox. */
+  "send-failed": { clientMsgId: string; body: string; error: ErrorBody };
+  /** The join was answered: members, who is online, read receipts. */
+  joined: ServerData<"conversation.joined">;
+  typing: ServerData<"typing">;
+  presence: ServerData<"presence">;
+  receipt: ServerData<"receipt.updated">;
+  "member.joined": ServerData<"member.joined">;
+  "member.left": ServerData<"member.left">;
+  /** Invalid frames, server errors, a stopped connection. Never thrown. */
+  error: ParleyEventError;
+}
+
+export interface SendOptions {
+  /** The `seq` of the message this one answers. */
+  replyToSeq?: number;
+}
+
+export interface SendResult {
+  /**
+   * - `sent`: on the wire now (the `ack` event follows);
+   * - `queued`: in the outbox, waiting for the connection or its turn; it is sent (and resent after a reconnect) until acked;
+   * - `dropped`: the handle was destroyed; nothing will be sent.
+   */
+  status: "sent" | "queued" | "dropped";
+  clientMsgId: string;
+}
+
+export interface ConversationOptions {
+  /** The highest `seq` the application already has (from history); the replay starts after it. Default 0: everything. */
+  afterSeq?: number;
+}
+
+/** What the client hands each handle. */
+export interface HandleContext {
+  baseUrl: string;
+  tokens: TokenSource;
+  WebSocket: WebSocketConstructor;
+  fetch: typeof fetch;
+  timing: Timing;
+  clientInfo: { name: string; version: string };
+  /** Reports an error on the client's own `error` event too. */
+  report(error: ParleyEventError & { conversationId?: string }): void;
+}
+
+/** Request ids of the SDK's own requests; message sends use their `client_msg_id`. */
+const RID = { join: "join", sync: "sync", read: "read" } as const;
+
+/**
+ * One conversation, live: joins with `after_seq` = the highest `seq` it
+ * delivered, pages the replay with `sync` while `has_more`, delivers every
+ * message once and in order (SeqBuffer), and keeps unacknowledged messages
+ * in a bounded outbox that it resends, under the same `client_msg_id`,
+ * after every reconnect.
+ */
+export class ConversationHandle {
+  readonly id: string;
+  readonly #events = new Emitter<ConversationEvents>();
+  readonly #socket: ManagedSocket<ServerFrame>;
+  readonly #buffer: SeqBuffer;
+  readonly #outbox: Outbox;
+  readonly #ctx: HandleContext;
+  readonly #onDestroy: () => void;
+  #syncInFlight = false;
+  #pumpTimer: Timer | undefined;
+  #readWanted = 0;
+  #readSent = 0;
+  #warnedAfterDestroy = false;
+
+  constructor(id: string, ctx: HandleContext, options: ConversationOptions, onDestroy: () => void) {
+    this.id = id;
+    this.#ctx = ctx;
+    this.#onDestroy = onDestroy;
+    this.#buffer = new SeqBuffer(options.afterSeq ?? 0, ctx.timing.REORDER_CAPACITY);
+    this.#outbox = new Outbox(ctx.timing.OUTBOX_CAPACITY, ctx.timing.MAX_IN_FLIGHT);
+    const path = `/v1/conversations/${encodeURIComponent(id)}`;
+    this.#socket = new ManagedSocket<ServerFrame>({
+      baseUrl: ctx.baseUrl,
+      path: `${path}/ws`,
+      probePath: path,
+      schema: ServerFrame,
+      tokens: ctx.tokens,
+      WebSocket: ctx.WebSocket,
+      fetch: ctx.fetch,
+      timing: ctx.timing,
+      clientInfo: ctx.clientInfo,
+      onEnter: (phase, from) => this.#onEnter(phase, from),
+      onFrame: (frame) => this.#onFrame(frame),
+      onStatus: (status) => this.#events.emit("status", status),
+      onError: (error) => this.#error(error),
+    });
+  }
+
+  // --- facade ---------------------------------------------------------------
+
+  /** The connection's status, as the application should show it. */
+  get status(): ConnectionStatus {
+    return this.#socket.status;
+  }
+
+  /** Why the connection stopped, while `status` is `failed`. */
+  get stopReason(): StopReason | undefined {
+    return this.#socket.state.stopReason;
+  }
+
+  /** Every message up to this `seq` has been delivered. */
+  get lastSeq(): number {
+    return this.#buffer.delivered;
+  }
+
+  /** Messages handed to `send` and not acked yet, oldest first. */
+  get pending(): { clientMsgId: string; body: string; replyToSeq?: number }[] {
+    return this.#outbox.pending().map((d) => ({
+      clientMsgId: d.client_msg_id,
+      body: d.body,
+      ...(d.reply_to_seq !== undefined ? { replyToSeq: d.reply_to_seq } : {}),
+    }));
+  }
+
+  /** Subscribes to an event; returns the function that unsubscribes. */
+  on<K extends keyof ConversationEvents>(event: K, handler: (payload: ConversationEvents[K]) => void): () => void {
+    return this.#events.on(event, handler);
+  }
+
+  /** Connects (or, after a stop, tries again). Does nothing while connecting or connected. */
+  connect(): this {
+    this.#socket.dispatch({ type: "connect" });
+    return this;
+  }
+
+  /** Closes the socket and stops reconnecting; unacked messages stay queued for the next `connect`. */
+  disconnect(): this {
+    this.#socket.dispatch({ type: "disconnect" });
+    return this;
+  }
+
+  /** Closes for good: the socket, the timers, the handlers. Sends after this are dropped with a warning. */
+  destroy(): void {
+    if (this.#socket.state.phase === "closed") return;
+    this.#socket.dispatch({ type: "destroy" });
+    cancelTimeout(this.#pumpTimer);
+    this.#events.clear();
+    this.#onDestroy();
+  }
+
+  /**
+   * Sends a message: at once when connected and nothing is ahead of it, else
+   * it waits in the outbox. Either way it is delivered exactly once, resent
+   * under the same `client_msg_id` across reconnects until acked. Throws
+   * (a caller bug) when the body breaks the contract or the outbox is full.
+   */
+  send(body: string, options: SendOptions = {}): SendResult {
+    const clientMsgId = newClientMsgId();
+    if (this.#socket.state.phase === "closed") {
+      if (!this.#warnedAfterDestroy) {
+        this.#warnedAfterDestroy = true;
+        console.warn(
+          `Parley: send() on conversation ${this.id} after destroy() — the message was dropped. ` +
+            "Create a new handle with client.conversation(id) to keep sending.",
+        );
+      }
+      return { status: "dropped", clientMsgId };
+    }
+    const data = SendData.safeParse({
+      client_msg_id: clientMsgId,
+      body,
+      ...(options.replyToSeq !== undefined ? { reply_to_seq: options.replyToSeq } : {}),
+    });
+    if (!data.success) throw new TypeError(`Parley: send(): ${describeIssue(data.error.issues)}.`);
+    if (this.#outbox.isFull) {
+      throw new RangeError(
+        `Parley: send(): the outbox already holds ${this.#outbox.capacity} unacknowledged messages; ` +
+          "wait for the connection (status \"connected\") before sending more.",
+      );
+    }
+    this.#outbox.add(data.data);
+    const sent = this.#pump();
+    return { status: sent.includes(clientMsgId) ? "sent" : "queued", clientMsgId };
+  }
+
+  /** Marks everything up to `seq` read (max-wins); sent when connected. */
+  markRead(seq: number): void {
+    if (seq <= this.#readWanted) return;
+    this.#readWanted = seq;
+    this.#flushRead();
+  }
+
+  /** Tells the others this user is typing (or stopped); dropped when not connected. */
+  typing(active: boolean): void {
+    if (this.#socket.state.phase === "live") this.#socket.send(active ? "typing.start" : "typing.stop", {});
+  }
+
+  /** For the client: a refreshed token goes into the open socket in place. */
+  refreshInPlace(token: string): void {
+    this.#socket.refreshInPlace(token);
+  }
+
+  // --- protocol -------------------------------------------------------------
+
+  #onEnter(phase: Phase, from: Phase): void {
+    if (hasSocket(from) && !hasSocket(phase)) {
+      // The socket is gone: whatever was in flight is sent again after the next join.
+      this.#outbox.requeueInFlight();
+      this.#syncInFlight = false;
+      this.#readSent = 0;
+    }
+    if (phase === "joining") {
+      // Always with after_seq, even 0: the replay then covers everything
+      // this handle has not delivered, and the server switches the socket to
+      // live at the end of it with nothing lost or doubled at the seam.
+      this.#socket.send("conversation.join", { after_seq: this.#buffer.delivered, limit: this.#ctx.timing.PAGE_LIMIT }, RID.join);
+    } else if (phase === "live") {
+      this.#pump();
+      this.#flushRead();
+    }
+  }
+
+  #onFrame(frame: ServerFrame): void {
+    switch (frame.type) {
+      case "conversation.joined":
+        this.#events.emit("joined", frame.data);
+        // A join with after_seq is always followed by a replay page.
+        this.#socket.dispatch({ type: "joined", replay: true });
+        return;
+      case "messages.batch":
+        return this.#onBatch(frame.data.messages, frame.data.has_more);
+      case "message.new":
+        this.#deliver([frame.data.message]);
+        this.#fillGap();
+        return;
+      case "message.ack":
+        if (this.#outbox.ack(frame.data.client_msg_id)) {
+          this.#events.emit("ack", frame.data);
+          this.#pump();
+        }
+        return;
+      case "error":
+        return this.#onErrorFrame(frame.rid, frame.data);
+      case "typing":
+        return this.#events.emit("typing", frame.data);
+      case "presence":
+        return this.#events.emit("presence", frame.data);
+      case "receipt.updated":
+        return this.#events.emit("receipt", frame.data);
+      case "member.joined":
+        return this.#events.emit("member.joined", frame.data);
+      case "member.left":
+        return this.#events.emit("member.left", frame.data);
+      case "hello.ack":
+      case "auth.refreshed":
+      case "pong":
+      case "connection.closing":
+        // Handled by the managed socket.
+        return;
+      default: {
+        const unreachable: never = frame;
+        return unreachable;
+      }
+    }
+  }
+
+  #onBatch(messages: Message[], hasMore: boolean): void {
+    const before = this.#buffer.delivered;
+    this.#deliver(messages);
+    this.#syncInFlight = false;
+    if (this.#socket.state.phase === "replaying") {
+      // A page that says "more" but moved nothing would loop forever; take it as the end.
+      if (hasMore && this.#buffer.delivered > before) this.#sync();
+      else this.#socket.dispatch({ type: "replayed" }); // live now: #onEnter sends the outbox
+      this.#fillGap();
+      return;
+    }
+    // A gap-fill answer on a live socket: go on while something is still
+    // missing and the last page helped (a gap the server cannot fill is
+    // asked about again at the next message.new, not in a loop).
+    if ((hasMore || this.#buffer.hasGap) && this.#buffer.delivered > before) this.#fillGap(true);
+  }
+
+  #deliver(messages: Message[]): void {
+    const mine = messages.filter((m) => m.conversation_id === this.id);
+    for (const m of this.#buffer.accept(mine)) this.#events.emit("message", m);
+  }
+
+  /** Asks for what is missing below a held message (the server should never leave a gap; the SDK copes if it does). */
+  #fillGap(force = false): void {
+    if ((this.#buffer.hasGap || force) && !this.#syncInFlight && this.#socket.state.phase === "live") this.#sync();
+  }
+
+  #sync(): void {
+    this.#syncInFlight = this.#socket.send("sync", { after_seq: this.#buffer.delivered, limit: this.#ctx.timing.PAGE_LIMIT }, RID.sync);
+  }
+
+  #onErrorFrame(rid: string | undefined, error: ErrorBody): void {
+    if (rid !== undefined && this.#outbox.has(rid)) {
+      if (error.code === "rate_limited" || error.code === "internal" || error.code === "not_joined") {
+        const wait =
+          error.retry_after_ms ??
+          (error.code === "rate_limited" ? this.#ctx.timing.RATE_LIMIT_FALLBACK_MS : this.#ctx.timing.INTERNAL_RETRY_MS);
+        this.#outbox.retryAt(rid, Date.now() + wait);
+        this.#pump();
+        return;
+      }
+      const dropped = this.#outbox.drop(rid);
+      this.#events.emit("send-failed", { clientMsgId: rid, body: dropped?.data.body ?? "", error });
+      this.#error({ kind: "send_failed", code: error.code, message: `A message was refused: ${error.message}` });
+      this.#pump();
+      return;
+    }
+    if (rid === RID.sync) this.#syncInFlight = false;
+    this.#error({ kind: "server_error", code: error.code, message: error.message });
+  }
+
+  /** Puts what the outbox allows on the wire; returns the ids sent. */
+  #pump(): string[] {
+    if (this.#socket.state.phase !== "live") return [];
+    const now = Date.now();
+    const wait = this.#outbox.pausedFor(now);
+    if (wait > 0) {
+      if (this.#pumpTimer === undefined) {
+        this.#pumpTimer = setTimeout(() => {
+          this.#pumpTimer = undefined;
+          this.#pump();
+        }, wait);
+      }
+      return [];
+    }
+    const sent: string[] = [];
+    for (const data of this.#outbox.take(now)) {
+      if (!this.#socket.send("message.send", data, data.client_msg_id)) {
+        this.#outbox.requeueInFlight();
+        break;
+      }
+      sent.push(data.client_msg_id);
+    }
+    return sent;
+  }
+
+  #flushRead(): void {
+    if (this.#readWanted <= this.#readSent || this.#socket.state.phase !== "live") return;
+    if (this.#socket.send("receipt.read", { up_to_seq: this.#readWanted }, RID.read)) this.#readSent = this.#readWanted;
+  }
+
+  #error(error: ParleyEventError): void {
+    this.#events.emit("error", error);
+    this.#ctx.report({ ...error, conversationId: this.id });
+  }
+}

@@ -1,0 +1,22 @@
+/**
+ * The Parley client SDK, for browsers and Node 20. Frame types come from the
+ * protocol module (src/protocol), never redefined here.
+ */
+export { ParleyClient, SDK_VERSION } from "./client.ts";
+export type { ParleyClientOptions, ClientEvents } from "./client.ts";
+export { ConversationHandle } from "./conversation.ts";
+export type { ConversationEvents, ConversationOptions, SendOptions, SendResult } from "./conversation.ts";
+export { InboxHandle } from "./inbox.ts";
+export type { InboxEvents } from "./inbox.ts";
+export { ParleyApi } from "./rest.ts";
+export type { HistoryOptions } from "./rest.ts";
+export type { AuthOptions } from "./auth.ts";
+export type { ParleyEventError, WebSocketLike, WebSocketConstructor } from "./socket.ts";
+export { publicStatus, transition, INITIAL_STATE } from "./machine.ts";
+export type { ConnectionStatus, ConnectionState, ConnectionEvent, Phase, StopReason } from "./machine.ts";
+export { backoffDelay } from "./backoff.ts";
+export { SeqBuffer } from "./seq-buffer.ts";
+export { TIMING } from "./timing.ts";
+export type { Timing } from "./timing.ts";
+export { ParleyError } from "../../src/protocol/index.ts";
+export type { Message, MessageAck, ConversationView, InboxConversation, ErrorBody, LoginResponse } from "../../src/protocol/index.ts";

@@ -1,0 +1,151 @@
+import type { z } from "zod";
+import {
+  ConversationList,
+  ConversationResponse,
+  ErrorBody,
+  HistoryPage,
+  LoginResponse,
+  MeResponse,
+  ParleyError,
+  describeIssue,
+  type ConversationView,
+  type InboxConversation,
+} from "../../src/protocol/index.ts";
+import type { TokenSource } from "./auth.ts";
+import type { Timing } from "./timing.ts";
+
+export interface HistoryOptions {
+  /** Only messages with `seq` below this (pages backward). */
+  beforeSeq?: number;
+  /** Only messages with `seq` above this (pages forward). */
+  afterSeq?: number;
+  /** 1–1000, default 100. */
+  limit?: number;
+}
+
+interface RequestOptions {
+  fetch: typeof fetch;
+  timeoutMs: number;
+  token?: string;
+}
+
+/**
+ * One REST call, its answer checked against the contract's schema. A failure
+ * the server explains is thrown as the contract's `ParleyError` (with its
+ * `code` and `retryAfterMs`); a network failure is thrown as `fetch` threw it.
+ */
+async function requestJson<S extends z.ZodType>(
+  url: string,
+  method: string,
+  body: unknown,
+  schema: S,
+  options: RequestOptions,
+): Promise<z.infer<S>> {
+  const res = await options.fetch(url, {
+    method,
+    headers: {
+      ...(options.token !== undefined ? { authorization: `Bearer ${options.token}` } : {}),
+      ...(body !== undefined ? { "content-type": "application/json" } : {}),
+    },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    signal: AbortSignal.timeout(options.timeoutMs),
+  });
+  const value: unknown = await res.json().catch(() => undefined);
+  if (!res.ok) {
+    const error = ErrorBody.safeParse(value);
+    if (error.success) {
+      throw new ParleyError(error.data.code, error.data.message, error.data.retry_after_ms !== undefined ? { retryAfterMs: error.data.retry_after_ms } : undefined);
+    }
+    throw new ParleyError("internal", `${method} ${url} answered HTTP ${res.status} without an error object.`);
+  }
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) {
+    throw new ParleyError("internal", `${method} ${url} answered outside the contract (${describeIssue(parsed.error.issues)}).`);
+  }
+  return parsed.data;
+}
+
+/** The global `fetch`, called unbound: a browser refuses `window.fetch` called as another object's method. */
+export const defaultFetch: typeof fetch = (input, init) => globalThis.fetch(input, init);
+
+function joinUrl(baseUrl: string, path: string): string {
+  return `${baseUrl.replace(/\/+$/, "")}${path}`;
+}
+
+/**
+ * The REST side of Parley (PROTOCOL §7) that an application needs around
+ * its sockets: sign-in, the conversation list, history. A call answered 401
+ * gets one new token (single-flight, through the client's `refreshToken`)
+ * and is tried once more.
+ */
+export class ParleyApi {
+  readonly #baseUrl: string;
+  readonly #tokens: TokenSource;
+  readonly #fetch: typeof fetch;
+  readonly #timing: Timing;
+
+  constructor(baseUrl: string, tokens: TokenSource, fetchImpl: typeof fetch, timing: Timing) {
+    this.#baseUrl = baseUrl;
+    this.#tokens = tokens;
+    this.#fetch = fetchImpl;
+    this.#timing = timing;
+  }
+
+  /** `POST /v1/auth/dev-login`: only on deployments with `DEV_LOGIN` on. */
+  static devLogin(baseUrl: string, username: string, fetchImpl: typeof fetch = defaultFetch): Promise<LoginResponse> {
+    return requestJson(joinUrl(baseUrl, "/v1/auth/dev-login"), "POST", { username }, LoginResponse, { fetch: fetchImpl, timeoutMs: 15_000 });
+  }
+
+  /** `POST /v1/auth/refresh`: a new access token and a new refresh token (the one sent is spent). */
+  static refreshSession(baseUrl: string, refreshToken: string, fetchImpl: typeof fetch = defaultFetch): Promise<LoginResponse> {
+    return requestJson(joinUrl(baseUrl, "/v1/auth/refresh"), "POST", { refresh_token: refreshToken }, LoginResponse, {
+      fetch: fetchImpl,
+      timeoutMs: 15_000,
+    });
+  }
+
+  me(): Promise<MeResponse> {
+    return this.#call("GET", "/v1/me", undefined, MeResponse);
+  }
+
+  /** The user's conversations, latest activity first, with unread counts. */
+  async listConversations(): Promise<InboxConversation[]> {
+    return (await this.#call("GET", "/v1/conversations", undefined, ConversationList)).conversations;
+  }
+
+  async getConversation(id: string): Promise<ConversationView> {
+    return (await this.#call("GET", `/v1/conversations/${encodeURIComponent(id)}`, undefined, ConversationResponse)).conversation;
+  }
+
+  /** The direct conversation with `username`, created if it did not exist. */
+  async createDirect(username: string): Promise<ConversationView> {
+    return (await this.#call("POST", "/v1/conversations", { kind: "direct", with: username }, ConversationResponse)).conversation;
+  }
+
+  async createGroup(title: string, members: string[]): Promise<ConversationView> {
+    return (await this.#call("POST", "/v1/conversations", { kind: "group", title, members }, ConversationResponse)).conversation;
+  }
+
+  /** A page of history, ascending `seq`. Without options: the newest `limit` messages. */
+  history(id: string, options: HistoryOptions = {}): Promise<HistoryPage> {
+    const query = new URLSearchParams();
+    if (options.beforeSeq !== undefined) query.set("before_seq", String(options.beforeSeq));
+    if (options.afterSeq !== undefined) query.set("after_seq", String(options.afterSeq));
+    if (options.limit !== undefined) query.set("limit", String(options.limit));
+    const qs = query.size > 0 ? `?${query}` : "";
+    return this.#call("GET", `/v1/conversations/${encodeURIComponent(id)}/messages${qs}`, undefined, HistoryPage);
+  }
+
+  async #call<S extends z.ZodType>(method: string, path: string, body: unknown, schema: S): Promise<z.infer<S>> {
+    const url = joinUrl(this.#baseUrl, path);
+    const options = { fetch: this.#fetch, timeoutMs: this.#timing.REQUEST_TIMEOUT_MS };
+    try {
+      return await requestJson(url, method, body, schema, { ...options, token: await this.#tokens.current() });
+    } catch (err) {
+      if (!(err instanceof ParleyError) || err.code !== "unauthorized") throw err;
+      const refreshed = await this.#tokens.refresh();
+      if (!refreshed.ok) throw err;
+      return await requestJson(url, method, body, schema, { ...options, token: refreshed.token });
+    }
+  }
+}

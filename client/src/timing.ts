@@ -1,0 +1,56 @@
+/**
+ * Every timing and size constant of the SDK, in one place. A client may
+ * override any of them (`new ParleyClient({ timing: { … } })`), which tests
+ * do to make a dead socket show up in milliseconds instead of seconds.
+ */
+export const TIMING = {
+  /**
+   * Reconnect backoff: the delay before attempt n (n = 1, 2, …) is a uniform
+   * random value in [0, min(BACKOFF_MAX_MS, BACKOFF_BASE_MS · 2^(n−1))) —
+   * "full jitter", so a server restart does not get every client back in the
+   * same instant. The first retry is quick; the cap keeps a long outage from
+   * leaving a client asleep for minutes once the server is back.
+   */
+  BACKOFF_BASE_MS: 500,
+  BACKOFF_MAX_MS: 15_000,
+  /** Smallest delay of any retry, so a failing server is never hammered in a tight loop. */
+  BACKOFF_MIN_MS: 100,
+  /**
+   * Keep-alive interval used until `hello.ack.heartbeat_ms` announces the
+   * server's (the protocol default, 30 s). The server closes a socket silent
+   * for two intervals (4202), so the client pings every interval.
+   */
+  DEFAULT_HEARTBEAT_MS: 30_000,
+  /**
+   * How long the text `pong` may take after a text `ping` before the socket
+   * is taken for dead and replaced. A browser does not notice a vanished
+   * network for minutes on its own; this is what notices it.
+   */
+  PONG_TIMEOUT_MS: 10_000,
+  /**
+   * From the start of an attempt (token, upgrade, hello, join) to `live`, the
+   * replay included. Longer than this and the attempt is dropped and retried.
+   */
+  CONNECT_TIMEOUT_MS: 15_000,
+  /** A REST call (login, history, the probe after a failed upgrade) gives up after this. */
+  REQUEST_TIMEOUT_MS: 15_000,
+  /** Wait after `rate_limited` when the server gives no `retry_after_ms`. */
+  RATE_LIMIT_FALLBACK_MS: 1_000,
+  /** Wait before resending after an `internal` error on a send. */
+  INTERNAL_RETRY_MS: 2_000,
+  /** Page size asked for in `conversation.join` and `sync`. */
+  PAGE_LIMIT: 200,
+  /** Messages the outbox holds (queued and in flight); `send` throws past this. */
+  OUTBOX_CAPACITY: 500,
+  /**
+   * Messages on the wire without an ack. One at a time keeps the user's own
+   * order even when the server refuses one with `rate_limited` (a later one
+   * can never overtake it), and still carries far more than the server's
+   * send rate (30 per 10 s) on any real link.
+   */
+  MAX_IN_FLIGHT: 1,
+  /** Messages held while waiting for a missing `seq`; past this, the highest are dropped and fetched again by `sync`. */
+  REORDER_CAPACITY: 2_000,
+} as const;
+
+export type Timing = { -readonly [K in keyof typeof TIMING]: number };
