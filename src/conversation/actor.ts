@@ -58,6 +58,12 @@ export const FORWARDED = {
 export const MAX_SOCKETS_PER_USER = 10;
 /** Longest hold of a long-poll request. */
 export const MAX_POLL_MS = 30_000;
+/**
+ * How long a message's inbox updates wait to be delivered, so a burst of
+ * messages reaches each member's User actor as one update (the live sockets
+ * are not delayed: this is the inbox, the unread counts and previews).
+ */
+export const INBOX_COALESCE_MS = 250;
 /** Long-polls held at once; past it, a poll is answered at once (the client polls again). */
 export const MAX_POLLERS = 1000;
 
@@ -131,7 +137,7 @@ export class Conversation extends DurableObject<Env> {
       now,
     );
     if (created) {
-      this.#store.markDirty(input.members.map((m) => m.user_id));
+      this.#store.markDirty("members", now);
       this.#scheduleAlarm(now);
       this.#log("info", "conversation.created", { kind: input.kind, members: input.members.length });
     } else if (this.#store.meta?.kind !== input.kind) {
@@ -237,7 +243,7 @@ export class Conversation extends DurableObject<Env> {
     return this.#asMember(actorId, (actor) => {
       checkRetitle(this.#store.meta!.kind, actor.role);
       this.#store.setTitle(title);
-      this.#store.markDirty(this.#store.members().map((m) => m.user_id));
+      this.#store.markDirty("members", Date.now());
       this.#scheduleAlarm(Date.now());
       return { conversation: this.#store.view() };
     });
@@ -380,8 +386,7 @@ export class Conversation extends DurableObject<Env> {
     }
     const next = [open > 0 ? Date.now() + this.#heartbeatMs : undefined, this.#store.nextOutboxAt()]
       .filter((t): t is number => t !== undefined);
-    // Rows marked dirty during the deliveries above are due now (next_at 0).
-    if (next.length > 0) this.#scheduleAlarm(Math.max(Date.now(), Math.min(...next)));
+    if (next.length > 0) this.#scheduleAlarm(Math.min(...next));
   }
 
   // -------------------------------------------------------------------------
@@ -517,12 +522,13 @@ export class Conversation extends DurableObject<Env> {
       created_at: now,
       ...(input.reply_to_seq !== undefined ? { reply_to_seq: input.reply_to_seq } : {}),
     });
-    this.#store.markDirty(this.#store.members().map((m) => m.user_id));
+    // Inbox updates of a busy conversation coalesce: one delivery per member per window.
+    this.#store.markDirty("members", now + INBOX_COALESCE_MS);
     const replied = input.reply_to_seq === undefined ? undefined : this.#messageAt(input.reply_to_seq)?.sender_id;
     for (const t of notificationTargets(input.body, userId, this.#store.members(), replied)) {
       this.#store.enqueueNotification({ id: `n:${message.conversation_id}:${message.seq}:${t.kind}`, user_id: t.user_id, kind: t.kind, seq: message.seq, created_at: now });
     }
-    this.#scheduleAlarm(now);
+    this.#scheduleAlarm(Math.min(now + INBOX_COALESCE_MS, this.#store.nextOutboxAt() ?? Infinity));
     const ack = toAck(message, false);
     if (ws) sendText(ws, encode("message.ack", ack, rid));
     this.#room.broadcast(encode("message.new", { message }), (other) => other.phase === "live");
@@ -548,7 +554,7 @@ export class Conversation extends DurableObject<Env> {
       this.#room.broadcast(encode("receipt.updated", receipt), (_, w) => w !== origin);
       // The unread count of this member's inbox changed.
       if (readMoved) {
-        this.#store.markDirty([userId]);
+        this.#store.markDirty([userId], Date.now());
         this.#scheduleAlarm(Date.now());
       }
     }
@@ -598,7 +604,7 @@ export class Conversation extends DurableObject<Env> {
   #membershipChanged(alsoNotify: string[]): void {
     const ids = new Set(alsoNotify);
     if (this.#store.members().length <= PRESENCE_FANOUT_MAX_MEMBERS) for (const m of this.#store.members()) ids.add(m.user_id);
-    this.#store.markDirty(ids);
+    this.#store.markDirty(ids, Date.now());
     this.#scheduleAlarm(Date.now());
   }
 
@@ -641,6 +647,7 @@ export class Conversation extends DurableObject<Env> {
 
   /** Brings the alarm forward to `at` (never pushes it back). */
   #scheduleAlarm(at: number): void {
+    at = Math.max(at, Date.now()); // rows due "now" are stored with next_at 0
     if (this.#alarmAt !== undefined && this.#alarmAt <= at) return;
     this.#alarmAt = at;
     void this.ctx.storage.setAlarm(at);

@@ -321,17 +321,21 @@ export class ConversationStore {
 
   /**
    * Records, in the transaction of the change itself, that these users'
-   * User actors must learn the conversation's new state. Returns the version.
+   * User actors must learn the conversation's new state, due at `dueAt`.
+   * A row already waiting keeps its due time and its retry backoff (so a
+   * busy conversation does not hammer a failing receiver): it only learns the
+   * newer version. `"members"` marks every member in one statement.
    */
-  markDirty(userIds: Iterable<string>): number {
+  markDirty(userIds: Iterable<string> | "members", dueAt: number): number {
     this.#version += 1;
     this.#sql.exec("UPDATE meta SET version = ? WHERE id = 1", this.#version);
-    for (const id of userIds) {
-      this.#sql.exec(
-        `INSERT INTO outbox (user_id, version, attempts, next_at) VALUES (?, ?, 0, 0)
-         ON CONFLICT (user_id) DO UPDATE SET version = excluded.version, attempts = 0, next_at = 0`,
-        id, this.#version,
-      );
+    const upsert = "ON CONFLICT (user_id) DO UPDATE SET version = excluded.version";
+    if (userIds === "members") {
+      this.#sql.exec(`INSERT INTO outbox (user_id, version, attempts, next_at) SELECT user_id, ?, 0, ? FROM members WHERE true ${upsert}`, this.#version, dueAt);
+    } else {
+      for (const id of userIds) {
+        this.#sql.exec(`INSERT INTO outbox (user_id, version, attempts, next_at) VALUES (?, ?, 0, ?) ${upsert}`, id, this.#version, dueAt);
+      }
     }
     return this.#version;
   }
