@@ -1,9 +1,8 @@
 import { z } from "zod";
-import { ParleyError } from "./errors.ts";
 import { AuthRefreshData, ConversationId, HelloData, Rid, Seq, ServerFrame, type ServerFrameType } from "./frames.ts";
 import { InboxConversation } from "./inbox.ts";
-import { MAX_FRAME_BYTES, PROTOCOL_VERSION } from "./limits.ts";
-import { describeIssue, utf8Length } from "./parse.ts";
+import { PROTOCOL_VERSION } from "./limits.ts";
+import { parseFrame, type ParseResult } from "./parse.ts";
 
 /**
  * Frames of the inbox socket, `GET /v1/inbox/ws` (PROTOCOL §6), one socket
@@ -118,51 +117,9 @@ export type InboxServerData<T extends InboxServerFrameType> = Extract<InboxServe
 // Parsing
 // ---------------------------------------------------------------------------
 
-export type InboxParseResult =
-  | { ok: true; frame: InboxClientFrame }
-  | { ok: false; error: ParleyError; rid?: string };
+export type InboxParseResult = ParseResult<InboxClientFrame>;
 
-/**
- * Parses one incoming message of the inbox socket, with the checks and the
- * messages of `parseClientFrame` in the same order (kind and size, JSON,
- * `rid`, version, type, then `data`), so a client handles both sockets alike.
- */
+/** Parses one incoming message of the inbox socket, exactly as the conversation socket's. */
 export function parseInboxClientFrame(raw: string | ArrayBuffer): InboxParseResult {
-  if (typeof raw !== "string") {
-    return fail("bad_request", "Binary frames are not accepted; send UTF-8 JSON text.");
-  }
-  if (raw.length > MAX_FRAME_BYTES || utf8Length(raw) > MAX_FRAME_BYTES) {
-    return fail("payload_too_large", `A frame may be at most ${MAX_FRAME_BYTES} bytes.`);
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(raw);
-  } catch {
-    return fail("bad_request", "The frame is not valid JSON.");
-  }
-  if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    return fail("bad_request", "The frame must be a JSON object {v, type, rid?, data}.");
-  }
-  const obj = value as Record<string, unknown>;
-  let rid: string | undefined;
-  if (obj.rid !== undefined) {
-    const r = Rid.safeParse(obj.rid);
-    if (!r.success) return fail("bad_request", "rid: must be a string of 1–64 characters.");
-    rid = r.data;
-  }
-  if (obj.v === undefined) return fail("bad_request", `v: required (the protocol version, ${PROTOCOL_VERSION}).`, rid);
-  if (obj.v !== PROTOCOL_VERSION) {
-    return fail("unsupported_version", `v: this server speaks protocol version ${PROTOCOL_VERSION}.`, rid);
-  }
-  if (typeof obj.type !== "string" || !INBOX_CLIENT_FRAME_TYPES.has(obj.type)) {
-    return fail("bad_request", `type: unknown frame type ${JSON.stringify(obj.type ?? null)} on the inbox socket.`, rid);
-  }
-  const parsed = InboxClientFrame.safeParse(obj);
-  if (!parsed.success) return fail("bad_request", describeIssue(parsed.error.issues), rid);
-  return { ok: true, frame: parsed.data };
-}
-
-function fail(code: "bad_request" | "unsupported_version" | "payload_too_large", message: string, rid?: string): InboxParseResult {
-  const error = new ParleyError(code, message);
-  return rid === undefined ? { ok: false, error } : { ok: false, error, rid };
+  return parseFrame(raw, InboxClientFrame, INBOX_CLIENT_FRAME_TYPES, " on the inbox socket");
 }

@@ -3,8 +3,8 @@ import { ParleyError } from "./errors.ts";
 import { CLIENT_FRAME_TYPES, ClientFrame, Rid } from "./frames.ts";
 import { MAX_FRAME_BYTES, PROTOCOL_VERSION } from "./limits.ts";
 
-export type ParseResult =
-  | { ok: true; frame: ClientFrame }
+export type ParseResult<F = ClientFrame> =
+  | { ok: true; frame: F }
   | { ok: false; error: ParleyError; rid?: string };
 
 /** Names the first failing field the way a client author reads it: `data.body: …`. */
@@ -24,12 +24,18 @@ export function utf8Length(text: string): number {
 }
 
 /**
- * Parses one incoming WebSocket message into a client frame. Checks run in
- * the order a client can act on: kind and size, JSON, version, type, then
- * the fields of `data`. The `rid` is recovered whenever it is usable, so the
- * error can be matched to its request.
+ * Parses one incoming WebSocket message into a frame of `schema`. Checks run
+ * in the order a client can act on: kind and size, JSON, `rid`, version,
+ * type, then the fields of `data`. The `rid` is recovered whenever it is
+ * usable, so the error can be matched to its request. Both sockets (the
+ * conversation's and the inbox) parse through here.
  */
-export function parseClientFrame(raw: string | ArrayBuffer): ParseResult {
+export function parseFrame<S extends z.ZodType>(
+  raw: string | ArrayBuffer,
+  schema: S,
+  types: ReadonlySet<string>,
+  where = "",
+): ParseResult<z.infer<S>> {
   if (typeof raw !== "string") {
     return fail("bad_request", "Binary frames are not accepted; send UTF-8 JSON text.");
   }
@@ -56,15 +62,20 @@ export function parseClientFrame(raw: string | ArrayBuffer): ParseResult {
   if (obj.v !== PROTOCOL_VERSION) {
     return fail("unsupported_version", `v: this server speaks protocol version ${PROTOCOL_VERSION}.`, rid);
   }
-  if (typeof obj.type !== "string" || !CLIENT_FRAME_TYPES.has(obj.type)) {
-    return fail("bad_request", `type: unknown frame type ${JSON.stringify(obj.type ?? null)}.`, rid);
+  if (typeof obj.type !== "string" || !types.has(obj.type)) {
+    return fail("bad_request", `type: unknown frame type ${JSON.stringify(obj.type ?? null)}${where}.`, rid);
   }
-  const parsed = ClientFrame.safeParse(obj);
+  const parsed = schema.safeParse(obj);
   if (!parsed.success) return fail("bad_request", describeIssue(parsed.error.issues), rid);
   return { ok: true, frame: parsed.data };
 }
 
-function fail(code: "bad_request" | "unsupported_version" | "payload_too_large", message: string, rid?: string): ParseResult {
+/** Parses a frame of the conversation socket. */
+export function parseClientFrame(raw: string | ArrayBuffer): ParseResult {
+  return parseFrame(raw, ClientFrame, CLIENT_FRAME_TYPES);
+}
+
+function fail(code: "bad_request" | "unsupported_version" | "payload_too_large", message: string, rid?: string): { ok: false; error: ParleyError; rid?: string } {
   const error = new ParleyError(code, message);
   return rid === undefined ? { ok: false, error } : { ok: false, error, rid };
 }

@@ -1,5 +1,4 @@
 import { Hono } from "hono";
-import { FORWARDED } from "../../src/conversation/actor.ts";
 import {
   AddMembersRequest,
   ConversationId,
@@ -17,9 +16,10 @@ import {
 import { directConversationId, randomId } from "../../src/shared/ids.ts";
 import { unwrap } from "../../src/shared/result.ts";
 import { conversation, directory, user } from "../actors.ts";
-import { originAllowed, requireAuth } from "../auth.ts";
+import { requireAuth } from "../auth.ts";
 import { readJson, readParam, readQuery } from "../http.ts";
 import type { AppEnv } from "../types.ts";
+import { forwardUpgrade, upgradeChecks } from "../upgrade.ts";
 
 const noSuchConversation = () => new ParleyError("not_found", "No such conversation.");
 
@@ -124,25 +124,7 @@ conversationRoutes.get("/:id/poll", requireAuth(), async (c) => {
   return c.json(unwrap(await conversation(c.env, id).poll(c.get("principal").userId, after_seq, timeout_ms ?? 25_000)));
 });
 
-conversationRoutes.get("/:id/ws", async (c, next) => {
-  // Checked before the token so a plain GET learns it needs an upgrade.
-  if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
-    return c.json(new ParleyError("bad_request", "This endpoint needs a WebSocket upgrade (Upgrade: websocket).").toBody(), 426);
-  }
-  await next();
-}, requireAuth({ allowQueryToken: true }), async (c) => {
-  if (!originAllowed(c)) throw new ParleyError("forbidden", "This Origin may not open Parley sockets (ALLOWED_ORIGINS).");
+conversationRoutes.get("/:id/ws", ...upgradeChecks, async (c) => {
   const id = readParam(c, "id", ConversationId, noSuchConversation());
-  const me = c.get("principal");
-  // A fresh set of headers: nothing the client sent under x-parley-* survives.
-  const headers = new Headers();
-  for (const [name, value] of c.req.raw.headers) {
-    if (!name.toLowerCase().startsWith("x-parley-")) headers.set(name, value);
-  }
-  headers.set(FORWARDED.userId, me.userId);
-  headers.set(FORWARDED.username, me.username);
-  headers.set(FORWARDED.tokenExp, String(me.expiresAt));
-  headers.set(FORWARDED.requestId, c.get("requestId"));
-  return conversation(c.env, id).fetch(new Request(c.req.url, { method: "GET", headers }));
+  return forwardUpgrade(c, conversation(c.env, id));
 });
-

@@ -1,5 +1,4 @@
 import { Hono } from "hono";
-import { FORWARDED } from "../../src/conversation/actor.ts";
 import {
   DEFAULT_SEARCH_LIMIT,
   ParleyError,
@@ -11,9 +10,10 @@ import {
 } from "../../src/protocol/index.ts";
 import { unwrap } from "../../src/shared/result.ts";
 import { directory, user } from "../actors.ts";
-import { originAllowed, requireAuth } from "../auth.ts";
+import { requireAuth } from "../auth.ts";
 import { readJson, readParam, readQuery } from "../http.ts";
 import type { AppEnv } from "../types.ts";
+import { forwardUpgrade, upgradeChecks } from "../upgrade.ts";
 
 /**
  * People and the inbox, mounted at `/v1`: `GET /users/search`,
@@ -54,23 +54,4 @@ userRoutes.patch("/me", requireAuth(), async (c) => {
   return c.json(body);
 });
 
-userRoutes.get("/inbox/ws", async (c, next) => {
-  // Checked before the token so a plain GET learns it needs an upgrade.
-  if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
-    return c.json(new ParleyError("bad_request", "This endpoint needs a WebSocket upgrade (Upgrade: websocket).").toBody(), 426);
-  }
-  await next();
-}, requireAuth({ allowQueryToken: true }), async (c) => {
-  if (!originAllowed(c)) throw new ParleyError("forbidden", "This Origin may not open Parley sockets (ALLOWED_ORIGINS).");
-  const me = c.get("principal");
-  // A fresh set of headers: nothing the client sent under x-parley-* survives.
-  const headers = new Headers();
-  for (const [name, value] of c.req.raw.headers) {
-    if (!name.toLowerCase().startsWith("x-parley-")) headers.set(name, value);
-  }
-  headers.set(FORWARDED.userId, me.userId);
-  headers.set(FORWARDED.username, me.username);
-  headers.set(FORWARDED.tokenExp, String(me.expiresAt));
-  headers.set(FORWARDED.requestId, c.get("requestId"));
-  return user(c.env, me.userId).fetch(new Request(c.req.url, { method: "GET", headers }));
-});
+userRoutes.get("/inbox/ws", ...upgradeChecks, async (c) => forwardUpgrade(c, user(c.env, c.get("principal").userId)));

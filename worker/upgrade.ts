@@ -1,0 +1,44 @@
+import type { Context, MiddlewareHandler } from "hono";
+import { FORWARDED } from "../src/conversation/actor.ts";
+import { ParleyError } from "../src/protocol/index.ts";
+import { originAllowed, requireAuth } from "./auth.ts";
+import type { AppEnv } from "./types.ts";
+
+/** Answers 426 before anything else, so a plain GET learns that it needs an upgrade. */
+const requireUpgrade: MiddlewareHandler<AppEnv> = async (c, next) => {
+  if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
+    return c.json(new ParleyError("bad_request", "This endpoint needs a WebSocket upgrade (Upgrade: websocket).").toBody(), 426);
+  }
+  await next();
+};
+
+/** Refuses a browser Origin that is not on ALLOWED_ORIGINS. */
+const requireOrigin: MiddlewareHandler<AppEnv> = async (c, next) => {
+  if (!originAllowed(c)) throw new ParleyError("forbidden", "This Origin may not open Parley sockets (ALLOWED_ORIGINS).");
+  await next();
+};
+
+/**
+ * The checks every socket route makes before the upgrade, in the contract's
+ * order: 426 not an upgrade, 401 bad token (header or `access_token` query),
+ * 403 Origin. The actor then answers 403/404/429 or accepts.
+ */
+export const upgradeChecks = [requireUpgrade, requireAuth({ allowQueryToken: true }), requireOrigin] as const;
+
+/**
+ * Forwards the upgrade to the actor that will own the socket, with the
+ * caller's identity in headers. A fresh set of headers: nothing the client
+ * sent under x-parley-* survives.
+ */
+export function forwardUpgrade(c: Context<AppEnv>, actor: { fetch(request: Request): Promise<Response> }): Promise<Response> {
+  const me = c.get("principal");
+  const headers = new Headers();
+  for (const [name, value] of c.req.raw.headers) {
+    if (!name.toLowerCase().startsWith("x-parley-")) headers.set(name, value);
+  }
+  headers.set(FORWARDED.userId, me.userId);
+  headers.set(FORWARDED.username, me.username);
+  headers.set(FORWARDED.tokenExp, String(me.expiresAt));
+  headers.set(FORWARDED.requestId, c.get("requestId"));
+  return actor.fetch(new Request(c.req.url, { method: "GET", headers }));
+}
