@@ -1,0 +1,53 @@
+// Builds the web app into client/dist (served by the Worker as static assets,
+// see [assets] in wrangler.toml): app.js bundled by esbuild from app/main.ts
+// (the SDK and the protocol schemas included), index.html and styles.css copied.
+//   node client/build.mjs
+import { copyFile, mkdir } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const app = join(here, "app");
+const dist = join(here, "dist");
+
+/**
+ * zod's namespace export carries every locale (~250 KiB minified) though
+ * only English messages are used; in the browser bundle the locale index
+ * exports English alone. If zod moves its files this matches nothing and the
+ * bundle is just bigger.
+ */
+const englishOnly = {
+  name: "zod-english-only",
+  setup(b) {
+    b.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) =>
+      /[\\/]zod[\\/]v4[\\/]/.test(args.importer) ? { path: join(dirname(args.importer), "../locales/en.js"), namespace: "zod-locales" } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: "zod-locales" }, (args) => ({
+      contents: `export { default as en } from ${JSON.stringify(args.path)};`,
+      resolveDir: dirname(args.path),
+    }));
+  },
+};
+
+const started = Date.now();
+// Files are overwritten in place, never the folder removed: a wrangler
+// process or test pool running meanwhile keeps finding its assets directory.
+await mkdir(dist, { recursive: true });
+const result = await build({
+  entryPoints: [join(app, "main.ts")],
+  outfile: join(dist, "app.js"),
+  bundle: true,
+  format: "esm",
+  platform: "browser",
+  target: ["es2022", "chrome111", "firefox113", "safari16.4"],
+  minify: true,
+  sourcemap: "linked",
+  legalComments: "none",
+  metafile: true,
+  logLevel: "warning",
+  plugins: [englishOnly],
+});
+await Promise.all(["index.html", "styles.css"].map((f) => copyFile(join(app, f), join(dist, f))));
+const bytes = Object.values(result.metafile.outputs).reduce((n, o) => n + (o.bytes ?? 0), 0);
+console.log(`client: built client/dist (app.js and map ${Math.round(bytes / 1024)} KiB) in ${Date.now() - started} ms`);

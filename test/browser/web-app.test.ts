@@ -1,0 +1,171 @@
+/**
+ * The web app in headless Chromium (Debian's, driven by playwright-core)
+ * against the real engine: two browser contexts are two people. They sign
+ * in, one starts a direct conversation, messages arrive on the other side in
+ * order, a reload shows the history, and after the engine dies and comes
+ * back the pages reconnect by themselves, a message typed during the outage
+ * included. Screenshots go to test/browser/screenshots/ (ignored by git).
+ *
+ * Every wait is bounded (the page default below, or an explicit timeout).
+ */
+import { existsSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { chromium, type Browser, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { uniqueName } from "../support/e2e-helpers.ts";
+import { Engine, ROOT } from "../support/engine.ts";
+
+const CHROMIUM = "/usr/bin/chromium";
+const SCREENSHOTS = join(ROOT, "test/browser/screenshots");
+/** Longest wait for anything on a page, unless a step says otherwise. */
+const PAGE_TIMEOUT_MS = 15_000;
+/** Longest wait for the pages to come back after the engine restarts (backoff is capped at 15 s). */
+const RECONNECT_TIMEOUT_MS = 45_000;
+
+let engine: Engine;
+let browser: Browser;
+/** Uncaught exceptions in any page: the app must have none. */
+const pageErrors: string[] = [];
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`${CHROMIUM} is missing: run \`sh scripts/ensure-chromium.sh\` (npm test does) or \`apt-get install -y chromium\`.`);
+  }
+  if (!existsSync(join(ROOT, "client/dist/app.js"))) {
+    throw new Error("client/dist/app.js is missing: run `npm run build:client` first (npm test does).");
+  }
+  [engine, browser] = await Promise.all([
+    Engine.start(),
+    chromium.launch({
+      executablePath: CHROMIUM,
+      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic", "--no-first-run", "--disable-component-update", "--disable-sync"],
+      timeout: 30_000,
+    }),
+  ]);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await engine?.stop();
+});
+
+async function newPage(): Promise<Page> {
+  const context = await browser.newContext({ viewport: { width: 1100, height: 720 }, locale: "en-GB", timezoneId: "UTC" });
+  const page = await context.newPage();
+  page.setDefaultTimeout(PAGE_TIMEOUT_MS);
+  page.on("pageerror", (err) => pageErrors.push(`${err.name}: ${err.message}`));
+  await page.goto(`${engine.url}/`);
+  return page;
+}
+
+async function signIn(page: Page, username: string): Promise<void> {
+  await page.getByTestId("login-view").waitFor();
+  await page.getByLabel("Username").fill(username);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByTestId("chat-view").waitFor();
+  expect(await page.getByTestId("me").textContent()).toBe(username);
+}
+
+/** The confirmed messages on screen, in page order: [seq, body]. */
+function messages(page: Page): Promise<Array<[number, string]>> {
+  return page.$$eval("[data-testid=message]:not([data-pending])", (items) =>
+    items.map((li) => [Number((li as HTMLElement).dataset.seq), li.querySelector("[data-testid=message-body]")!.textContent ?? ""] as [number, string]),
+  );
+}
+
+/** Waits until the page shows at least `n` confirmed messages. */
+async function waitForMessages(page: Page, n: number, timeout = PAGE_TIMEOUT_MS): Promise<Array<[number, string]>> {
+  await page.waitForFunction((count) => document.querySelectorAll("[data-testid=message]:not([data-pending])").length >= count, n, { timeout });
+  return messages(page);
+}
+
+async function waitForStatus(page: Page, status: string, timeout = PAGE_TIMEOUT_MS): Promise<void> {
+  await page.waitForFunction((s) => document.querySelector("[data-testid=connection-status]")?.getAttribute("data-status") === s, status, { timeout });
+}
+
+async function type(page: Page, text: string): Promise<void> {
+  const input = page.getByTestId("composer-input");
+  await input.fill(text);
+  await input.press("Enter");
+}
+
+describe("the web app in Chromium", () => {
+  it("two people chat: sign in, start a direct conversation, see each other's messages in order, history after a reload, and a reconnect after an engine restart", async () => {
+    const alice = uniqueName("alice");
+    const bob = uniqueName("bob");
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    const [a, b] = await Promise.all([newPage(), newPage()]);
+    expect(await a.title()).toBe("Parley");
+    await a.getByLabel("Username").fill(alice);
+    await a.screenshot({ path: join(SCREENSHOTS, "sign-in.png") });
+    await Promise.all([signIn(a, alice), signIn(b, bob)]);
+
+    // A bad username is explained, not sent.
+    await a.getByLabel("Start a conversation with").fill("no such user!");
+    await a.getByRole("button", { name: "Start" }).click();
+    await a.getByTestId("sidebar-error").filter({ hasText: "3–32" }).waitFor();
+
+    // Alice starts the conversation with Bob and writes twice.
+    await a.getByLabel("Start a conversation with").fill(bob);
+    await a.getByRole("button", { name: "Start" }).click();
+    await a.getByTestId("conversation-title").filter({ hasText: bob }).waitFor();
+    await waitForStatus(a, "connected");
+    await type(a, "Hello Bob");
+    await type(a, "How are you?");
+    expect(await waitForMessages(a, 2)).toEqual([[1, "Hello Bob"], [2, "How are you?"]]);
+    // The composer is empty again after Enter.
+    expect(await a.getByTestId("composer-input").inputValue()).toBe("");
+
+    // Bob's inbox shows the conversation with two unread; opening it shows both, in order.
+    const item = b.locator(`[data-testid=conversation-item]`).filter({ hasText: alice });
+    await item.locator("[data-testid=unread-badge]").filter({ hasText: "2" }).waitFor();
+    expect(await item.getAttribute("aria-label")).toBe(`${alice}, 2 unread`);
+    await b.screenshot({ path: join(SCREENSHOTS, "unread.png") });
+    await item.click();
+    await b.getByTestId("conversation-title").filter({ hasText: alice }).waitFor();
+    expect(await waitForMessages(b, 2)).toEqual([[1, "Hello Bob"], [2, "How are you?"]]);
+    await waitForStatus(b, "connected");
+    expect(await item.locator("[data-testid=unread-badge]").count()).toBe(0);
+
+    // Bob answers; Alice sees it live. Then a burst from Alice reaches Bob in order.
+    await type(b, "Fine, thanks!");
+    expect((await waitForMessages(a, 3)).at(-1)).toEqual([3, "Fine, thanks!"]);
+    for (let i = 1; i <= 5; i++) await type(a, `burst ${i}`);
+    const expected: Array<[number, string]> = [
+      [1, "Hello Bob"],
+      [2, "How are you?"],
+      [3, "Fine, thanks!"],
+      ...[1, 2, 3, 4, 5].map((i): [number, string] => [3 + i, `burst ${i}`]),
+    ];
+    await waitForMessages(b, 8);
+    expect(await messages(b)).toEqual(expected);
+    expect(await waitForMessages(a, 8)).toEqual(expected);
+
+    // A reload keeps Bob signed in, reopens the conversation and shows the history.
+    await b.reload();
+    await b.getByTestId("conversation-title").filter({ hasText: alice }).waitFor();
+    expect(await waitForMessages(b, 8)).toEqual(expected);
+    await waitForStatus(b, "connected");
+
+    // The engine dies. Both pages notice; what Alice writes meanwhile waits as pending.
+    await engine.kill();
+    await Promise.all([waitForStatus(a, "reconnecting"), waitForStatus(b, "reconnecting")]);
+    await type(a, "written while the server was down");
+    await a.locator("[data-testid=message][data-pending]").filter({ hasText: "written while the server was down" }).waitFor();
+
+    // It comes back on the same state: both reconnect on their own, the pending message goes out once.
+    await engine.restart();
+    await Promise.all([waitForStatus(a, "connected", RECONNECT_TIMEOUT_MS), waitForStatus(b, "connected", RECONNECT_TIMEOUT_MS)]);
+    await type(b, "back again");
+    const after: Array<[number, string]> = [...expected, [9, "written while the server was down"], [10, "back again"]];
+    await waitForMessages(a, 10);
+    await waitForMessages(b, 10);
+    expect(await messages(a)).toEqual(after);
+    expect(await messages(b)).toEqual(after);
+    expect(await a.locator("[data-testid=message][data-pending]").count()).toBe(0);
+
+    await a.screenshot({ path: join(SCREENSHOTS, "alice.png") });
+    await b.screenshot({ path: join(SCREENSHOTS, "bob.png") });
+    expect(pageErrors).toEqual([]);
+  });
+});
