@@ -1,5 +1,5 @@
 import { sign, verify } from "hono/jwt";
-import { ParleyError, UserId } from "../protocol/index.ts";
+import { ParleyError, UserId, Username } from "../protocol/index.ts";
 
 /** Lifetime of an access token. */
 export const ACCESS_TOKEN_TTL_MS = 15 * 60 * 1000;
@@ -48,6 +48,11 @@ export async function verifyAccessToken(secret: string, token: string): Promise<
   const sub = UserId.safeParse(payload.sub);
   if (!sub.success || typeof payload.name !== "string" || typeof payload.exp !== "number") {
     throw new ParleyError("unauthorized", "The access token lacks the sub, name or exp claim.");
+  }
+  // Tokens minted by other backends register their user on first use: the
+  // name must be a username this deployment could have issued itself.
+  if (!Username.safeParse(payload.name).success) {
+    throw new ParleyError("unauthorized", "The access token's name claim is not a valid username (3–32 of A–Z, a–z, 0–9, _; not reserved).");
   }
   const sid = typeof payload.sid === "string" ? payload.sid : "external";
   return { userId: sub.data, username: payload.name, sessionId: sid, expiresAt: payload.exp * 1000 };

@@ -138,6 +138,12 @@ export class Conversation extends DurableObject<Env> {
     );
     if (created) {
       this.#store.markDirty("members", now);
+      if (input.kind === "group") {
+        for (const m of input.members) {
+          if (m.user_id === input.created_by) continue;
+          this.#store.enqueueNotification({ id: `n:${input.conversation_id}:0:added:${now}`, user_id: m.user_id, kind: "added", seq: 0, created_at: now });
+        }
+      }
       this.#scheduleAlarm(now);
       this.#log("info", "conversation.created", { kind: input.kind, members: input.members.length });
     } else if (this.#store.meta?.kind !== input.kind) {
@@ -159,9 +165,13 @@ export class Conversation extends DurableObject<Env> {
     });
   }
 
-  /** A send over REST: same idempotency and broadcast as the socket. */
+  /**
+   * A send over REST: same idempotency and broadcast as the socket. A repeat
+   * of an accepted message is acknowledged even if its sender was blocked
+   * since (`#accept` checks the block after the repeat).
+   */
   send(userId: string, input: SendData, requestId?: string): Result<MessageAck> {
-    return this.#asMember(userId, () => this.#accept(userId, input, { request_id: requestId }));
+    return this.#asMember(userId, () => this.#accept(userId, input, { request_id: requestId }), { allowBlocked: true });
   }
 
   /** `POST …/read`: the read watermark over REST. */
@@ -255,7 +265,13 @@ export class Conversation extends DurableObject<Env> {
    * sockets are closed at once.
    */
   setBlock(blocker: string, blocked: string, on: boolean): Result<{ blocked: boolean }> {
-    this.#store.setBlock(blocker, blocked, on, Date.now());
+    const now = Date.now();
+    this.#store.setBlock(blocker, blocked, on, now);
+    // The blocked user's inbox drops (or gets back) this conversation.
+    if (this.#store.meta && this.#store.member(blocked)) {
+      this.#store.markDirty([blocked], now);
+      this.#scheduleAlarm(now);
+    }
     if (on) {
       for (const [ws, st] of this.#room.open(blocked)) {
         sendText(ws, encodeError(errorBody("forbidden", "You can no longer write in this conversation.")));
@@ -526,6 +542,7 @@ export class Conversation extends DurableObject<Env> {
     this.#store.markDirty("members", now + INBOX_COALESCE_MS);
     const replied = input.reply_to_seq === undefined ? undefined : this.#messageAt(input.reply_to_seq)?.sender_id;
     for (const t of notificationTargets(input.body, userId, this.#store.members(), replied)) {
+      if (this.#store.meta?.kind === "direct" && this.#store.isBlocked(t.user_id)) continue;
       this.#store.enqueueNotification({ id: `n:${message.conversation_id}:${message.seq}:${t.kind}`, user_id: t.user_id, kind: t.kind, seq: message.seq, created_at: now });
     }
     this.#scheduleAlarm(Math.min(now + INBOX_COALESCE_MS, this.#store.nextOutboxAt() ?? Infinity));
@@ -578,18 +595,18 @@ export class Conversation extends DurableObject<Env> {
   // -------------------------------------------------------------------------
 
   /** Why `userId` may not use this conversation, if they may not. */
-  #denied(userId: string): ParleyError | undefined {
+  #denied(userId: string, options: { allowBlocked?: boolean } = {}): ParleyError | undefined {
     if (!this.#store.meta) return new ParleyError("not_found", "No such conversation.");
     if (!this.#store.member(userId)) return new ParleyError("forbidden", "You are not a member of this conversation.");
-    if (this.#store.meta.kind === "direct" && this.#store.isBlocked(userId)) {
+    if (!options.allowBlocked && this.#store.meta.kind === "direct" && this.#store.isBlocked(userId)) {
       return new ParleyError("forbidden", "You cannot open this conversation.");
     }
     return undefined;
   }
 
   /** Runs an RPC body for a member; any ParleyError becomes the Result's error. */
-  #asMember<T>(userId: string, body: (member: Member) => T): Result<T> {
-    const denied = this.#denied(userId);
+  #asMember<T>(userId: string, body: (member: Member) => T, options: { allowBlocked?: boolean } = {}): Result<T> {
+    const denied = this.#denied(userId, options);
     if (denied) return err(denied);
     try {
       return ok(body(this.#store.member(userId)!));

@@ -392,7 +392,10 @@ export class ConversationStore {
   /** The conversation as this user's inbox shows it, at the current version. */
   inboxUpdate(userId: string, fanoutMax: number): InboxUpdate {
     const meta = this.#requireMeta();
-    const member = this.#members.get(userId);
+    // A member blocked in a direct conversation sees it as if they had left:
+    // no preview, no unread count, no presence through it.
+    const blocked = meta.kind === "direct" && this.isBlocked(userId);
+    const member = blocked ? undefined : this.#members.get(userId);
     const readSeq = member?.read_seq ?? 0;
     const unread = member
       ? this.#sql.exec<{ n: number }>("SELECT count(*) AS n FROM messages WHERE seq > ? AND sender_id != ?", readSeq, userId).one().n

@@ -34,6 +34,16 @@ describe("the Worker refuses before the upgrade", () => {
     expect(expiredRes.body.message).toMatch(/expired/);
   });
 
+  it("401 for a token whose name claim is not a valid username (tokens minted elsewhere register their user)", async () => {
+    const a = await login();
+    const b = await login();
+    const id = await createDirect(a, b);
+    for (const name of ["has space", "admin", "x"]) {
+      const odd = await mintAccessToken(SECRET, { userId: a.userId, username: name, sessionId: "s" });
+      expect((await openSocket(odd.token, id)).status, name).toBe(401);
+    }
+  });
+
   it("the token may come in the access_token query parameter (browsers)", async () => {
     const a = await login();
     const b = await login();

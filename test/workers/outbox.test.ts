@@ -130,15 +130,18 @@ describe("notifications", () => {
     await api("POST", `/v1/conversations/${id}/messages`, a.token, { client_msg_id: "m", body: `hey @${b.username.toUpperCase()} look` });
     await api("POST", `/v1/conversations/${id}/messages`, c.token, { client_msg_id: "r", body: "answer", reply_to_seq: 1 });
     await api("POST", `/v1/conversations/${id}/messages`, c.token, { client_msg_id: "n", body: "no mention of anyone" });
-    const got = await client.waitFor("notification.new" as never, 2);
-    expect(got.map((d: any) => [d.notification.kind, d.notification.seq, d.notification.conversation_id])).toEqual([
+    // b was also added to the group at its creation: three notifications in all.
+    const got = await client.waitFor("notification.new" as never, 3);
+    const kinds = (got as any[]).map((d) => [d.notification.kind, d.notification.seq, d.notification.conversation_id]);
+    expect(kinds.filter(([k]) => k !== "added")).toEqual([
       ["mention", 2, id],
       ["reply", 3, id],
     ]);
+    expect(kinds.filter(([k]) => k === "added")).toEqual([["added", 0, id]]);
     await client.quiet(300);
-    expect(client.all("notification.new" as never)).toHaveLength(2);
+    expect(client.all("notification.new" as never)).toHaveLength(3);
     const again = await inbox(b);
-    expect(again.snapshot.notifications_unread).toBe(2);
+    expect(again.snapshot.notifications_unread).toBe(3);
     client.close();
     again.client.close();
   });

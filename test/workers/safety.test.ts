@@ -1,7 +1,7 @@
 import { SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { ErrorBody, PollResponse } from "../../src/protocol/index.ts";
-import { api, createDirect, createGroup, joined, login, openSocket, uniqueName } from "./helpers.ts";
+import { api, createDirect, createGroup, inbox, joined, login, openSocket, uniqueName } from "./helpers.ts";
 
 describe("blocks", () => {
   it("a blocked user can neither open nor write in the direct conversation; unblocking restores it", async () => {
@@ -41,6 +41,50 @@ describe("blocks", () => {
     expect((await api("POST", `/v1/blocks/${uniqueName("ghost")}`, a.token)).status).toBe(404);
     expect((await api("POST", `/v1/blocks/x`, a.token)).status).toBe(404);
     expect((await api("POST", `/v1/blocks/${a.username}`, undefined)).status).toBe(401);
+  });
+});
+
+describe("blocks and the rest of the system", () => {
+  it("the blocked user's inbox drops the conversation and gets no notification from it; unblocking restores it", async () => {
+    const a = await login();
+    const b = await login();
+    const id = await createDirect(a, b);
+    await api("POST", `/v1/conversations/${id}/messages`, a.token, { client_msg_id: "before", body: "hi" });
+    const listed = async () => ((await api("GET", "/v1/conversations", b.token)).body.conversations as Array<{ id: string; last_seq: number }>);
+    const until = async (ok: (l: Array<{ id: string; last_seq: number }>) => boolean) => {
+      const deadline = Date.now() + 8000;
+      for (;;) {
+        const l = await listed();
+        if (ok(l)) return l;
+        if (Date.now() > deadline) throw new Error(JSON.stringify(l));
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    };
+    await until((l) => l.some((c) => c.id === id));
+    await api("POST", `/v1/blocks/${b.username}`, a.token);
+    await until((l) => !l.some((c) => c.id === id));
+    await api("POST", `/v1/conversations/${id}/messages`, a.token, { client_msg_id: "during", body: `@${b.username} secret` });
+    const { client, snapshot } = await inbox(b);
+    expect(snapshot.conversations.map((c: { id: string }) => c.id)).not.toContain(id);
+    await client.quiet(500);
+    expect(client.all("notification.new" as never)).toEqual([]);
+    expect(client.all("inbox.updated" as never)).toEqual([]);
+    client.close();
+    await api("DELETE", `/v1/blocks/${b.username}`, a.token);
+    await until((l) => l.some((c) => c.id === id && c.last_seq === 2));
+  });
+
+  it("a message accepted before the block is still acknowledged as a duplicate over REST", async () => {
+    const a = await login();
+    const b = await login();
+    const id = await createDirect(a, b);
+    const first = await api("POST", `/v1/conversations/${id}/messages`, b.token, { client_msg_id: "early", body: "sent in time" });
+    await api("POST", `/v1/blocks/${b.username}`, a.token);
+    const retry = await api("POST", `/v1/conversations/${id}/messages`, b.token, { client_msg_id: "early", body: "sent in time" });
+    expect(retry.status).toBe(200);
+    expect(retry.body).toEqual({ ...first.body, duplicate: true });
+    const fresh = await api("POST", `/v1/conversations/${id}/messages`, b.token, { client_msg_id: "late", body: "too late" });
+    expect(fresh.status).toBe(403);
   });
 });
 
