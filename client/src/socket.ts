@@ -88,6 +88,7 @@ export interface ManagedSocketConfig<F extends AnyFrame> {
 export class ManagedSocket<F extends AnyFrame> {
   readonly #c: ManagedSocketConfig<F>;
   #state: ConnectionState = INITIAL_STATE;
+  #reported: ConnectionStatus = publicStatus(INITIAL_STATE);
   #ws: WebSocketLike | undefined;
   /** Grows with every attempt and every teardown; stale continuations compare it. */
   #attemptId = 0;
@@ -125,8 +126,13 @@ export class ManagedSocket<F extends AnyFrame> {
     if (hasSocket(prev.phase) && !hasSocket(next.phase)) this.#teardown();
     this.#enter(next);
     this.#c.onEnter(next.phase, prev.phase);
-    const status = publicStatus(next);
-    if (status !== publicStatus(prev)) this.#c.onStatus(status);
+    // Reported against the last status reported, not `prev`: a hook may have
+    // moved the machine on already, and each change is told exactly once.
+    const status = publicStatus(this.#state);
+    if (status !== this.#reported) {
+      this.#reported = status;
+      this.#c.onStatus(status);
+    }
   }
 
   /** Sends a frame if the socket is open; false if it is not. */
