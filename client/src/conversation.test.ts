@@ -155,7 +155,7 @@ function setup(options: { afterSeq?: number; probeStatus?: number; refreshToken?
 
 /** Waits for the n-th socket and completes its handshake up to the join request. */
 async function handshake(n: number, heartbeatMs?: number): Promise<FakeSocket> {
-  await vi.waitFor(() => expect(FakeSocket.all.length).toBe(n));
+  await eventually(() => expect(FakeSocket.all.length).toBe(n));
   const ws = FakeSocket.all[n - 1]!;
   ws.open();
   expect(ws.frames()[0]).toMatchObject({ type: "hello", rid: "hello" });
@@ -164,6 +164,11 @@ async function handshake(n: number, heartbeatMs?: number): Promise<FakeSocket> {
 }
 
 const seqs = (ms: Message[]) => ms.map((m) => m.seq);
+
+/** vi.waitFor with room for a machine busy with the other test projects. */
+function eventually(check: () => void): Promise<void> {
+  return vi.waitFor(check, { timeout: 5_000, interval: 5 });
+}
 
 afterEach(() => {
   for (const c of clients) c.destroy();
@@ -262,7 +267,7 @@ describe("a conversation handle", () => {
     const { clientMsgId } = s.chat.send("hi");
     ws.receive({ v: 1, type: "error", rid: clientMsgId, data: { code: "rate_limited", message: "slow down", retryable: true, retry_after_ms: 30 } });
     expect(ws.frames().filter((f) => f.type === "message.send")).toHaveLength(1);
-    await vi.waitFor(() => expect(ws.frames().filter((f) => f.type === "message.send")).toHaveLength(2));
+    await eventually(() => expect(ws.frames().filter((f) => f.type === "message.send")).toHaveLength(2));
     expect(ws.lastFrame("message.send")!.data.client_msg_id).toBe(clientMsgId);
     expect(s.errors).toEqual([]);
   });
@@ -351,9 +356,9 @@ describe("a conversation handle", () => {
     for (const status of [403, 401]) {
       const s = setup({ probeStatus: status });
       s.chat.connect();
-      await vi.waitFor(() => expect(FakeSocket.all).toHaveLength(1));
+      await eventually(() => expect(FakeSocket.all).toHaveLength(1));
       FakeSocket.last().serverClose(1006);
-      await vi.waitFor(() => expect(s.chat.status).toBe("failed"));
+      await eventually(() => expect(s.chat.status).toBe("failed"));
       expect(s.probes).toEqual([`http://parley.test/v1/conversations/${CID}`]);
       expect(s.chat.stopReason?.status).toBe(status);
     }
@@ -365,10 +370,10 @@ describe("a conversation handle", () => {
     const ws = await handshake(1, 20);
     ws.receive(joined);
     ws.receive(batch([]));
-    await vi.waitFor(() => expect(ws.sent).toContain("ping"));
+    await eventually(() => expect(ws.sent).toContain("ping"));
     ws.receive("pong");
     // No more pongs: within PONG_TIMEOUT_MS the socket is given up and a new one opens.
-    await vi.waitFor(() => expect(FakeSocket.all.length).toBe(2));
+    await eventually(() => expect(FakeSocket.all.length).toBe(2));
     expect(ws.readyState).toBe(3);
     expect(s.statuses).toContain("reconnecting");
   });
