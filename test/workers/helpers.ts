@@ -85,13 +85,12 @@ export async function createGroup(owner: Session, members: Session[], title = "g
   return res.body.conversation.id as string;
 }
 
-/** Opens the conversation socket; returns the HTTP response when it is not an upgrade. */
-export async function openSocket(
-  token: string | undefined,
-  conversationId: string,
-  options: { query?: boolean; headers?: Record<string, string> } = {},
-): Promise<{ client?: Client; status: number; body?: any }> {
-  const url = new URL(`${BASE}/v1/conversations/${conversationId}/ws`);
+type SocketOptions = { query?: boolean; headers?: Record<string, string> };
+type Upgrade = { client?: Client; status: number; body?: any; headers: Headers };
+
+/** Opens a socket route; returns the HTTP answer (body parsed when JSON) when it is not an upgrade. */
+async function upgrade(path: string, token: string | undefined, options: SocketOptions): Promise<Upgrade> {
+  const url = new URL(`${BASE}${path}`);
   const headers: Record<string, string> = { upgrade: "websocket", ...options.headers };
   if (token && options.query) url.searchParams.set("access_token", token);
   else if (token) headers.authorization = `Bearer ${token}`;
@@ -102,12 +101,17 @@ export async function openSocket(
     try {
       body = JSON.parse(text);
     } catch {
-      // leave text
+      // leave the text
     }
-    return { status: res.status, body };
+    return { status: res.status, body, headers: res.headers };
   }
   res.webSocket.accept();
-  return { client: new Client(res.webSocket), status: res.status };
+  return { client: new Client(res.webSocket), status: res.status, headers: res.headers };
+}
+
+/** Opens the conversation socket; returns the HTTP response when it is not an upgrade. */
+export function openSocket(token: string | undefined, conversationId: string, options: SocketOptions = {}): Promise<Upgrade> {
+  return upgrade(`/v1/conversations/${conversationId}/ws`, token, options);
 }
 
 /** Connects, says hello and joins; returns the client and the join answer. */
@@ -142,27 +146,8 @@ export async function restartActor(conversationId: string): Promise<void> {
 }
 
 /** Opens the inbox socket; returns the HTTP answer when it is not an upgrade. */
-export async function openInbox(
-  token: string | undefined,
-  options: { query?: boolean; headers?: Record<string, string> } = {},
-): Promise<{ client?: Client; status: number; body?: any; headers: Headers }> {
-  const url = new URL(`${BASE}/v1/inbox/ws`);
-  const headers: Record<string, string> = { upgrade: "websocket", ...options.headers };
-  if (token && options.query) url.searchParams.set("access_token", token);
-  else if (token) headers.authorization = `Bearer ${token}`;
-  const res = await SELF.fetch(url, { headers });
-  if (!res.webSocket) {
-    const text = await res.text();
-    let body: unknown = text;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      // leave the text
-    }
-    return { status: res.status, body, headers: res.headers };
-  }
-  res.webSocket.accept();
-  return { client: new Client(res.webSocket), status: res.status, headers: res.headers };
+export function openInbox(token: string | undefined, options: SocketOptions = {}): Promise<Upgrade> {
+  return upgrade("/v1/inbox/ws", token, options);
 }
 
 /** Opens the inbox socket and says hello; returns the client after hello.ack and inbox.snapshot. */
