@@ -9,6 +9,17 @@ const BATCH = 100;
 const RETRY_BASE_MS = 1000;
 const RETRY_MAX_MS = 5 * 60_000;
 
+/** A delivery that takes longer counts as failed (and is retried): one stuck receiver must not hold the rest. */
+export const DELIVERY_TIMEOUT_MS = 10_000;
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer in ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
 export function retryDelay(attempts: number, random = Math.random()): number {
   const cap = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** Math.min(attempts, 20));
   return Math.max(RETRY_BASE_MS / 2, Math.floor(cap * random));
@@ -31,7 +42,7 @@ export async function deliverOutbox(
   const rows = store.dueOutbox(now, BATCH);
   // Built synchronously, before any await: each update is a consistent snapshot.
   const jobs = rows.map((row) => ({ row, update: store.inboxUpdate(row.user_id, fanoutMax) }));
-  const results = await Promise.allSettled(jobs.map((j) => deliver(j.row.user_id, j.update)));
+  const results = await Promise.allSettled(jobs.map((j) => withTimeout(deliver(j.row.user_id, j.update), DELIVERY_TIMEOUT_MS)));
   results.forEach((result, i) => {
     const { row } = jobs[i]!;
     if (result.status === "fulfilled") {
@@ -58,7 +69,9 @@ export async function deliverNotifications(
 ): Promise<void> {
   const rows = store.dueNotifications(Date.now(), BATCH);
   const results = await Promise.allSettled(
-    rows.map((r) => notify(r.user_id, { id: r.id, kind: r.kind, conversation_id: conversationId, seq: r.seq, created_at: r.created_at })),
+    rows.map((r) =>
+      withTimeout(notify(r.user_id, { id: r.id, kind: r.kind, conversation_id: conversationId, seq: r.seq, created_at: r.created_at }), DELIVERY_TIMEOUT_MS),
+    ),
   );
   results.forEach((result, i) => {
     const row = rows[i]!;
