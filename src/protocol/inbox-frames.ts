@@ -30,6 +30,19 @@ export const Notification = z.object({
 });
 export type Notification = z.infer<typeof Notification>;
 
+/** `GET /v1/notifications?limit=&unread_only=` — newest first (Parley extension of §7). */
+export const NotificationsQuery = z.object({
+  limit: z.coerce.number().pipe(z.number().int().min(1).max(500)).optional(),
+  unread_only: z.enum(["true", "false"]).optional(),
+});
+export const NotificationsResponse = z.object({
+  notifications: z.array(Notification),
+  notifications_unread: z.number().int().nonnegative(),
+});
+
+/** `POST /v1/notifications/read {ids}` — as the inbox socket's `notification.read`. */
+export const ReadNotificationsRequest = z.object({ ids: z.array(NotificationId).min(1).max(MAX_NOTIFICATION_IDS) });
+
 /** A status a user may choose; `offline` is only ever reported, never set. */
 export const SettablePresence = z.enum(["online", "away", "busy"]);
 export type SettablePresence = z.infer<typeof SettablePresence>;

@@ -26,7 +26,7 @@ export {
   MAX_AVATAR_URL_CHARS, MAX_SEARCH_LIMIT, DEFAULT_SEARCH_LIMIT, MAX_SEARCH_QUERY_CHARS,
 } from "./users.ts";
 export {
-  Notification, NotificationId, SettablePresence, InboxClientFrame, InboxServerFrame, INBOX_CLIENT_FRAME_TYPES,
+  Notification, NotificationId, NotificationsQuery, NotificationsResponse, ReadNotificationsRequest, SettablePresence, InboxClientFrame, InboxServerFrame, INBOX_CLIENT_FRAME_TYPES,
   MAX_NOTIFICATION_IDS, MAX_INBOX_SOCKETS, parseInboxClientFrame,
 } from "./inbox-frames.ts";
 export type { InboxServerFrameType, InboxServerData, InboxParseResult } from "./inbox-frames.ts";

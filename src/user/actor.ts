@@ -208,6 +208,22 @@ export class User extends DurableObject<Env> {
     return ok(this.#store.conversations());
   }
 
+  /** The kept notifications, newest first (`GET /v1/notifications`). */
+  listNotifications(limit: number, unreadOnly: boolean): Result<{ notifications: Notification[]; notifications_unread: number }> {
+    return ok({ notifications: this.#store.notifications(limit, unreadOnly), notifications_unread: this.#store.unreadNotifications() });
+  }
+
+  /**
+   * Marks notifications read (REST or the inbox socket's `notification.read`);
+   * every inbox socket of the user learns it, the asking one with its rid.
+   */
+  readNotifications(ids: string[], origin?: { ws: WebSocket; rid: string | undefined }): Result<{ ids: string[]; notifications_unread: number }> {
+    const changed = this.#store.markNotificationsRead(ids, Date.now());
+    const data = { ids: changed, notifications_unread: this.#store.unreadNotifications() };
+    this.#sockets.broadcast("notifications.read", data, origin);
+    return ok(data);
+  }
+
   /** Stores a notification once (by id) if the user's settings want it, and pushes it to their sockets. */
   notify(notification: Notification): Result<{ delivered: boolean }> {
     const parsed = Notification.safeParse(notification);
@@ -354,11 +370,9 @@ export class User extends DurableObject<Env> {
       case "presence.set":
         this.#presence.set(st.uid, frame.data.status, Date.now(), { ws, rid });
         return;
-      case "notification.read": {
-        const ids = this.#store.markNotificationsRead(frame.data.ids, Date.now());
-        this.#sockets.broadcast("notifications.read", { ids, notifications_unread: this.#store.unreadNotifications() }, { ws, rid });
+      case "notification.read":
+        this.readNotifications(frame.data.ids, { ws, rid });
         return;
-      }
     }
   }
 

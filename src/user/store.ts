@@ -236,10 +236,18 @@ export class UserStore {
 
   notification(id: string): Notification | undefined {
     const row = this.#sql.exec<NotificationRow>("SELECT * FROM notifications WHERE id = ?", id).toArray()[0];
-    if (!row) return undefined;
-    const n: Notification = { id: row.id, kind: row.kind, conversation_id: row.conversation_id, seq: row.seq, created_at: row.created_at };
-    if (row.read_at !== null) n.read_at = row.read_at;
-    return n;
+    return row && toNotification(row);
+  }
+
+  /** The kept notifications, newest first. */
+  notifications(limit: number, unreadOnly: boolean): Notification[] {
+    return this.#sql
+      .exec<NotificationRow>(
+        `SELECT * FROM notifications ${unreadOnly ? "WHERE read_at IS NULL" : ""} ORDER BY created_at DESC, id DESC LIMIT ?`,
+        limit,
+      )
+      .toArray()
+      .map(toNotification);
   }
 
   // --- presence ---------------------------------------------------------------
@@ -301,4 +309,10 @@ function toInboxConversation(row: ConversationRow): InboxConversation {
     if (message.success) c.last_message = message.data;
   }
   return c;
+}
+
+function toNotification(row: NotificationRow): Notification {
+  const n: Notification = { id: row.id, kind: row.kind, conversation_id: row.conversation_id, seq: row.seq, created_at: row.created_at };
+  if (row.read_at !== null) n.read_at = row.read_at;
+  return n;
 }

@@ -1,6 +1,6 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { ConversationList, type InboxConversation } from "../../src/protocol/index.ts";
+import { ConversationList, NotificationsResponse, type InboxConversation } from "../../src/protocol/index.ts";
 import { api, createDirect, createGroup, inbox, login, type Session } from "./helpers.ts";
 
 /** Waits until the caller's GET /v1/conversations satisfies `ok` (deliveries run from the sender's alarm). */
@@ -162,5 +162,41 @@ describe("notifications", () => {
       await new Promise((r) => setTimeout(r, 100));
     }
     expect(unread).toBe(1);
+  });
+});
+
+describe("notifications over REST", () => {
+  it("lists them newest first, narrows to unread, and marks them read for every inbox socket", async () => {
+    const a = await login();
+    const b = await login();
+    const id = await createDirect(a, b);
+    await api("POST", `/v1/conversations/${id}/messages`, a.token, { client_msg_id: "m1", body: `@${b.username} one` });
+    await api("POST", `/v1/conversations/${id}/messages`, a.token, { client_msg_id: "m2", body: `@${b.username} two` });
+    const deadline = Date.now() + 8000;
+    let list = await api("GET", "/v1/notifications", b.token);
+    while (list.body.notifications.length < 2 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+      list = await api("GET", "/v1/notifications", b.token);
+    }
+    expect(NotificationsResponse.parse(list.body).notifications.map((n) => n.seq)).toEqual([2, 1]);
+    expect(list.body.notifications_unread).toBe(2);
+    const { client } = await inbox(b);
+    const read = await api("POST", "/v1/notifications/read", b.token, { ids: [list.body.notifications[1].id, "n:unknown"] });
+    expect(read.body).toEqual({ ids: [list.body.notifications[1].id], notifications_unread: 1 });
+    expect((await client.next("notifications.read" as never)).data).toEqual(read.body);
+    const unread = await api("GET", "/v1/notifications?unread_only=true", b.token);
+    expect(unread.body.notifications.map((n: { seq: number }) => n.seq)).toEqual([2]);
+    for (const [method, path, body] of [
+      ["GET", "/v1/notifications?limit=0", undefined],
+      ["GET", "/v1/notifications?limit=501", undefined],
+      ["GET", "/v1/notifications?unread_only=yes", undefined],
+      ["POST", "/v1/notifications/read", { ids: [] }],
+      ["POST", "/v1/notifications/read", { ids: ["bad id"] }],
+    ] as const) {
+      const res = await api(method, path, b.token, body);
+      expect(res.status, path).toBe(400);
+    }
+    expect((await api("GET", "/v1/notifications", undefined)).status).toBe(401);
+    client.close();
   });
 });

@@ -1,7 +1,9 @@
 import { Hono } from "hono";
 import {
   DEFAULT_SEARCH_LIMIT,
+  NotificationsQuery,
   ParleyError,
+  ReadNotificationsRequest,
   PatchMeRequest,
   SearchQuery,
   Username,
@@ -52,6 +54,18 @@ userRoutes.patch("/me", requireAuth(), async (c) => {
   const patch = await readJson(c, PatchMeRequest);
   const body: MeResponse = unwrap(await user(c.env, me.userId).updateMe(me.userId, me.username, patch));
   return c.json(body);
+});
+
+/** The kept notifications (at most 500), newest first; `unread_only=true` narrows to unread ones. */
+userRoutes.get("/notifications", requireAuth(), async (c) => {
+  const { limit, unread_only } = readQuery(c, NotificationsQuery);
+  return c.json(unwrap(await user(c.env, c.get("principal").userId).listNotifications(limit ?? 50, unread_only === "true")));
+});
+
+/** Marks notifications read; the user's inbox sockets get `notifications.read`. */
+userRoutes.post("/notifications/read", requireAuth(), async (c) => {
+  const { ids } = await readJson(c, ReadNotificationsRequest);
+  return c.json(unwrap(await user(c.env, c.get("principal").userId).readNotifications(ids)));
 });
 
 userRoutes.get("/inbox/ws", ...upgradeChecks, async (c) => forwardUpgrade(c, user(c.env, c.get("principal").userId)));
