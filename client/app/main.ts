@@ -8,6 +8,7 @@ import {
   ParleyClient,
   ParleyError,
   SDK_VERSION,
+  type AccessToken,
   type ConnectionStatus,
   type ConversationHandle,
   type ConversationView,
@@ -91,17 +92,17 @@ class ChatApp {
   /** Grows with every open(); a slower, older open() gives up when it sees a newer one. */
   #openGen = 0;
   #lastTypingAt = 0;
+  #signedOut = false;
   readonly #cleanup: Array<() => void> = [];
 
   constructor(session: Session, readonly onSignedOut: (message?: string) => void) {
     this.#session = session;
     this.#client = new ParleyClient({
       baseUrl: BASE_URL,
-      getToken: () => this.#session.accessToken,
-      refreshToken: async () => {
-        this.#session = await refresh(BASE_URL, this.#session);
-        return this.#session.accessToken;
-      },
+      // With its expiry, so the SDK refreshes it shortly before it runs out
+      // (at once after a reload of a tab whose token has expired meanwhile).
+      getToken: () => this.#accessToken(),
+      refreshToken: () => this.#refresh(),
       clientInfo: { name: "parley-web", version: SDK_VERSION },
     });
     this.#client.on("error", (e) => {
@@ -158,6 +159,8 @@ class ChatApp {
   }
 
   async signOut(message?: string): Promise<void> {
+    if (this.#signedOut) return;
+    this.#signedOut = true;
     this.#close();
     this.#client.destroy();
     for (const fn of this.#cleanup.splice(0)) fn();
@@ -406,6 +409,26 @@ class ChatApp {
   }
 
   // --- state ----------------------------------------------------------------
+
+  #accessToken(): AccessToken {
+    return { access_token: this.#session.accessToken, expires_at: this.#session.expiresAt };
+  }
+
+  /**
+   * The SDK's refresh hook, which it calls one at a time: trades the refresh
+   * token for a new pair, stored at once (the old refresh token is spent).
+   * A 401 means the session is over (ended, revoked, or its token reused
+   * elsewhere): no retry can help, so the user is signed out and told why.
+   */
+  async #refresh(): Promise<AccessToken> {
+    try {
+      this.#session = await refresh(BASE_URL, this.#session);
+    } catch (err) {
+      if (err instanceof ParleyError && err.code === "unauthorized") void this.signOut("Your session has ended; sign in again.");
+      throw err;
+    }
+    return this.#accessToken();
+  }
 
   #entry(id: string): Entry {
     let entry = this.#entries.get(id);

@@ -1,10 +1,12 @@
-import { ParleyApi, type LoginResponse } from "../src/index.ts";
+import { ParleyApi, ParleyError, type LoginResponse } from "../src/index.ts";
 
 /**
  * The signed-in user of this tab, kept in sessionStorage so a reload stays
  * signed in (and each tab is its own session). The refresh token rotates on
- * every use, so a refresh runs once at a time (the SDK calls `refresh`
- * single-flight) and the new pair is stored at once.
+ * every use, so a refresh runs once at a time (the SDK calls its refresh hook
+ * single-flight, ahead of expiry and on 4101) and the new pair is stored at
+ * once: the refresh token just sent is spent, and sending it again would
+ * revoke the session.
  */
 export interface Session {
   accessToken: string;
@@ -44,11 +46,17 @@ export async function signIn(baseUrl: string, username: string): Promise<Session
   return session;
 }
 
-/** Exchanges the refresh token for a new pair; throws when there is none or it was refused. */
+/**
+ * Exchanges the refresh token for a new pair (`POST /v1/auth/refresh`) and
+ * stores it. Throws `ParleyError` `unauthorized` when there is no refresh
+ * token or the server refused it (the session is over: sign in again).
+ */
 export async function refresh(baseUrl: string, current: Session): Promise<Session> {
-  if (!current.refreshToken) throw new Error("this session has no refresh token; sign in again");
+  if (!current.refreshToken) throw new ParleyError("unauthorized", "This session has no refresh token; sign in again.");
   const next = fromLogin(await ParleyApi.refreshSession(baseUrl, current.refreshToken));
-  saveSession(next);
+  // Unless the tab signed out while the refresh was under way: the session
+  // is ended on the server, and a stored pair would sign a reload back in.
+  if (loadSession()?.refreshToken === current.refreshToken) saveSession(next);
   return next;
 }
 

@@ -31,11 +31,13 @@ export const SDK_VERSION = "0.1.0";
 /**
  * The Parley client: REST (`api`), one live handle per conversation
  * (`conversation(id)`) and the inbox (`inbox()`). Handles share the client's
- * tokens: a token refreshed for one is swapped into the others' open sockets
- * in place (`auth.refresh`), so they do not all hit 4101 in turn.
+ * tokens. With a `refreshToken` hook, the client refreshes a token shortly
+ * before it expires and swaps the new one into every open socket in place
+ * (`auth.refresh`), so sockets are not closed with 4101 and replayed every
+ * 15 minutes; 4101 (and HTTP 401) still trigger a refresh if that fails.
  *
  * ```ts
- * const client = new ParleyClient({ baseUrl, getToken, refreshToken });
+ * const client = new ParleyClient({ baseUrl, token: login, refreshToken: () => renewSession() });
  * const chat = client.conversation(id);
  * chat.on("message", (m) => render(m));
  * chat.on("status", (s) => showStatus(s));
@@ -46,6 +48,7 @@ export const SDK_VERSION = "0.1.0";
 export class ParleyClient {
   readonly api: ParleyApi;
   readonly #ctx: HandleContext;
+  readonly #tokens: TokenSource;
   readonly #events = new Emitter<ClientEvents>();
   readonly #conversations = new Map<string, ConversationHandle>();
   #inbox: InboxHandle | undefined;
@@ -59,8 +62,8 @@ export class ParleyClient {
     if (!/^https?:\/\//.test(options.baseUrl)) {
       throw new TypeError(`Parley: baseUrl must start with http:// or https:// (got ${JSON.stringify(options.baseUrl)}).`);
     }
-    const tokens = new TokenSource(options);
     const timing: Timing = { ...TIMING, ...options.timing };
+    const tokens = new TokenSource(options, timing, (error) => this.#events.emit("error", error));
     const fetchImpl = options.fetch ?? defaultFetch;
     this.#ctx = {
       baseUrl: options.baseUrl,
@@ -71,6 +74,7 @@ export class ParleyClient {
       clientInfo: options.clientInfo ?? { name: "parley-sdk", version: SDK_VERSION },
       report: (error) => this.#events.emit("error", error),
     };
+    this.#tokens = tokens;
     this.api = new ParleyApi(options.baseUrl, tokens, fetchImpl, timing);
     tokens.onRefreshed((token) => {
       for (const handle of this.#conversations.values()) handle.refreshInPlace(token);
@@ -121,6 +125,7 @@ export class ParleyClient {
     this.#destroyed = true;
     for (const handle of [...this.#conversations.values()]) handle.destroy();
     this.#inbox?.destroy();
+    this.#tokens.destroy();
     this.#events.clear();
   }
 

@@ -1,8 +1,10 @@
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { Message } from "../../src/protocol/index.ts";
+import type { AccessToken } from "./auth.ts";
 import { ParleyClient } from "./client.ts";
 import type { ConversationHandle } from "./conversation.ts";
 import type { ParleyEventError, WebSocketLike } from "./socket.ts";
+import { TIMING } from "./timing.ts";
 
 /**
  * The conversation handle against a scripted server: a fake WebSocket whose
@@ -127,7 +129,9 @@ interface Setup {
 
 let clients: ParleyClient[] = [];
 
-function setup(options: { afterSeq?: number; probeStatus?: number; refreshToken?: () => Promise<string>; token?: string } = {}): Setup {
+function setup(
+  options: { afterSeq?: number; probeStatus?: number; refreshToken?: () => Promise<AccessToken>; token?: AccessToken } = {},
+): Setup {
   FakeSocket.all = [];
   const probes: string[] = [];
   const fakeFetch = (async (url: string | URL | Request) => {
@@ -390,5 +394,79 @@ describe("a conversation handle", () => {
     expect(String(warn.mock.calls[0]![0])).toMatch(/after destroy\(\)/);
     // A new handle for the same id can be made.
     expect(s.client.conversation(CID)).not.toBe(s.chat);
+  });
+});
+
+describe("the proactive token refresh on open sockets", () => {
+  /** Long enough that no text ping (and pong timeout) happens while the clock jumps minutes ahead. */
+  const HOUR = 3_600_000;
+  const LIFETIME_MS = 15 * 60_000;
+  const snapshot = { v: 1, type: "inbox.snapshot", rid: "hello", data: { conversations: [], notifications_unread: 0 } };
+  const authFrames = (ws: FakeSocket) => ws.frames().filter((f) => f.type === "auth.refresh");
+
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it("swaps the new token into every open socket with auth.refresh before the old one expires, with no reconnect", async () => {
+    const refresh = vi.fn(async (): Promise<AccessToken> => ({ access_token: "t2", expires_at: Date.now() + LIFETIME_MS }));
+    const expiresAt = Date.now() + LIFETIME_MS;
+    const s = setup({ token: { access_token: "t1", expires_at: expiresAt }, refreshToken: refresh });
+    s.chat.connect();
+    const chatWs = await handshake(1, HOUR);
+    chatWs.receive(joined);
+    chatWs.receive(batch([msg(1)]));
+    const inbox = s.client.inbox().connect();
+    const inboxWs = await handshake(2, HOUR);
+    inboxWs.receive(snapshot);
+    expect([s.chat.status, inbox.status]).toEqual(["connected", "connected"]);
+    expect(authFrames(chatWs)).toEqual([]);
+
+    // The margin before expiry: the refresh has happened, and both sockets have the new token.
+    await vi.advanceTimersByTimeAsync(expiresAt - TIMING.TOKEN_REFRESH_MARGIN_MS - TIMING.TOKEN_REFRESH_JITTER_MS - 1 - Date.now());
+    expect(refresh).not.toHaveBeenCalled();
+    await vi.advanceTimersByTimeAsync(TIMING.TOKEN_REFRESH_JITTER_MS + 1);
+    expect(refresh).toHaveBeenCalledTimes(1);
+    for (const ws of [chatWs, inboxWs]) expect(authFrames(ws)).toEqual([{ v: 1, type: "auth.refresh", rid: "auth", data: { access_token: "t2" } }]);
+    chatWs.receive({ v: 1, type: "auth.refreshed", rid: "auth", data: { expires_at: Date.now() + LIFETIME_MS } });
+    inboxWs.receive({ v: 1, type: "auth.refreshed", rid: "auth", data: { expires_at: Date.now() + LIFETIME_MS } });
+    expect(FakeSocket.all).toHaveLength(2);
+    expect(s.statuses).toEqual(["connecting", "connected"]);
+    chatWs.receive(fresh(msg(2)));
+    expect(seqs(s.received)).toEqual([1, 2]);
+    expect(s.errors).toEqual([]);
+
+    // Destroying the client leaves no timer behind: no refresh of t2 is pending any more.
+    s.client.destroy();
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it("a socket still opening when the token is refreshed gets it right after hello.ack; one opened with it gets none", async () => {
+    let answer!: (token: AccessToken) => void;
+    const refresh = vi.fn(() => new Promise<AccessToken>((resolve) => (answer = resolve)));
+    // Inside the margin: the refresh starts at once, and answers while the socket is handshaking.
+    const s = setup({ token: { access_token: "t1", expires_at: Date.now() + 30_000 }, refreshToken: refresh });
+    s.chat.connect();
+    await eventually(() => expect(FakeSocket.all).toHaveLength(1));
+    const ws = FakeSocket.last();
+    expect(ws.url).toMatch(/access_token=t1$/);
+    ws.open();
+    expect(refresh).toHaveBeenCalledTimes(1);
+    answer({ access_token: "t2", expires_at: Date.now() + LIFETIME_MS });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(authFrames(ws)).toEqual([]); // not before hello.ack: it would be handshake_required
+    ws.receive(helloAck(HOUR));
+    expect(ws.frames().map((f) => f.type)).toEqual(["hello", "auth.refresh", "conversation.join"]);
+    expect(authFrames(ws)[0]!.data).toEqual({ access_token: "t2" });
+
+    ws.serverClose(1006);
+    const ws2 = await handshake(2, HOUR);
+    expect(ws2.url).toMatch(/access_token=t2$/);
+    expect(authFrames(ws2)).toEqual([]);
+    expect(refresh).toHaveBeenCalledTimes(1);
   });
 });

@@ -10,7 +10,7 @@ export { InboxHandle } from "./inbox.ts";
 export type { InboxEvents } from "./inbox.ts";
 export { ParleyApi } from "./rest.ts";
 export type { HistoryOptions } from "./rest.ts";
-export type { AuthOptions } from "./auth.ts";
+export type { AccessToken, AuthOptions } from "./auth.ts";
 export type { ParleyEventError, WebSocketLike, WebSocketConstructor } from "./socket.ts";
 export { publicStatus, transition, INITIAL_STATE } from "./machine.ts";
 export type { ConnectionStatus, ConnectionState, ConnectionEvent, Phase, StopReason } from "./machine.ts";

@@ -34,9 +34,11 @@ export interface ParleyEventError {
    * - `invalid_frame`: the server sent something that is not a valid frame of the contract (it is skipped);
    * - `server_error`: an `error` frame not tied to one of the SDK's sends;
    * - `send_failed`: the server refused a message for good (`bad_request`, `forbidden`, …);
-   * - `stopped`: the connection stopped and will not reconnect on its own.
+   * - `stopped`: the connection stopped and will not reconnect on its own;
+   * - `refresh_failed`: a refresh ahead of the token's expiry failed (on the client's `error` event only); the
+   *   current token stays in use, and the message says whether and when it is tried again.
    */
-  kind: "invalid_frame" | "server_error" | "send_failed" | "stopped";
+  kind: "invalid_frame" | "server_error" | "send_failed" | "stopped" | "refresh_failed";
   message: string;
   /** The error code of the contract, or the close code or HTTP status that stopped the connection. */
   code?: string | number;
@@ -97,6 +99,10 @@ export class ManagedSocket<F extends AnyFrame> {
   #serverDelayMs = 0;
   /** The reason of the last `connection.closing`, for the close that follows. */
   #closingReason: string | undefined;
+  /** The token the server holds for this socket: the one it opened with, then each one swapped in. */
+  #socketToken: string | undefined;
+  /** A token refreshed while this socket was opening, before it could take `auth.refresh`. */
+  #pendingToken: string | undefined;
   #timers: {
     connect?: Timer;
     backoff?: Timer;
@@ -143,10 +149,29 @@ export class ManagedSocket<F extends AnyFrame> {
     return true;
   }
 
-  /** Swaps a refreshed token into the open socket (no reconnect), once it has said hello. */
+  /**
+   * Swaps a refreshed token into the open socket (no reconnect). A socket
+   * still opening cannot take `auth.refresh` before its `hello`; it gets the
+   * token right after `hello.ack`, unless it opened with that token anyway.
+   */
   refreshInPlace(token: string): void {
-    const phase = this.#state.phase;
-    if (phase === "joining" || phase === "replaying" || phase === "live") this.send("auth.refresh", { access_token: token }, "auth");
+    switch (this.#state.phase) {
+      case "joining":
+      case "replaying":
+      case "live":
+        this.#sendToken(token);
+        return;
+      case "connecting":
+      case "handshaking":
+        this.#pendingToken = token;
+        return;
+      default:
+        return;
+    }
+  }
+
+  #sendToken(token: string): void {
+    if (token !== this.#socketToken && this.send("auth.refresh", { access_token: token }, "auth")) this.#socketToken = token;
   }
 
   // --- phases ---------------------------------------------------------------
@@ -163,6 +188,10 @@ export class ManagedSocket<F extends AnyFrame> {
       }
       case "handshaking":
         this.send("hello", { client: this.#c.clientInfo }, "hello");
+        return;
+      case "joining":
+        if (this.#pendingToken !== undefined) this.#sendToken(this.#pendingToken);
+        this.#pendingToken = undefined;
         return;
       case "live":
         cancelTimeout(this.#timers.connect);
@@ -195,7 +224,6 @@ export class ManagedSocket<F extends AnyFrame> {
         this.#attemptId += 1;
         this.#clearTimers();
         return;
-      case "joining":
       case "replaying":
         return;
     }
@@ -209,6 +237,8 @@ export class ManagedSocket<F extends AnyFrame> {
     const ws = this.#ws;
     this.#ws = undefined;
     this.#closingReason = undefined;
+    this.#socketToken = undefined;
+    this.#pendingToken = undefined;
     if (ws) {
       try {
         ws.close(1000, "client closed");
@@ -234,6 +264,7 @@ export class ManagedSocket<F extends AnyFrame> {
       return;
     }
     if (id !== this.#attemptId) return;
+    this.#socketToken = token;
     const url = `${this.#c.baseUrl.replace(/^http/, "ws").replace(/\/+$/, "")}${this.#c.path}?access_token=${encodeURIComponent(token)}`;
     let ws: WebSocketLike;
     try {

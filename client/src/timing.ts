@@ -32,6 +32,20 @@ export const TIMING = {
    * replay included. Longer than this and the attempt is dropped and retried.
    */
   CONNECT_TIMEOUT_MS: 15_000,
+  /**
+   * Proactive token refresh. With a `refreshToken` hook, a token whose expiry
+   * is known (`expires_at` of a login or refresh answer, else the JWT's `exp`)
+   * is refreshed TOKEN_REFRESH_MARGIN_MS before it expires, plus a uniform
+   * random extra below TOKEN_REFRESH_JITTER_MS, so tabs and clients that got
+   * their tokens in the same second do not all refresh in the same second.
+   * Open sockets then swap the new token in place (`auth.refresh`) instead of
+   * being closed with 4101 and replaying. The margin leaves room for a slow
+   * refresh and its retries (with the backoff above) and for a clock a little
+   * off; a token that arrives already inside it is refreshed at once. The
+   * server's 4101 remains the fallback when the margin is not enough.
+   */
+  TOKEN_REFRESH_MARGIN_MS: 60_000,
+  TOKEN_REFRESH_JITTER_MS: 30_000,
   /** A REST call (login, history, the probe after a failed upgrade) gives up after this. */
   REQUEST_TIMEOUT_MS: 15_000,
   /** Wait after `rate_limited` when the server gives no `retry_after_ms`. */

@@ -3,7 +3,8 @@
  * engine (`wrangler dev` on 127.0.0.1): two users talk, the engine dies and
  * comes back on the same state, and the SDK resumes with nothing lost,
  * nothing doubled and nothing out of order — messages sent while the engine
- * was down included.
+ * was down included. And the token is refreshed ahead of its expiry, the
+ * refresh token rotating, the new token swapped into the open sockets.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
@@ -137,5 +138,69 @@ describe("the SDK in Node against the real engine", () => {
 
     chatB.markRead(6);
     await until("unread back to 0", () => unread.at(-1) === 0);
+  });
+
+  it("refreshes the token ahead of its expiry, rotating the refresh token, and swaps it into every open socket without a reconnect", async () => {
+    const bob = await ParleyApi.devLogin(engine.url, uniqueName("bob"));
+    let session = await ParleyApi.devLogin(engine.url, uniqueName("alice"));
+    const spent: string[] = [];
+    /** Every frame the server sent to each socket of Alice's client. */
+    const received: string[][] = [];
+    class SpySocket extends WebSocket {
+      constructor(url: string) {
+        super(url);
+        const frames: string[] = [];
+        received.push(frames);
+        this.addEventListener("message", (e) => frames.push(String(e.data)));
+      }
+    }
+    const a = new ParleyClient({
+      baseUrl: engine.url,
+      token: session,
+      refreshToken: async () => {
+        spent.push(session.refresh_token!);
+        session = await ParleyApi.refreshSession(engine.url, session.refresh_token!);
+        return session;
+      },
+      WebSocket: SpySocket,
+      // Parley's tokens live 15 minutes: a margin 3 s short of that makes a refresh due every 2–3 s.
+      timing: { ...FAST, TOKEN_REFRESH_MARGIN_MS: 15 * 60_000 - 3_000, TOKEN_REFRESH_JITTER_MS: 0 },
+    });
+    clients.push(a);
+    const clientErrors: string[] = [];
+    a.on("error", (e) => clientErrors.push(`${e.kind}: ${e.message}`));
+    const b = clientFor(bob.access_token);
+    const { id } = await a.api.createDirect(bob.user.username);
+    const chatA = a.conversation(id);
+    const seenA = watch(chatA);
+    const inbox = a.inbox();
+    const inboxStatuses: string[] = [];
+    inbox.on("status", (s) => inboxStatuses.push(s));
+    chatA.connect();
+    inbox.connect();
+    await until("both sockets connected", () => chatA.status === "connected" && inbox.status === "connected");
+
+    // Two refreshes, each with the refresh token the previous one returned (a reuse would revoke the session).
+    await until("two refreshes answered on both sockets", () => received.length === 2 && received.every((f) => f.filter((x) => x.includes('"auth.refreshed"')).length >= 2));
+    expect(spent.length).toBeGreaterThanOrEqual(2);
+    expect(new Set(spent).size).toBe(spent.length);
+    expect(received).toHaveLength(2); // no reconnect
+    for (const frames of received) expect(frames.filter((x) => x.includes('"type":"error"'))).toEqual([]);
+    expect(seenA.statuses).toEqual(["connecting", "connected"]);
+    expect(inboxStatuses).toEqual(["connecting", "connected"]);
+
+    // The sockets carry on under the new tokens.
+    const chatB = b.conversation(id).connect();
+    await until("b connected", () => chatB.status === "connected");
+    chatB.send("after the refreshes");
+    await until("the message arrives", () => seenA.messages.length === 1);
+    expect(seenA.messages[0]!.body).toBe("after the refreshes");
+    expect([...seenA.errors, ...clientErrors]).toEqual([]);
+
+    // Destroyed, the client refreshes no more.
+    a.destroy();
+    const refreshes = spent.length;
+    await new Promise((r) => setTimeout(r, 4_000));
+    expect(spent).toHaveLength(refreshes);
   });
 });

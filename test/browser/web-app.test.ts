@@ -4,7 +4,10 @@
  * in, one starts a direct conversation, messages arrive on the other side in
  * order, a reload shows the history, and after the engine dies and comes
  * back the pages reconnect by themselves, a message typed during the outage
- * included. Screenshots go to test/browser/screenshots/ (ignored by git).
+ * included. The session's token is refreshed before it expires, in place,
+ * the refresh token rotating in sessionStorage; a refused refresh signs the
+ * user out with a message. Screenshots go to test/browser/screenshots/
+ * (ignored by git).
  *
  * Every wait is bounded (the page default below, or an explicit timeout).
  */
@@ -12,6 +15,7 @@ import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ParleyApi } from "../../client/src/index.ts";
 import { uniqueName } from "../support/e2e-helpers.ts";
 import { Engine, ROOT } from "../support/engine.ts";
 
@@ -49,8 +53,10 @@ afterAll(async () => {
   await engine?.stop();
 });
 
-async function newPage(): Promise<Page> {
+/** A page of its own (a person); `clock`: with Playwright's clock installed, so a test can move the page's time ahead. */
+async function newPage(options: { clock?: boolean } = {}): Promise<Page> {
   const context = await browser.newContext({ viewport: { width: 1100, height: 720 }, locale: "en-GB", timezoneId: "UTC" });
+  if (options.clock) await context.clock.install();
   const page = await context.newPage();
   page.setDefaultTimeout(PAGE_TIMEOUT_MS);
   page.on("pageerror", (err) => pageErrors.push(`${err.name}: ${err.message}`));
@@ -81,6 +87,17 @@ async function waitForMessages(page: Page, n: number, timeout = PAGE_TIMEOUT_MS)
 
 async function waitForStatus(page: Page, status: string, timeout = PAGE_TIMEOUT_MS): Promise<void> {
   await page.waitForFunction((s) => document.querySelector("[data-testid=connection-status]")?.getAttribute("data-status") === s, status, { timeout });
+}
+
+/** The session the app keeps in sessionStorage (client/app/session.ts). */
+interface StoredSession {
+  accessToken: string;
+  refreshToken?: string;
+  expiresAt: number;
+}
+
+function storedSession(page: Page): Promise<StoredSession | null> {
+  return page.evaluate(() => JSON.parse(sessionStorage.getItem("parley.session") ?? "null") as StoredSession | null);
 }
 
 async function type(page: Page, text: string): Promise<void> {
@@ -166,6 +183,67 @@ describe("the web app in Chromium", () => {
 
     await a.screenshot({ path: join(SCREENSHOTS, "alice.png") });
     await b.screenshot({ path: join(SCREENSHOTS, "bob.png") });
+    expect(pageErrors).toEqual([]);
+  });
+
+  it("refreshes the token before it expires, in place on both sockets, storing the rotated refresh token; a refused refresh signs out with a message", async () => {
+    const alice = uniqueName("alice");
+    const bob = await ParleyApi.devLogin(engine.url, uniqueName("bob"));
+    const page = await newPage({ clock: true });
+    /** The page's sockets, each with the frames the server sent it. */
+    const sockets: Array<{ url: string; received: string[] }> = [];
+    page.on("websocket", (ws) => {
+      const socket = { url: ws.url(), received: [] as string[] };
+      sockets.push(socket);
+      ws.on("framereceived", (f) => socket.received.push(String(f.payload)));
+    });
+    const got = (type: string) => sockets.filter((ws) => ws.received.some((f) => f.includes(`"type":"${type}"`))).length;
+
+    await signIn(page, alice);
+    await page.getByLabel("Start a conversation with").fill(bob.user.username);
+    await page.getByRole("button", { name: "Start" }).click();
+    await page.getByTestId("conversation-title").filter({ hasText: bob.user.username }).waitFor();
+    await waitForStatus(page, "connected");
+    const first = (await storedSession(page))!;
+    expect(first.refreshToken).toMatch(/^rt_/);
+
+    // The server's clock cannot be moved, so the app is told its token expires in 5 minutes (page time)
+    // and reloaded; then the page's clock jumps 4 minutes ahead, past the refresh margin.
+    await page.evaluate(() => {
+      const session = JSON.parse(sessionStorage.getItem("parley.session")!);
+      sessionStorage.setItem("parley.session", JSON.stringify({ ...session, expiresAt: Date.now() + 5 * 60_000 }));
+    });
+    sockets.length = 0;
+    await page.reload();
+    await page.getByTestId("conversation-title").filter({ hasText: bob.user.username }).waitFor();
+    await waitForStatus(page, "connected");
+    await expect.poll(() => got("inbox.snapshot") + got("conversation.joined"), { timeout: PAGE_TIMEOUT_MS }).toBe(2);
+    expect(got("auth.refreshed")).toBe(0);
+
+    // Tokens are minted with iat/exp in seconds: one refreshed in the second of its login would be the
+    // very same string, and the SDK rightly sends no auth.refresh for a token a socket already holds.
+    await new Promise((r) => setTimeout(r, 1_100));
+    await page.clock.fastForward("04:01");
+    await page.waitForFunction((old) => JSON.parse(sessionStorage.getItem("parley.session") ?? "{}").refreshToken !== old, first.refreshToken);
+    const second = (await storedSession(page))!;
+    expect(second.refreshToken).toMatch(/^rt_/);
+    expect(second.accessToken).not.toBe(first.accessToken);
+    // Both sockets took the new token in place: no reconnect, no error.
+    await expect.poll(() => got("auth.refreshed"), { timeout: PAGE_TIMEOUT_MS }).toBe(2);
+    expect(sockets).toHaveLength(2);
+    expect(got("error")).toBe(0);
+    await waitForStatus(page, "connected");
+    await type(page, "after the refresh");
+    expect(await waitForMessages(page, 1)).toEqual([[1, "after the refresh"]]);
+
+    // Someone else spends the stored refresh token. The app's next refresh is then a reuse: the
+    // server revokes the session and answers 401, and the app signs out, saying why.
+    await ParleyApi.refreshSession(engine.url, second.refreshToken!);
+    await page.clock.fastForward("15:00");
+    await page.getByTestId("login-view").waitFor();
+    expect(await page.getByTestId("login-error").textContent()).toBe("Your session has ended; sign in again.");
+    expect(await page.getByTestId("chat-view").isHidden()).toBe(true);
+    expect(await storedSession(page)).toBeNull();
     expect(pageErrors).toEqual([]);
   });
 });
