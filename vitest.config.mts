@@ -34,6 +34,7 @@ export default defineConfig({
         test: {
           name: "workers",
           include: ["src/**/*.test.ts", "test/workers/**/*.test.ts"],
+          setupFiles: ["test/workers/setup.ts"],
           testTimeout: 20_000,
         },
       },

@@ -50,5 +50,6 @@ describe("no ack without a durable write", () => {
     ]);
     ca.close();
     cb.close();
+    await Promise.all([ca.closed, cb.closed]);
   });
 });
