@@ -2,7 +2,6 @@ import { DurableObject } from "cloudflare:workers";
 import { verifyAccessToken } from "../auth/tokens.ts";
 import type { Env } from "../env.ts";
 import {
-  BAD_FRAME_LIMIT,
   CloseCode,
   DEFAULT_HEARTBEAT_MS,
   DEFAULT_PAGE_LIMIT,
@@ -29,6 +28,7 @@ import {
   type SendData,
 } from "../protocol/index.ts";
 import { randomId } from "../shared/ids.ts";
+import { refusal } from "../shared/sockets.ts";
 import { describeError, log, type LogFields } from "../shared/log.ts";
 import { err, ok, type Result } from "../shared/result.ts";
 import {
@@ -42,7 +42,7 @@ import {
 } from "./members.ts";
 import { deliverNotifications, deliverOutbox } from "./outbox.ts";
 import { Room } from "./room.ts";
-import { advanceWatermark, historyWindow, recordBadFrame, takeToken, type Bucket } from "./rules.ts";
+import { advanceWatermark, historyWindow, takeToken, type Bucket } from "./rules.ts";
 import { encode, encodeError, isJoined, sendText, type SocketState } from "./sockets.ts";
 import { ConversationStore } from "./store.ts";
 
@@ -97,8 +97,6 @@ export class Conversation extends DurableObject<Env> {
   /** Per-socket sync budgets and per-user last relayed typing.start, in memory. */
   readonly #syncBuckets = new WeakMap<WebSocket, Bucket>();
   readonly #typingAt = new Map<string, number>();
-  /** Last frame of each socket, exact; the attachment keeps a copy that may lag half a heartbeat. */
-  readonly #lastFrame = new WeakMap<WebSocket, number>();
   readonly #heartbeatMs: number;
   readonly #maxMembers: number;
   /** When the stored alarm fires (undefined: none is set). */
@@ -108,7 +106,7 @@ export class Conversation extends DurableObject<Env> {
     super(ctx, env);
     this.#heartbeatMs = positiveInt(env.HEARTBEAT_MS, DEFAULT_HEARTBEAT_MS);
     this.#maxMembers = positiveInt(env.MAX_GROUP_MEMBERS, DEFAULT_MAX_GROUP_MEMBERS);
-    this.#room = new Room(ctx, (st, code) => this.#closed(st, code));
+    this.#room = new Room(ctx, this.#heartbeatMs, (before) => this.#closed(before), (level, event, fields) => this.#log(level, event, fields));
     // The runtime answers the text frame "ping" itself, without waking the
     // actor, and records when it did (read back by the heartbeat sweep).
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING_TEXT, PONG_TEXT));
@@ -301,14 +299,13 @@ export class Conversation extends DurableObject<Env> {
     const username = request.headers.get(FORWARDED.username);
     const requestId = request.headers.get(FORWARDED.requestId) ?? randomId("r_", 12);
     if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
-      return httpError(426, new ParleyError("bad_request", "Expected a WebSocket upgrade."));
+      return refusal(new ParleyError("bad_request", "Expected a WebSocket upgrade."), 426);
     }
-    if (!userId || !username) return httpError(401, new ParleyError("unauthorized", "Missing identity."));
+    if (!userId || !username) return refusal(new ParleyError("unauthorized", "Missing identity."));
     const denied = this.#denied(userId);
-    if (denied) return httpError(denied.code === "not_found" ? 404 : 403, denied);
+    if (denied) return refusal(denied);
     if ([...this.#room.open(userId)].length >= MAX_SOCKETS_PER_USER) {
-      const error = new ParleyError("rate_limited", `At most ${MAX_SOCKETS_PER_USER} open sockets per user and conversation.`, { retryAfterMs: 5000 });
-      return Response.json(error.toBody(), { status: 429, headers: { "Retry-After": "5" } });
+      return refusal(new ParleyError("rate_limited", `At most ${MAX_SOCKETS_PER_USER} open sockets per user and conversation.`, { retryAfterMs: 5000 }));
     }
 
     const pair = new WebSocketPair();
@@ -323,7 +320,7 @@ export class Conversation extends DurableObject<Env> {
       seen: now,
       req: requestId,
     };
-    this.#room.accept(pair[1], st);
+    this.#room.accept(pair[1], st, [userId]);
     this.#scheduleAlarm(now + this.#heartbeatMs);
     this.#log("info", "socket.connected", { session_id: st.sid, user_id: userId, request_id: requestId });
     return new Response(null, { status: 101, webSocket: pair[0] });
@@ -332,9 +329,9 @@ export class Conversation extends DurableObject<Env> {
   override async webSocketMessage(ws: WebSocket, raw: string | ArrayBuffer): Promise<void> {
     const st = this.#room.state(ws);
     if (!st) return;
-    this.#touch(ws, st);
+    this.#room.touch(ws, st);
     const parsed = parseClientFrame(raw);
-    if (!parsed.ok) return this.#badFrame(ws, st, parsed.error, parsed.rid);
+    if (!parsed.ok) return this.#room.badFrame(ws, st, parsed.error, parsed.rid);
     const frame = parsed.frame;
     try {
       if (frame.type !== "auth.refresh" && st.exp <= Date.now()) {
@@ -351,41 +348,17 @@ export class Conversation extends DurableObject<Env> {
   }
 
   override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
-    const st = this.#room.state(ws);
-    // Complete the closing handshake; 1005/1006/1015 are never sent on the wire.
-    try {
-      ws.close(isSendableCloseCode(code) ? code : 1000, reason.slice(0, 120));
-    } catch {
-      // Already closed.
-    }
-    if (st) this.#room.forget(ws, st, code);
+    this.#room.closed(ws, code, reason);
   }
 
   override async webSocketError(ws: WebSocket, error: unknown): Promise<void> {
-    const st = this.#room.state(ws);
-    if (st) {
-      this.#log("warn", "socket.error", { session_id: st.sid, error: describeError(error) });
-      this.#room.forget(ws, st, 1011);
-    }
+    this.#room.failed(ws, describeError(error));
   }
 
   /** Two duties: the heartbeat sweep and the delivery of the outbox. */
   override async alarm(): Promise<void> {
     this.#alarmAt = undefined;
-    const now = Date.now();
-    let open = 0;
-    for (const [ws, st] of this.#room.open()) {
-      const pinged = this.ctx.getWebSocketAutoResponseTimestamp(ws)?.getTime() ?? 0;
-      if (now - Math.max(st.seen, this.#lastFrame.get(ws) ?? 0, pinged) > 2 * this.#heartbeatMs) {
-        this.#log("info", "socket.timeout", { session_id: st.sid, user_id: st.uid });
-        this.#room.close(ws, st, CloseCode.HEARTBEAT_TIMEOUT, "heartbeat timeout");
-      } else if (st.exp <= now) {
-        // A client that only listens would otherwise keep receiving past its token's life.
-        this.#room.close(ws, st, CloseCode.TOKEN_EXPIRED, "token expired", { reason: "token_expired", retry: true });
-      } else {
-        open++;
-      }
-    }
+    const open = this.#room.sweep(Date.now());
     if (this.#store.meta) {
       await deliverOutbox(
         this.#store,
@@ -412,11 +385,11 @@ export class Conversation extends DurableObject<Env> {
   async #dispatch(ws: WebSocket, st: SocketState, frame: ClientFrame): Promise<void> {
     const rid = frame.rid;
     if (st.phase === "new" && frame.type !== "hello") {
-      return this.#badFrame(ws, st, new ParleyError("handshake_required", "Send hello first."), rid);
+      return this.#room.badFrame(ws, st, new ParleyError("handshake_required", "Send hello first."), rid);
     }
     switch (frame.type) {
       case "hello":
-        if (st.phase !== "new") return this.#badFrame(ws, st, new ParleyError("bad_request", "type: hello was already received."), rid);
+        if (st.phase !== "new") return this.#room.badFrame(ws, st, new ParleyError("bad_request", "type: hello was already received."), rid);
         st.phase = "ready";
         this.#room.save(ws, st);
         sendText(ws, encode("hello.ack", {
@@ -437,7 +410,7 @@ export class Conversation extends DurableObject<Env> {
         return this.#join(ws, st, frame.data, rid);
     }
     if (!isJoined(st)) {
-      return this.#badFrame(ws, st, new ParleyError("not_joined", `Send conversation.join before ${frame.type}.`), rid);
+      return this.#room.badFrame(ws, st, new ParleyError("not_joined", `Send conversation.join before ${frame.type}.`), rid);
     }
     switch (frame.type) {
       case "message.send":
@@ -634,31 +607,10 @@ export class Conversation extends DurableObject<Env> {
     return { messages: page.messages, last_seq: this.#store.lastSeq };
   }
 
-  /** Answers a bad frame; the tenth in a minute closes the socket (4008). */
-  #badFrame(ws: WebSocket, st: SocketState, error: ParleyError, rid?: string): void {
-    sendText(ws, encodeError(error.toBody(), rid));
-    const { times, exceeded } = recordBadFrame(st.bad, Date.now(), BAD_FRAME_LIMIT);
-    st.bad = times;
-    this.#room.save(ws, st);
-    this.#log("warn", "socket.bad_frame", { session_id: st.sid, user_id: st.uid, code: error.code, error: error.message });
-    if (exceeded) this.#room.close(ws, st, CloseCode.POLICY_VIOLATION, "policy violation", { reason: "policy_violation", retry: false });
-  }
-
   /** A socket left the room: the member goes offline with their last joined socket. */
-  #closed(st: SocketState, code: number): void {
-    this.#log("info", "socket.closed", { session_id: st.sid, user_id: st.uid, code });
+  #closed(st: SocketState): void {
     if (isJoined(st) && !this.#room.online().has(st.uid)) {
       this.#room.broadcast(encode("presence", { user_id: st.uid, status: "offline", last_seen_at: Date.now() }), () => true);
-    }
-  }
-
-  /** Records activity; persisted at most every half heartbeat to keep frames cheap. */
-  #touch(ws: WebSocket, st: SocketState): void {
-    const now = Date.now();
-    this.#lastFrame.set(ws, now);
-    if (now - st.seen > this.#heartbeatMs / 2) {
-      st.seen = now;
-      this.#room.save(ws, st);
     }
   }
 
@@ -686,16 +638,7 @@ function toAck(message: Message, duplicate: boolean): MessageAck {
   };
 }
 
-function httpError(status: number, error: ParleyError): Response {
-  return Response.json(error.toBody(), { status });
-}
-
 function positiveInt(value: string | undefined, fallback: number): number {
   const n = Number(value);
   return Number.isInteger(n) && n > 0 ? n : fallback;
-}
-
-/** Codes an endpoint may put on the wire (RFC 6455 §7.4). */
-function isSendableCloseCode(code: number): boolean {
-  return code === 1000 || (code >= 1001 && code <= 1014 && code !== 1004 && code !== 1005 && code !== 1006) || (code >= 3000 && code <= 4999);
 }

@@ -30,7 +30,7 @@ import { randomId } from "../shared/ids.ts";
 import { describeError, log, type LogFields } from "../shared/log.ts";
 import { runMigrations } from "../shared/migrations.ts";
 import { err, ok, type Result } from "../shared/result.ts";
-import { InboxSockets, encodeInbox, encodeInboxError, httpError, isSendableCloseCode, sendText, type InboxSocketState } from "./inbox-sockets.ts";
+import { InboxSockets, encodeInbox, encodeInboxError, refusal, sendText, type InboxSocketState } from "./inbox-sockets.ts";
 import { Profiles } from "./profile.ts";
 import { USER_MIGRATIONS } from "./migrations.ts";
 import { Presence } from "./presence.ts";
@@ -71,7 +71,7 @@ export class User extends DurableObject<Env> {
     this.#heartbeatMs = Number.isInteger(n) && n > 0 ? n : DEFAULT_HEARTBEAT_MS;
     this.#maxSessions = maxSessions(env.MAX_SESSIONS);
     const logger = (level: "info" | "warn" | "error", event: string, fields: LogFields) => this.#log(level, event, fields);
-    this.#sockets = new InboxSockets(ctx, this.#heartbeatMs, (st, wasReady, _code, ws) => this.#forgotten(st, wasReady, ws), logger);
+    this.#sockets = new InboxSockets(ctx, this.#heartbeatMs, (before, _code, ws) => this.#forgotten(before, ws), logger);
     // The runtime answers the text frame "ping" itself, without waking the
     // actor, and records when it did (read back by the heartbeat sweep).
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING_TEXT, PONG_TEXT));
@@ -251,18 +251,18 @@ export class User extends DurableObject<Env> {
   /** The WebSocket upgrade of `GET /v1/inbox/ws`, forwarded by the Worker after it authenticated the caller. */
   override async fetch(request: Request): Promise<Response> {
     if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
-      return httpError(new ParleyError("bad_request", "Expected a WebSocket upgrade."), 426);
+      return refusal(new ParleyError("bad_request", "Expected a WebSocket upgrade."), 426);
     }
     const userId = request.headers.get(FORWARDED.userId);
     const username = request.headers.get(FORWARDED.username);
     const requestId = request.headers.get(FORWARDED.requestId) ?? randomId("r_", 12);
-    if (!userId || !username) return httpError(new ParleyError("unauthorized", "Missing identity."));
+    if (!userId || !username) return refusal(new ParleyError("unauthorized", "Missing identity."));
     const profile = await this.#profiles.ensure(userId, username);
-    if (!profile.ok) return httpError(new ParleyError(profile.error.code, profile.error.message));
+    if (!profile.ok) return refusal(new ParleyError(profile.error.code, profile.error.message));
     // No await from the count to the accept: concurrent upgrades cannot both take the last place.
     if (this.#sockets.openCount() >= MAX_INBOX_SOCKETS) {
       const retryAfterMs = this.#heartbeatMs;
-      return httpError(new ParleyError("rate_limited", `At most ${MAX_INBOX_SOCKETS} inbox sockets per user; close one first.`, { retryAfterMs }));
+      return refusal(new ParleyError("rate_limited", `At most ${MAX_INBOX_SOCKETS} inbox sockets per user; close one first.`, { retryAfterMs }));
     }
     const pair = new WebSocketPair();
     const now = Date.now();
@@ -285,7 +285,7 @@ export class User extends DurableObject<Env> {
     const frame = parsed.frame;
     try {
       if (frame.type !== "auth.refresh" && st.exp <= Date.now()) {
-        return this.#sockets.closeWith(ws, st, CloseCode.TOKEN_EXPIRED, { reason: "token_expired", retry: true });
+        return this.#sockets.close(ws, st, CloseCode.TOKEN_EXPIRED, "token expired", { reason: "token_expired", retry: true });
       }
       await this.#dispatch(ws, st, frame);
     } catch (e) {
@@ -298,21 +298,11 @@ export class User extends DurableObject<Env> {
   }
 
   override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
-    const st = this.#sockets.state(ws);
-    // Complete the closing handshake; 1005/1006/1015 are never sent on the wire.
-    try {
-      ws.close(isSendableCloseCode(code) ? code : 1000, reason.slice(0, 120));
-    } catch {
-      // Already closed.
-    }
-    if (st) this.#sockets.forget(ws, st, code);
+    this.#sockets.closed(ws, code, reason);
   }
 
   override async webSocketError(ws: WebSocket, error: unknown): Promise<void> {
-    const st = this.#sockets.state(ws);
-    if (!st) return;
-    this.#log("warn", "socket.error", { session_id: st.sid, error: describeError(error) });
-    this.#sockets.forget(ws, st, 1011);
+    this.#sockets.failed(ws, describeError(error));
   }
 
   /** Heartbeat sweep, and the retry of a profile copy the Directory missed. */
@@ -377,8 +367,8 @@ export class User extends DurableObject<Env> {
   }
 
   /** A socket is gone: with the last ready one, the user goes offline. */
-  #forgotten(st: InboxSocketState, wasReady: boolean, ws: WebSocket): void {
-    if (wasReady && this.#sockets.readyCount(ws) === 0) this.#presence.disconnected(st.uid, Date.now());
+  #forgotten(before: InboxSocketState, ws: WebSocket): void {
+    if (before.phase === "ready" && this.#sockets.readyCount(ws) === 0) this.#presence.disconnected(before.uid, Date.now());
   }
 
   /** Sets the alarm unless one is due sooner. */

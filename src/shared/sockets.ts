@@ -1,0 +1,205 @@
+import { recordBadFrame } from "../conversation/rules.ts";
+import { BAD_FRAME_LIMIT, CloseCode, HTTP_STATUS, type ErrorBody, type ParleyError } from "../protocol/index.ts";
+import type { LogFields } from "./log.ts";
+
+/**
+ * What every hibernating socket of an actor keeps in its attachment, so it
+ * survives hibernation (the runtime may evict the actor while sockets stay
+ * open and construct it again on the next frame). An attachment is limited
+ * to 2 KiB: keep states small.
+ */
+export interface BaseSocketState {
+  /** Connection id, reported as `hello.ack.session_id` and in logs. */
+  sid: string;
+  uid: string;
+  uname: string;
+  /** Access token expiry, UTC ms. */
+  exp: number;
+  /** "new" before `hello`; "closed" once the actor has accounted for the close. Actors add their own phases. */
+  phase: string;
+  /** Timestamps of recent bad frames (see BAD_FRAME_LIMIT). */
+  bad: number[];
+  /** Last frame seen from the client, UTC ms (written at most every half heartbeat). */
+  seen: number;
+  /** Request id of the upgrade, for logs. */
+  req: string;
+}
+
+export type ClosingReason = "token_expired" | "removed" | "policy_violation" | "server_shutdown" | "replaced";
+type Logger = (level: "info" | "warn" | "error", event: string, fields: LogFields) => void;
+
+/** Serialises a frame of either socket. `rid` is echoed when the frame answers a request. */
+export function encodeFrame(type: string, data: unknown, rid?: string): string {
+  return JSON.stringify(rid === undefined ? { v: 1, type, data } : { v: 1, type, rid, data });
+}
+
+/** Sends, ignoring a socket that closed under us (its close event cleans up). */
+export function sendText(ws: WebSocket, text: string): void {
+  try {
+    ws.send(text);
+  } catch {
+    // The peer is gone; webSocketClose/webSocketError will run for it.
+  }
+}
+
+/** A refused upgrade: plain HTTP with the contract's error object, and Retry-After when it has one. */
+export function refusal(error: ParleyError, status = HTTP_STATUS[error.code]): Response {
+  const headers: Record<string, string> = {};
+  if (error.retryAfterMs !== undefined) headers["Retry-After"] = String(Math.max(1, Math.ceil(error.retryAfterMs / 1000)));
+  return Response.json(error.toBody(), { status, headers });
+}
+
+/** Codes an endpoint may put on the wire (RFC 6455 §7.4): never 1005, 1006 or 1015. */
+export function isSendableCloseCode(code: number): boolean {
+  return code === 1000 || (code >= 1001 && code <= 1014 && code !== 1004 && code !== 1005 && code !== 1006) || (code >= 3000 && code <= 4999);
+}
+
+/**
+ * The hibernating sockets of one actor: their states (attachments cached in
+ * memory, read again after a wake), activity, closing, the bad-frame rule
+ * and the heartbeat sweep — the mechanics both the conversation and the
+ * inbox socket share. It knows nothing of what frames mean.
+ */
+export class SocketRegistry<S extends BaseSocketState> {
+  protected readonly ctx: DurableObjectState;
+  readonly #states = new Map<WebSocket, S>();
+  /** Exact time of each socket's last frame since this instance started (the attachment's `seen` lags). */
+  readonly #lastFrame = new WeakMap<WebSocket, number>();
+  readonly #heartbeatMs: number;
+  readonly #onClosed: (before: S, code: number, ws: WebSocket) => void;
+  protected readonly log: Logger;
+
+  /** `onClosed` gets the state as it was before the close (its phase still tells what the socket was). */
+  constructor(ctx: DurableObjectState, heartbeatMs: number, onClosed: (before: S, code: number, ws: WebSocket) => void, log: Logger) {
+    this.ctx = ctx;
+    this.#heartbeatMs = heartbeatMs;
+    this.#onClosed = onClosed;
+    this.log = log;
+  }
+
+  /** Accepts the server end of a new socket; tags find a group of sockets without a scan. */
+  accept(ws: WebSocket, st: S, tags: string[] = []): void {
+    this.ctx.acceptWebSocket(ws, tags);
+    this.save(ws, st);
+  }
+
+  /** The socket's state, or undefined for a socket this actor no longer serves. */
+  state(ws: WebSocket): S | undefined {
+    let st = this.#states.get(ws);
+    if (!st) {
+      st = (ws.deserializeAttachment() as S | null) ?? undefined;
+      if (!st || st.phase === "closed") return undefined;
+      this.#states.set(ws, st);
+    }
+    return st;
+  }
+
+  save(ws: WebSocket, st: S): void {
+    this.#states.set(ws, st);
+    ws.serializeAttachment(st);
+  }
+
+  /** Open sockets still served, with their state; `tag` narrows to the sockets accepted with it. */
+  *open(tag?: string): Generator<[WebSocket, S]> {
+    for (const ws of tag === undefined ? this.ctx.getWebSockets() : this.ctx.getWebSockets(tag)) {
+      if (ws.readyState !== WebSocket.READY_STATE_OPEN) continue;
+      const st = this.state(ws);
+      if (st) yield [ws, st];
+    }
+  }
+
+  /** Records activity; the attachment is written at most every half heartbeat to keep frames cheap. */
+  touch(ws: WebSocket, st: S): void {
+    const now = Date.now();
+    this.#lastFrame.set(ws, now);
+    if (now - st.seen > this.#heartbeatMs / 2) {
+      st.seen = now;
+      this.save(ws, st);
+    }
+  }
+
+  /** Closes a socket, first telling the client why when a reason is given. */
+  close(ws: WebSocket, st: S, code: number, reason: string, closing?: { reason: ClosingReason; retry: boolean }): void {
+    if (closing) sendText(ws, encodeFrame("connection.closing", closing));
+    try {
+      ws.close(code, reason);
+    } catch {
+      // Already closing.
+    }
+    this.forget(ws, st, code);
+  }
+
+  /** The close event: completes the handshake (never with 1005/1006/1015) and forgets the socket. */
+  closed(ws: WebSocket, code: number, reason: string): void {
+    try {
+      ws.close(isSendableCloseCode(code) ? code : 1000, reason.slice(0, 120));
+    } catch {
+      // Already closed.
+    }
+    const st = this.state(ws);
+    if (st) this.forget(ws, st, code);
+  }
+
+  /** The error event: the socket is gone. */
+  failed(ws: WebSocket, error: string): void {
+    const st = this.state(ws);
+    if (!st) return;
+    this.log("warn", "socket.error", { session_id: st.sid, user_id: st.uid, error });
+    this.forget(ws, st, 1011);
+  }
+
+  /**
+   * Drops a socket, once: its state is marked closed in the attachment, so a
+   * close event arriving after a wake is not counted twice.
+   */
+  forget(ws: WebSocket, st: S, code: number): void {
+    if (st.phase === "closed") return;
+    const before = { ...st };
+    st.phase = "closed";
+    try {
+      ws.serializeAttachment(st);
+    } catch {
+      // The socket is gone; the in-memory state is enough until it is dropped.
+    }
+    this.#states.delete(ws);
+    this.log("info", "socket.closed", { session_id: st.sid, user_id: st.uid, code });
+    this.#onClosed(before, code, ws);
+  }
+
+  /** Answers a bad frame; the tenth in a minute closes the socket (4008). */
+  badFrame(ws: WebSocket, st: S, error: ParleyError, rid?: string): void {
+    sendText(ws, encodeError(error.toBody(), rid));
+    const { times, exceeded } = recordBadFrame(st.bad, Date.now(), BAD_FRAME_LIMIT);
+    st.bad = times;
+    this.save(ws, st);
+    this.log("warn", "socket.bad_frame", { session_id: st.sid, user_id: st.uid, code: error.code, error: error.message });
+    if (exceeded) this.close(ws, st, CloseCode.POLICY_VIOLATION, "policy violation", { reason: "policy_violation", retry: false });
+  }
+
+  /**
+   * Heartbeat sweep: closes sockets silent (no frame, no text ping) for more
+   * than two intervals with 4202, and sockets whose token expired with 4101
+   * (a socket that only listens would otherwise be served past its token's
+   * life). Returns how many stay open.
+   */
+  sweep(now: number): number {
+    let open = 0;
+    for (const [ws, st] of this.open()) {
+      const pinged = this.ctx.getWebSocketAutoResponseTimestamp(ws)?.getTime() ?? 0;
+      if (now - Math.max(st.seen, this.#lastFrame.get(ws) ?? 0, pinged) > 2 * this.#heartbeatMs) {
+        this.log("info", "socket.timeout", { session_id: st.sid, user_id: st.uid });
+        this.close(ws, st, CloseCode.HEARTBEAT_TIMEOUT, "heartbeat timeout");
+      } else if (st.exp <= now) {
+        this.close(ws, st, CloseCode.TOKEN_EXPIRED, "token expired", { reason: "token_expired", retry: true });
+      } else {
+        open++;
+      }
+    }
+    return open;
+  }
+}
+
+/** An error frame of either socket. */
+export function encodeError(error: ErrorBody, rid?: string): string {
+  return encodeFrame("error", error, rid);
+}
