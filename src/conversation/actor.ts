@@ -513,12 +513,17 @@ export class Conversation extends DurableObject<Env> {
     });
     // Inbox updates of a busy conversation coalesce: one delivery per member per window.
     this.#store.markDirty("members", now + INBOX_COALESCE_MS);
-    const replied = input.reply_to_seq === undefined ? undefined : this.#messageAt(input.reply_to_seq)?.sender_id;
-    for (const t of notificationTargets(input.body, userId, this.#store.members(), replied)) {
-      if (this.#store.meta?.kind === "direct" && this.#store.isBlocked(t.user_id)) continue;
-      this.#store.enqueueNotification({ id: `n:${message.conversation_id}:${message.seq}:${t.kind}`, user_id: t.user_id, kind: t.kind, seq: message.seq, created_at: now });
+    // Notifications are due at once; most messages have none, and then cost no scan of the members.
+    let notified = false;
+    if (input.reply_to_seq !== undefined || input.body.includes("@")) {
+      const replied = input.reply_to_seq === undefined ? undefined : this.#messageAt(input.reply_to_seq)?.sender_id;
+      for (const t of notificationTargets(input.body, userId, this.#store.members(), replied)) {
+        if (this.#store.meta?.kind === "direct" && this.#store.isBlocked(t.user_id)) continue;
+        this.#store.enqueueNotification({ id: `n:${message.conversation_id}:${message.seq}:${t.kind}`, user_id: t.user_id, kind: t.kind, seq: message.seq, created_at: now });
+        notified = true;
+      }
     }
-    this.#scheduleAlarm(Math.min(now + INBOX_COALESCE_MS, this.#store.nextOutboxAt() ?? Infinity));
+    this.#scheduleAlarm(notified ? now : now + INBOX_COALESCE_MS);
     const ack = toAck(message, false);
     if (ws) sendText(ws, encode("message.ack", ack, rid));
     this.#room.broadcast(encode("message.new", { message }), (other) => other.phase === "live");
