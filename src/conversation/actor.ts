@@ -31,15 +31,8 @@ import { randomId } from "../shared/ids.ts";
 import { refusal } from "../shared/sockets.ts";
 import { describeError, log, type LogFields } from "../shared/log.ts";
 import { err, ok, type Result } from "../shared/result.ts";
-import {
-  DEFAULT_MAX_GROUP_MEMBERS,
-  PRESENCE_FANOUT_MAX_MEMBERS,
-  checkAdd,
-  checkRemove,
-  checkRetitle,
-  notificationTargets,
-  planRoleChange,
-} from "./members.ts";
+import { DEFAULT_MAX_GROUP_MEMBERS, PRESENCE_FANOUT_MAX_MEMBERS, notificationTargets } from "./members.ts";
+import { addMembers, removeMember, setBlock, setRole, setTitle, type MembershipContext } from "./membership.ts";
 import { deliverNotifications, deliverOutbox } from "./outbox.ts";
 import { Room } from "./room.ts";
 import { advanceWatermark, historyWindow, takeToken, type Bucket } from "./rules.ts";
@@ -114,6 +107,17 @@ export class Conversation extends DurableObject<Env> {
       this.#store = new ConversationStore(ctx.storage);
       this.#alarmAt = (await ctx.storage.getAlarm()) ?? undefined;
     });
+  }
+
+  /** What the membership operations (membership.ts) work with. */
+  get #membership(): MembershipContext {
+    return {
+      store: this.#store,
+      room: this.#room,
+      maxMembers: this.#maxMembers,
+      deliverSoon: () => this.#scheduleAlarm(Date.now()),
+      log: (level, event, fields) => this.#log(level, event, fields),
+    };
   }
 
   // -------------------------------------------------------------------------
@@ -197,87 +201,27 @@ export class Conversation extends DurableObject<Env> {
 
   /** Adds members (groups; admins and the owner). Already present ones are left as they are. */
   addMembers(actorId: string, members: Member[]): Result<{ conversation: ConversationView; added: Member[] }> {
-    return this.#asMember(actorId, (actor) => {
-      const meta = this.#store.meta!;
-      const fresh = members.filter((m) => !this.#store.member(m.user_id));
-      checkAdd(meta.kind, actor.role, this.#store.members().length, fresh.length, this.#maxMembers);
-      const now = Date.now();
-      const added = this.#store.addMembers(fresh.map((m) => ({ ...m, role: "member" as const })), now);
-      for (const m of added) {
-        this.#store.enqueueNotification({ id: `n:${this.#store.meta!.conversationId}:${this.#store.lastSeq}:added:${now}`, user_id: m.user_id, kind: "added", seq: this.#store.lastSeq, created_at: now });
-      }
-      if (added.length > 0) {
-        for (const m of added) this.#room.broadcast(encode("member.joined", m), () => true);
-        this.#membershipChanged(added.map((m) => m.user_id));
-        this.#log("info", "members.added", { user_id: actorId, count: added.length });
-      }
-      return { conversation: this.#store.view(), added };
-    });
+    return this.#asMember(actorId, (actor) => addMembers(this.#membership, actor, members));
   }
 
   /** Removes a member, or lets one leave (`actorId === targetId`). */
   removeMember(actorId: string, targetId: string): Result<{ conversation: ConversationView }> {
-    return this.#asMember(actorId, (actor) => {
-      const target = this.#store.member(targetId);
-      if (!target) throw new ParleyError("not_found", "That user is not a member of this conversation.");
-      checkRemove(this.#store.meta!.kind, { id: actorId, role: actor.role }, { id: targetId, role: target.role }, this.#store.members().length);
-      this.#store.removeMember(targetId);
-      for (const [ws, st] of this.#room.open(targetId)) {
-        this.#room.close(ws, st, CloseCode.FORBIDDEN, "removed", { reason: "removed", retry: false });
-      }
-      this.#room.broadcast(encode("member.left", { user_id: targetId, username: target.username, role: target.role }), () => true);
-      this.#membershipChanged([targetId]);
-      this.#log("info", "members.removed", { user_id: actorId, target_id: targetId });
-      return { conversation: this.#store.view() };
-    });
+    return this.#asMember(actorId, (actor) => removeMember(this.#membership, actor, targetId));
   }
 
   /** Changes a member's role; giving "owner" hands the group over. */
   setRole(actorId: string, targetId: string, role: Member["role"]): Result<{ conversation: ConversationView }> {
-    return this.#asMember(actorId, (actor) => {
-      const target = this.#store.member(targetId);
-      if (!target) throw new ParleyError("not_found", "That user is not a member of this conversation.");
-      const changes = planRoleChange(this.#store.meta!.kind, { id: actorId, role: actor.role }, { id: targetId, role: target.role }, role);
-      // Version 1 has no frame for a role change: clients see roles in the
-      // conversation view (GET, conversation.joined) and their inbox.
-      for (const change of changes) this.#store.setRole(change.user_id, change.role);
-      if (changes.length > 0) this.#membershipChanged(changes.map((c) => c.user_id));
-      return { conversation: this.#store.view() };
-    });
+    return this.#asMember(actorId, (actor) => setRole(this.#membership, actor, targetId, role));
   }
 
   /** Renames a group. */
   setTitle(actorId: string, title: string): Result<{ conversation: ConversationView }> {
-    return this.#asMember(actorId, (actor) => {
-      checkRetitle(this.#store.meta!.kind, actor.role);
-      this.#store.setTitle(title);
-      this.#store.markDirty("members", Date.now());
-      this.#scheduleAlarm(Date.now());
-      return { conversation: this.#store.view() };
-    });
+    return this.#asMember(actorId, (actor) => setTitle(this.#membership, actor, title));
   }
 
-  /**
-   * Records that `blocker` blocks (or unblocks) `blocked` in this direct
-   * conversation, whether or not it was ever opened. A blocked user's open
-   * sockets are closed at once.
-   */
+  /** Blocks or unblocks in this direct conversation (see membership.ts). */
   setBlock(blocker: string, blocked: string, on: boolean): Result<{ blocked: boolean }> {
-    const now = Date.now();
-    this.#store.setBlock(blocker, blocked, on, now);
-    // The blocked user's inbox drops (or gets back) this conversation.
-    if (this.#store.meta && this.#store.member(blocked)) {
-      this.#store.markDirty([blocked], now);
-      this.#scheduleAlarm(now);
-    }
-    if (on) {
-      for (const [ws, st] of this.#room.open(blocked)) {
-        sendText(ws, encodeError(errorBody("forbidden", "You can no longer write in this conversation.")));
-        this.#room.close(ws, st, CloseCode.FORBIDDEN, "blocked");
-      }
-    }
-    this.#log("info", on ? "block.added" : "block.removed", { user_id: blocker, target_id: blocked });
-    return ok({ blocked: on });
+    return ok(setBlock(this.#membership, blocker, blocked, on));
   }
 
   /** One message of this conversation, for a report; only members may cite it. */
@@ -593,14 +537,6 @@ export class Conversation extends DurableObject<Env> {
       if (error.code === "internal") this.#log("error", "rpc.fault", { user_id: userId, error: describeError(e) });
       return err(error);
     }
-  }
-
-  /** After a membership change: everyone's inbox learns it (member lists, roles, removals). */
-  #membershipChanged(alsoNotify: string[]): void {
-    const ids = new Set(alsoNotify);
-    if (this.#store.members().length <= PRESENCE_FANOUT_MAX_MEMBERS) for (const m of this.#store.members()) ids.add(m.user_id);
-    this.#store.markDirty(ids, Date.now());
-    this.#scheduleAlarm(Date.now());
   }
 
   #messageAt(seq: number): Message | undefined {
