@@ -6,6 +6,8 @@
  * stay connected.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import WebSocket from "ws";
+import { Client } from "../support/client.ts";
 import { Engine } from "../support/engine.ts";
 import { api, joinedClient, login } from "../support/e2e-helpers.ts";
 
@@ -54,5 +56,22 @@ describe("the heartbeat sweep", () => {
       textPinger.client.close();
       jsonPinger.client.close();
     }
+  });
+
+  it("closes a silent inbox socket with 4202 too (one sweep serves both sockets)", async () => {
+    const a = await login(engine.url);
+    const ws = new WebSocket(`${engine.wsUrl}/v1/inbox/ws`, { headers: { authorization: `Bearer ${a.token}` } });
+    ws.on("error", () => undefined);
+    const client = new Client(ws);
+    await new Promise<void>((resolve, reject) => {
+      ws.once("open", () => resolve());
+      ws.once("close", (code) => reject(new Error(`closed (${code}) before it opened`)));
+    });
+    expect((await client.request("hello")).type).toBe("hello.ack");
+    const closed = await Promise.race([
+      client.closed,
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error("the silent inbox socket was not closed")), 8 * HEARTBEAT_MS)),
+    ]);
+    expect(closed.code).toBe(4202);
   });
 });

@@ -163,6 +163,7 @@ describe("rate limits", () => {
     const eleventh = await openSocket(a.token, id);
     expect(eleventh.status).toBe(429);
     expect(eleventh.body.code).toBe("rate_limited");
+    expect(Number(eleventh.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
     // Others are not affected.
     const other = await openSocket(b.token, id);
     expect(other.status).toBe(101);
