@@ -1,5 +1,5 @@
 import type { Context, MiddlewareHandler } from "hono";
-import { FORWARDED } from "../src/conversation/actor.ts";
+import { FORWARDED } from "../src/shared/sockets.ts";
 import { ParleyError } from "../src/protocol/index.ts";
 import { originAllowed, requireAuth } from "./auth.ts";
 import type { AppEnv } from "./types.ts";

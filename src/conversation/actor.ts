@@ -28,7 +28,7 @@ import {
   type SendData,
 } from "../protocol/index.ts";
 import { randomId } from "../shared/ids.ts";
-import { refusal } from "../shared/sockets.ts";
+import { FORWARDED, refusal } from "../shared/sockets.ts";
 import { describeError, log, type LogFields } from "../shared/log.ts";
 import { err, ok, type Result } from "../shared/result.ts";
 import { DEFAULT_MAX_GROUP_MEMBERS, PRESENCE_FANOUT_MAX_MEMBERS, notificationTargets } from "./members.ts";
@@ -39,13 +39,6 @@ import { advanceWatermark, historyWindow, takeToken, type Bucket } from "./rules
 import { encode, encodeError, isJoined, sendText, type SocketState } from "./sockets.ts";
 import { ConversationStore } from "./store.ts";
 
-/** Headers the Worker sets on the upgrade it forwards; it strips any a client sent. */
-export const FORWARDED = {
-  userId: "x-parley-user-id",
-  username: "x-parley-username",
-  tokenExp: "x-parley-token-exp",
-  requestId: "x-parley-request-id",
-} as const;
 
 /** Open sockets one user may hold on one conversation. */
 export const MAX_SOCKETS_PER_USER = 10;

@@ -25,6 +25,14 @@ export interface BaseSocketState {
   req: string;
 }
 
+/** Headers the Worker sets on a socket upgrade it forwards to an actor; it strips any a client sent. */
+export const FORWARDED = {
+  userId: "x-parley-user-id",
+  username: "x-parley-username",
+  tokenExp: "x-parley-token-exp",
+  requestId: "x-parley-request-id",
+} as const;
+
 export type ClosingReason = "token_expired" | "removed" | "policy_violation" | "server_shutdown" | "replaced";
 type Logger = (level: "info" | "warn" | "error", event: string, fields: LogFields) => void;
 

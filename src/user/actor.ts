@@ -1,7 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { hashToken, maxSessions, newFamilyId, newRefreshToken, parseRefreshToken } from "../auth/sessions.ts";
 import { verifyAccessToken } from "../auth/tokens.ts";
-import { FORWARDED } from "../conversation/actor.ts";
+import { FORWARDED } from "../shared/sockets.ts";
 import type { Env } from "../env.ts";
 import {
   CloseCode,
