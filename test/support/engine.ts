@@ -17,6 +17,8 @@ import { join, resolve } from "node:path";
 
 export const ROOT = resolve(import.meta.dirname, "../..");
 export const TEST_SECRET = "e2e-secret-not-for-production-use";
+/** util-linux's taskset, used when `EngineOptions.cpus` is set. */
+export const TASKSET = "/usr/bin/taskset";
 
 export interface EngineOptions {
   /** Extra `--var NAME:value` settings. */
@@ -25,6 +27,18 @@ export interface EngineOptions {
   persistTo?: string;
   /** Echo wrangler's output (for debugging). */
   verbose?: boolean;
+  /**
+   * The wrangler configuration file, absolute or relative to the repository
+   * root. Default: the shipped `wrangler.toml`. The benchmark passes its own
+   * (test/bench/floor/wrangler.toml), which adds a bench-only actor.
+   */
+  config?: string;
+  /**
+   * Runs wrangler under `taskset -c <cpus>` (a CPU list such as "0"): every
+   * process it starts (its node child, esbuild, both workerd processes)
+   * inherits the affinity. Default: no pinning. Linux only.
+   */
+  cpus?: string;
 }
 
 /** A free TCP port on 127.0.0.1, chosen by the OS. */
@@ -105,6 +119,7 @@ export class Engine {
     };
     const args = [
       join(ROOT, "node_modules/wrangler/bin/wrangler.js"), "dev",
+      "--config", resolve(ROOT, this.#options.config ?? "wrangler.toml"),
       "--ip", "127.0.0.1",
       "--port", String(this.#port),
       "--inspector-port", String(inspector),
@@ -113,7 +128,12 @@ export class Engine {
       "--log-level", "warn",
       ...Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`]),
     ];
-    const child = spawn(process.execPath, args, {
+    // taskset execs the command in place: the child's pid is still wrangler's,
+    // and it still leads its own process group.
+    const [command, argv] = this.#options.cpus === undefined
+      ? [process.execPath, args]
+      : [TASKSET, ["-c", this.#options.cpus, process.execPath, ...args]];
+    const child = spawn(command, argv, {
       cwd: ROOT,
       detached: true, // own process group, so kill() reaches workerd too
       stdio: ["ignore", "pipe", "pipe"],
