@@ -2,10 +2,11 @@ import type { Conversation } from "./conversation/actor.ts";
 import type { Directory } from "./directory/actor.ts";
 import type { Limiter } from "./limiter/actor.ts";
 import type { Reports } from "./reports/actor.ts";
+import type { ConfigVars } from "./shared/config.ts";
 import type { User } from "./user/actor.ts";
 
-/** Bindings of the Worker and its actors (see wrangler.toml). */
-export interface Env {
+/** Bindings of the Worker and its actors (see wrangler.toml); the limits and LOG_LEVEL are in ConfigVars. */
+export interface Env extends ConfigVars {
   CONVERSATION: DurableObjectNamespace<Conversation>;
   DIRECTORY: DurableObjectNamespace<Directory>;
   USER: DurableObjectNamespace<User>;
@@ -17,12 +18,4 @@ export interface Env {
   DEV_LOGIN?: string;
   /** Comma-separated Origins allowed to open sockets; "*" allows any. */
   ALLOWED_ORIGINS?: string;
-  /** Heartbeat interval announced to clients, in ms. */
-  HEARTBEAT_MS?: string;
-  /** Largest group (default 1000). */
-  MAX_GROUP_MEMBERS?: string;
-  /** Refresh-token families per user (default 10). */
-  MAX_SESSIONS?: string;
-  /** Per-IP budget of the auth endpoints, "COUNT/MS" (default 20/60000). */
-  AUTH_RATE_LIMIT?: string;
 }

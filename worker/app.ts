@@ -2,13 +2,17 @@ import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { ParleyError } from "../src/protocol/index.ts";
 import { randomId } from "../src/shared/ids.ts";
-import { log } from "../src/shared/log.ts";
+import { configOf } from "../src/shared/config.ts";
+import { createLogger } from "../src/shared/log.ts";
 import { errorResponse } from "./http.ts";
 import { authRoutes } from "./routes/auth.ts";
 import { conversationRoutes } from "./routes/conversations.ts";
 import { userRoutes } from "./routes/users.ts";
 import { authRateLimit, safetyRoutes } from "./routes/safety.ts";
 import type { AppEnv } from "./types.ts";
+
+/** Routes hit once per message: their successful requests log at debug. */
+const HOT_ROUTES = /^\/v1\/conversations\/[^/]+\/(messages|read|poll)$/;
 
 /** Largest REST body accepted. */
 const MAX_REST_BODY_BYTES = 64 * 1024;
@@ -29,7 +33,11 @@ app.use(async (c, next) => {
     c.header("X-Request-Id", requestId);
     c.header("Cache-Control", "no-store");
   }
-  log("info", "http.request", {
+  // Per-message routes (a REST send, a read, a long-poll answer) log at
+  // debug when they succeed: one line per message is the cost LOG_LEVEL
+  // exists to avoid. Everything else, and every failure, stays at info.
+  const level = c.res.status < 400 && HOT_ROUTES.test(c.req.path) ? "debug" : "info";
+  createLogger(configOf(c.env).logLevel)(level, "http.request", {
     request_id: requestId, method: c.req.method, path: c.req.path, status: c.res.status, ms: Date.now() - started,
   });
 });

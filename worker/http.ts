@@ -1,7 +1,8 @@
 import type { Context } from "hono";
 import type { z } from "zod";
 import { HTTP_STATUS, ParleyError, describeIssue, toParleyError } from "../src/protocol/index.ts";
-import { describeError, log } from "../src/shared/log.ts";
+import { configOf } from "../src/shared/config.ts";
+import { createLogger, describeError } from "../src/shared/log.ts";
 import type { AppEnv } from "./types.ts";
 
 /** Validates a JSON body against a contract schema; `bad_request` names the field. */
@@ -35,7 +36,7 @@ export function readParam<S extends z.ZodType>(c: Context<AppEnv>, name: string,
 export function errorResponse(c: Context<AppEnv>, thrown: unknown): Response {
   const error = toParleyError(thrown);
   const status = HTTP_STATUS[error.code];
-  log(error.code === "internal" ? "error" : "warn", "http.error", {
+  createLogger(configOf(c.env).logLevel)(error.code === "internal" ? "error" : "warn", "http.error", {
     request_id: c.get("requestId"),
     method: c.req.method,
     path: c.req.path,

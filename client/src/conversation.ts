@@ -269,6 +269,14 @@ export class ConversationHandle {
         return this.#events.emit("presence", frame.data);
       case "receipt.updated":
         return this.#events.emit("receipt", frame.data);
+      // Large rooms batch presence and receipts (protocol v1.1): the handle
+      // unfolds them, so an app hears the same events whatever the room's size.
+      case "presence.batch":
+        for (const update of frame.data.updates) this.#events.emit("presence", update);
+        return;
+      case "receipts.batch":
+        for (const receipt of frame.data.receipts) this.#events.emit("receipt", receipt);
+        return;
       case "member.joined":
         return this.#events.emit("member.joined", frame.data);
       case "member.left":

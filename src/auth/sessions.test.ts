@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { DEFAULT_MAX_SESSIONS } from "../shared/config.ts";
 import {
-  DEFAULT_MAX_SESSIONS,
   SESSION_IDLE_TTL_MS,
   decideRefresh,
   hashToken,

@@ -9,10 +9,10 @@
  * a client that raced itself), so the whole family is revoked.
  */
 import { UserId } from "../protocol/index.ts";
+import { DEFAULT_MAX_SESSIONS, positiveInt } from "../shared/config.ts";
 import { randomId } from "../shared/ids.ts";
 
 /** Sessions (families) a user may hold at once when MAX_SESSIONS is not set. */
-export const DEFAULT_MAX_SESSIONS = 10;
 /** A session unused for this long is expired: its refresh token no longer works. */
 export const SESSION_IDLE_TTL_MS = 30 * 24 * 60 * 60 * 1000;
 /**
@@ -99,8 +99,7 @@ export async function hashToken(token: string): Promise<string> {
 
 /** MAX_SESSIONS from the environment, or the default when it is absent or not a positive integer. */
 export function maxSessions(value: string | undefined): number {
-  const n = Number(value);
-  return value !== undefined && Number.isInteger(n) && n > 0 ? n : DEFAULT_MAX_SESSIONS;
+  return positiveInt(value, DEFAULT_MAX_SESSIONS);
 }
 
 /** A stored token, as far as the rules need it. */

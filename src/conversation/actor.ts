@@ -1,17 +1,7 @@
-import { DurableObject } from "cloudflare:workers";
-import { verifyAccessToken } from "../auth/tokens.ts";
 import type { Env } from "../env.ts";
 import {
-  CloseCode,
-  DEFAULT_HEARTBEAT_MS,
   DEFAULT_PAGE_LIMIT,
-  MAX_BODY_CHARS,
-  MAX_FRAME_BYTES,
-  PING_TEXT,
-  PONG_TEXT,
   ParleyError,
-  SEND_RATE,
-  SYNC_RATE,
   TYPING_EXPIRES_MS,
   TYPING_MIN_INTERVAL_MS,
   errorBody,
@@ -22,34 +12,30 @@ import {
   type HistoryPage,
   type HistoryQuery,
   type Member,
+  type MemberPage,
   type Message,
   type MessageAck,
+  type ParseResult,
   type Receipt,
   type SendData,
 } from "../protocol/index.ts";
-import { randomId } from "../shared/ids.ts";
-import { FORWARDED, refusal } from "../shared/sockets.ts";
-import { describeError, log, type LogFields } from "../shared/log.ts";
+import { notificationId } from "../shared/ids.ts";
+import { describeError, type LogFields } from "../shared/log.ts";
 import { err, ok, type Result } from "../shared/result.ts";
-import { DEFAULT_MAX_GROUP_MEMBERS, PRESENCE_FANOUT_MAX_MEMBERS, notificationTargets } from "./members.ts";
+import { takeToken, type Bucket } from "../shared/rules.ts";
+import { SocketActor, type Identity } from "../shared/socket-actor.ts";
+import { INBOX_COALESCE_MS, InboxFanout } from "./fanout.ts";
+import { joinedData, memberPage } from "./join.ts";
 import { addMembers, removeMember, setBlock, setRole, setTitle, type MembershipContext } from "./membership.ts";
-import { deliverNotifications, deliverOutbox } from "./outbox.ts";
-import { Room } from "./room.ts";
-import { advanceWatermark, historyWindow, takeToken, type Bucket } from "./rules.ts";
+import { OutboxStore } from "./outbox-store.ts";
+import { LARGE_ROOM_MEMBERS, Room } from "./room.ts";
+import { advanceWatermark, historyWindow } from "./rules.ts";
+import { acceptMessage, type SendContext } from "./send.ts";
 import { encode, encodeError, isJoined, sendText, type SocketState } from "./sockets.ts";
 import { ConversationStore } from "./store.ts";
 
-
-/** Open sockets one user may hold on one conversation. */
-export const MAX_SOCKETS_PER_USER = 10;
 /** Longest hold of a long-poll request. */
 export const MAX_POLL_MS = 30_000;
-/**
- * How long a message's inbox updates wait to be delivered, so a burst of
- * messages reaches each member's User actor as one update (the live sockets
- * are not delayed: this is the inbox, the unread counts and previews).
- */
-export const INBOX_COALESCE_MS = 250;
 /** Long-polls held at once; past it, a poll is answered at once (the client polls again). */
 export const MAX_POLLERS = 1000;
 
@@ -73,43 +59,68 @@ interface PollWaiter {
  * writes does so without an `await` in between, which makes it atomic with
  * respect to every other event, and its writes commit together before any
  * frame or RPC reply it produced leaves the actor (the output gate).
+ *
+ * The socket mechanics (upgrade, frame loop, hello, ping, auth.refresh,
+ * heartbeat sweep, alarm) are SocketActor's; the send path is send.ts; the
+ * inbox and notification deliveries are fanout.ts; membership changes are
+ * membership.ts.
  */
-export class Conversation extends DurableObject<Env> {
+export class Conversation extends SocketActor<SocketState, ClientFrame, Room> {
   #store!: ConversationStore;
-  readonly #room: Room;
-  /** Send-rate buckets per user. In memory: a wake from hibernation refills them. */
+  #outbox!: OutboxStore;
+  #fanout!: InboxFanout;
   readonly #buckets = new Map<string, Bucket>();
   readonly #pollers = new Set<PollWaiter>();
   /** Per-socket sync budgets and per-user last relayed typing.start, in memory. */
   readonly #syncBuckets = new WeakMap<WebSocket, Bucket>();
   readonly #typingAt = new Map<string, number>();
-  readonly #heartbeatMs: number;
-  readonly #maxMembers: number;
-  /** When the stored alarm fires (undefined: none is set). */
-  #alarmAt: number | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
-    super(ctx, env);
-    this.#heartbeatMs = positiveInt(env.HEARTBEAT_MS, DEFAULT_HEARTBEAT_MS);
-    this.#maxMembers = positiveInt(env.MAX_GROUP_MEMBERS, DEFAULT_MAX_GROUP_MEMBERS);
-    this.#room = new Room(ctx, this.#heartbeatMs, (before) => this.#closed(before), (level, event, fields) => this.#log(level, event, fields));
-    // The runtime answers the text frame "ping" itself, without waking the
-    // actor, and records when it did (read back by the heartbeat sweep).
-    ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING_TEXT, PONG_TEXT));
-    void ctx.blockConcurrencyWhile(async () => {
-      this.#store = new ConversationStore(ctx.storage);
-      this.#alarmAt = (await ctx.storage.getAlarm()) ?? undefined;
+    super(ctx, env, (c, heartbeatMs, onClosed, log) => new Room(c, heartbeatMs, onClosed, log));
+  }
+
+  protected override onStart(): void {
+    this.#store = new ConversationStore(this.ctx.storage);
+    this.#outbox = new OutboxStore(this.ctx.storage.sql);
+    this.#fanout = new InboxFanout(this.#store, this.#outbox, {
+      deliver: (userId, update) => this.env.USER.get(this.env.USER.idFromName(userId)).applyConversation(update),
+      notify: (userId, n) => this.env.USER.get(this.env.USER.idFromName(userId)).notify(n),
+      log: this.log,
     });
+    const due = this.#fanout.resume(Date.now());
+    if (due !== undefined) this.scheduleAlarm(due);
   }
 
   /** What the membership operations (membership.ts) work with. */
   get #membership(): MembershipContext {
     return {
       store: this.#store,
-      room: this.#room,
-      maxMembers: this.#maxMembers,
-      deliverSoon: () => this.#scheduleAlarm(Date.now()),
-      log: (level, event, fields) => this.#log(level, event, fields),
+      outbox: this.#outbox,
+      fanout: this.#fanout,
+      room: this.sockets,
+      maxMembers: this.config.maxGroupMembers,
+      schedule: (at) => this.scheduleAlarm(at),
+      log: this.log,
+    };
+  }
+
+  /** What the send path (send.ts) works with. */
+  get #send(): SendContext {
+    return {
+      store: this.#store,
+      outbox: this.#outbox,
+      room: this.sockets,
+      sendRate: this.config.sendRate,
+      buckets: this.#buckets,
+      log: this.log,
+      committed: (notified) => {
+        const now = Date.now();
+        this.scheduleAlarm(notified ? now : this.#fanout.changed(now));
+        for (const waiter of this.#pollers) {
+          this.#pollers.delete(waiter);
+          waiter.resolve(this.#pollPage(waiter.afterSeq));
+        }
+      },
     };
   }
 
@@ -122,25 +133,27 @@ export class Conversation extends DurableObject<Env> {
     if (input.kind === "direct" && this.#store.isBlocked(input.created_by)) {
       return err(new ParleyError("forbidden", "You cannot start a conversation with this user."));
     }
-    if (input.members.length > this.#maxMembers) {
-      return err(new ParleyError("conflict", `A group has at most ${this.#maxMembers} members.`));
+    if (input.members.length > this.config.maxGroupMembers) {
+      return err(new ParleyError("conflict", `A group has at most ${this.config.maxGroupMembers} members.`));
     }
     const now = Date.now();
-    const created = this.#store.create(
-      { conversationId: input.conversation_id, kind: input.kind, title: input.title, createdBy: input.created_by, createdAt: now },
-      input.members,
-      now,
-    );
-    if (created) {
-      this.#store.markDirty("members", now);
+    const created = this.#store.transaction(() => {
+      const meta = { conversationId: input.conversation_id, kind: input.kind, title: input.title, createdBy: input.created_by, createdAt: now };
+      if (!this.#store.create(meta, input.members, now)) return false;
+      // Every member's inbox learns the new conversation from the first sweep.
+      this.#store.bumpVersion(true);
       if (input.kind === "group") {
         for (const m of input.members) {
           if (m.user_id === input.created_by) continue;
-          this.#store.enqueueNotification({ id: `n:${input.conversation_id}:0:added:${now}`, user_id: m.user_id, kind: "added", seq: 0, created_at: now });
+          this.#outbox.enqueueNotification({ id: notificationId(input.conversation_id, 0, "added", now), user_id: m.user_id, kind: "added", seq: 0, created_at: now });
         }
       }
-      this.#scheduleAlarm(now);
-      this.#log("info", "conversation.created", { kind: input.kind, members: input.members.length });
+      return true;
+    });
+    if (created) {
+      this.scheduleAlarm(now);
+      this.scheduleAlarm(this.#fanout.changed(now));
+      this.log("info", "conversation.created", { kind: input.kind, members: input.members.length });
     } else if (this.#store.meta?.kind !== input.kind) {
       return err(new ParleyError("conflict", "A conversation with this id exists with another kind."));
     }
@@ -150,6 +163,11 @@ export class Conversation extends DurableObject<Env> {
   /** The conversation as a member sees it. */
   describe(userId: string): Result<ConversationView> {
     return this.#asMember(userId, () => this.#store.view());
+  }
+
+  /** A page of members with their watermarks and whether they are online (`GET …/members`). */
+  members(userId: string, after: string | undefined, limit: number): Result<MemberPage> {
+    return this.#asMember(userId, () => memberPage(this.#store, this.sockets, after, limit));
   }
 
   /** A page of history, ascending (`GET …/messages`). */
@@ -163,10 +181,10 @@ export class Conversation extends DurableObject<Env> {
   /**
    * A send over REST: same idempotency and broadcast as the socket. A repeat
    * of an accepted message is acknowledged even if its sender was blocked
-   * since (`#accept` checks the block after the repeat).
+   * since (send.ts checks the block after the repeat).
    */
   send(userId: string, input: SendData, requestId?: string): Result<MessageAck> {
-    return this.#asMember(userId, () => this.#accept(userId, input, { request_id: requestId }), { allowBlocked: true });
+    return this.#asMember(userId, () => acceptMessage(this.#send, userId, input, { request_id: requestId }), { allowBlocked: true });
   }
 
   /** `POST …/read`: the read watermark over REST. */
@@ -220,166 +238,56 @@ export class Conversation extends DurableObject<Env> {
   /** One message of this conversation, for a report; only members may cite it. */
   messageForReport(userId: string, seq: number): Result<Message> {
     return this.#asMember(userId, () => {
-      const message = this.#messageAt(seq);
+      const message = this.#store.messageAt(seq);
       if (!message) throw new ParleyError("not_found", `No message ${seq} in this conversation.`);
       return message;
     });
   }
 
   // -------------------------------------------------------------------------
-  // Sockets
+  // Socket hooks (SocketActor)
   // -------------------------------------------------------------------------
 
-  /** The WebSocket upgrade, forwarded by the Worker after it authenticated the caller. */
-  override async fetch(request: Request): Promise<Response> {
-    const userId = request.headers.get(FORWARDED.userId);
-    const username = request.headers.get(FORWARDED.username);
-    const requestId = request.headers.get(FORWARDED.requestId) ?? randomId("r_", 12);
-    if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
-      return refusal(new ParleyError("bad_request", "Expected a WebSocket upgrade."), 426);
+  protected override parse(raw: string | ArrayBuffer): ParseResult<ClientFrame> {
+    return parseClientFrame(raw);
+  }
+
+  protected override admit(identity: Identity): ParleyError | undefined {
+    return this.#denied(identity.userId);
+  }
+
+  protected override atCapacity(identity: Identity): ParleyError | undefined {
+    let open = 0;
+    for (const _ of this.sockets.open(identity.userId)) open++;
+    if (open >= this.config.maxSocketsPerUser) {
+      return new ParleyError("rate_limited", `At most ${this.config.maxSocketsPerUser} open sockets per user and conversation.`, { retryAfterMs: 5000 });
     }
-    if (!userId || !username) return refusal(new ParleyError("unauthorized", "Missing identity."));
-    const denied = this.#denied(userId);
-    if (denied) return refusal(denied);
-    if ([...this.#room.open(userId)].length >= MAX_SOCKETS_PER_USER) {
-      return refusal(new ParleyError("rate_limited", `At most ${MAX_SOCKETS_PER_USER} open sockets per user and conversation.`, { retryAfterMs: 5000 }));
-    }
-
-    const pair = new WebSocketPair();
-    const now = Date.now();
-    const st: SocketState = {
-      sid: randomId("s_", 16),
-      uid: userId,
-      uname: username,
-      exp: Number(request.headers.get(FORWARDED.tokenExp) ?? 0),
-      phase: "new",
-      bad: [],
-      seen: now,
-      req: requestId,
-    };
-    this.#room.accept(pair[1], st, [userId]);
-    this.#scheduleAlarm(now + this.#heartbeatMs);
-    this.#log("info", "socket.connected", { session_id: st.sid, user_id: userId, request_id: requestId });
-    return new Response(null, { status: 101, webSocket: pair[0] });
+    return undefined;
   }
 
-  override async webSocketMessage(ws: WebSocket, raw: string | ArrayBuffer): Promise<void> {
-    const st = this.#room.state(ws);
-    if (!st) return;
-    this.#room.touch(ws, st);
-    const parsed = parseClientFrame(raw);
-    if (!parsed.ok) return this.#room.badFrame(ws, st, parsed.error, parsed.rid);
-    const frame = parsed.frame;
-    try {
-      if (frame.type !== "auth.refresh" && st.exp <= Date.now()) {
-        return this.#room.close(ws, st, CloseCode.TOKEN_EXPIRED, "token expired", { reason: "token_expired", retry: true });
-      }
-      await this.#dispatch(ws, st, frame);
-    } catch (e) {
-      const error = toParleyError(e);
-      this.#log(error.code === "internal" ? "error" : "warn", "socket.request_failed", {
-        session_id: st.sid, user_id: st.uid, type: frame.type, code: error.code, error: describeError(e),
-      });
-      sendText(ws, encodeError(error.toBody(), frame.rid));
-    }
+  protected override socketTags(identity: Identity): string[] {
+    return [identity.userId];
   }
 
-  override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
-    this.#room.closed(ws, code, reason);
+  protected override helloFields(): Record<string, unknown> {
+    return { conversation_id: this.#store.meta?.conversationId };
   }
 
-  override async webSocketError(ws: WebSocket, error: unknown): Promise<void> {
-    this.#room.failed(ws, describeError(error));
-  }
-
-  /** Two duties: the heartbeat sweep and the delivery of the outbox. */
-  override async alarm(): Promise<void> {
-    this.#alarmAt = undefined;
-    const open = this.#room.sweep(Date.now());
-    if (this.#store.meta) {
-      await deliverOutbox(
-        this.#store,
-        (userId, update) => this.env.USER.get(this.env.USER.idFromName(userId)).applyConversation(update),
-        (userId, attempts, error) => this.#log("warn", "outbox.delivery_failed", { target_id: userId, attempts, error }),
-        PRESENCE_FANOUT_MAX_MEMBERS,
-      );
-      await deliverNotifications(
-        this.#store,
-        this.#store.meta.conversationId,
-        (userId, n) => this.env.USER.get(this.env.USER.idFromName(userId)).notify(n),
-        (userId, attempts, error) => this.#log("warn", "notification.delivery_failed", { target_id: userId, attempts, error }),
-      );
-    }
-    const next = [open > 0 ? Date.now() + this.#heartbeatMs : undefined, this.#store.nextOutboxAt()]
-      .filter((t): t is number => t !== undefined);
-    if (next.length > 0) this.#scheduleAlarm(Math.min(...next));
-  }
-
-  // -------------------------------------------------------------------------
-  // Frame handlers
-  // -------------------------------------------------------------------------
-
-  async #dispatch(ws: WebSocket, st: SocketState, frame: ClientFrame): Promise<void> {
+  protected override onFrame(ws: WebSocket, st: SocketState, frame: ClientFrame): void {
     const rid = frame.rid;
-    if (st.phase === "new" && frame.type !== "hello") {
-      return this.#room.badFrame(ws, st, new ParleyError("handshake_required", "Send hello first."), rid);
-    }
-    switch (frame.type) {
-      case "hello":
-        if (st.phase !== "new") return this.#room.badFrame(ws, st, new ParleyError("bad_request", "type: hello was already received."), rid);
-        st.phase = "ready";
-        this.#room.save(ws, st);
-        sendText(ws, encode("hello.ack", {
-          session_id: st.sid,
-          user_id: st.uid,
-          conversation_id: this.#store.view().id,
-          server_time: Date.now(),
-          heartbeat_ms: this.#heartbeatMs,
-          limits: { max_body_chars: MAX_BODY_CHARS, max_frame_bytes: MAX_FRAME_BYTES, send_rate: { ...SEND_RATE } },
-        }, rid));
-        return;
-      case "ping":
-        sendText(ws, encode("pong", { server_time: Date.now() }, rid));
-        return;
-      case "auth.refresh":
-        return this.#refresh(ws, st, frame.data.access_token, rid);
-      case "conversation.join":
-        return this.#join(ws, st, frame.data, rid);
-    }
+    if (frame.type === "conversation.join") return this.#join(ws, st, frame.data, rid);
     if (!isJoined(st)) {
-      return this.#room.badFrame(ws, st, new ParleyError("not_joined", `Send conversation.join before ${frame.type}.`), rid);
+      return this.sockets.badFrame(ws, st, new ParleyError("not_joined", `Send conversation.join before ${frame.type}.`), rid);
     }
     switch (frame.type) {
       case "message.send":
-        this.#accept(st.uid, frame.data, { session_id: st.sid }, ws, rid);
+        acceptMessage(this.#send, st.uid, frame.data, { session_id: st.sid }, ws, rid);
         return;
-      case "sync": {
-        const taken = takeToken(this.#syncBuckets.get(ws), Date.now(), SYNC_RATE);
-        this.#syncBuckets.set(ws, taken.bucket);
-        if (!taken.ok) throw new ParleyError("rate_limited", `At most ${SYNC_RATE.messages} sync requests per ${SYNC_RATE.per_ms / 1000} s.`, { retryAfterMs: taken.retryAfterMs });
-        const page = this.#store.page({ direction: "forward", after: frame.data.after_seq, before: undefined, limit: frame.data.limit ?? DEFAULT_PAGE_LIMIT });
-        sendText(ws, encode("messages.batch", { messages: page.messages, has_more: page.hasMore }, rid));
-        if (st.phase === "replaying" && !page.hasMore) {
-          // The replay reached the end inside this same event: from here on,
-          // live delivery takes over with no message in between.
-          st.phase = "live";
-          this.#room.save(ws, st);
-        }
-        return;
-      }
+      case "sync":
+        return this.#sync(ws, st, frame.data, rid);
       case "typing.start":
-      case "typing.stop": {
-        const state = frame.type === "typing.start" ? "start" : "stop";
-        // Relayed to every member: a refresh faster than the interval is dropped, so one
-        // client cannot turn a burst of frames into a burst for everyone.
-        const now = Date.now();
-        if (state === "start" && now - (this.#typingAt.get(st.uid) ?? 0) < TYPING_MIN_INTERVAL_MS) return;
-        if (state === "start") this.#typingAt.set(st.uid, now);
-        else this.#typingAt.delete(st.uid);
-        const text = encode("typing", { user_id: st.uid, state, expires_in_ms: state === "start" ? TYPING_EXPIRES_MS : 0 });
-        this.#room.broadcast(text, (other) => other.uid !== st.uid);
-        return;
-      }
+      case "typing.stop":
+        return this.#typing(st, frame.type === "typing.start" ? "start" : "stop");
       case "receipt.read":
       case "receipt.delivered": {
         const receipt = this.#moveReceipt(st.uid, frame.type === "receipt.read" ? "read" : "delivered", frame.data.up_to_seq, ws);
@@ -389,90 +297,74 @@ export class Conversation extends DurableObject<Env> {
     }
   }
 
+  /** A socket left the room: the member goes offline with their last joined socket. */
+  protected override onClose(before: SocketState): void {
+    if (isJoined(before) && !this.sockets.isOnline(before.uid)) {
+      this.sockets.presence({ user_id: before.uid, status: "offline", last_seen_at: Date.now() }, this.#large());
+    }
+  }
+
+  protected override async onAlarm(now: number): Promise<number | undefined> {
+    await this.#fanout.run(now);
+    return this.#fanout.due();
+  }
+
+  protected override logFields(): LogFields {
+    const id = this.#store?.meta?.conversationId;
+    return { actor: `Conversation:${id ?? this.ctx.id.toString()}`, conversation_id: id };
+  }
+
+  // -------------------------------------------------------------------------
+  // Frame handlers
+  // -------------------------------------------------------------------------
+
   #join(ws: WebSocket, st: SocketState, data: { after_seq?: number; limit?: number }, rid?: string): void {
     if (isJoined(st)) {
       sendText(ws, encodeError(errorBody("conflict", "This socket has already joined; reconnect to join again."), rid));
       return;
     }
-    const wasOnline = this.#room.online().has(st.uid);
-    st.phase = data.after_seq !== undefined ? "replaying" : "live";
-    sendText(ws, encode("conversation.joined", {
-      conversation: this.#store.view(),
-      online: [...this.#room.online()],
-      receipts: this.#store.receipts(),
-    }, rid));
+    const wasOnline = this.sockets.isOnline(st.uid);
+    this.sockets.setPhase(ws, st, data.after_seq !== undefined ? "replaying" : "live");
+    sendText(ws, encode("conversation.joined", joinedData(this.#store, this.sockets, st.uid), rid));
     if (data.after_seq !== undefined) {
       const page = this.#store.page({ direction: "forward", after: data.after_seq, before: undefined, limit: data.limit ?? DEFAULT_PAGE_LIMIT });
       sendText(ws, encode("messages.batch", { messages: page.messages, has_more: page.hasMore }, rid));
-      if (!page.hasMore) st.phase = "live";
+      // The replay reached the end inside this same event: from here on,
+      // live delivery takes over with no message in between.
+      if (!page.hasMore) this.sockets.setPhase(ws, st, "live");
     }
-    this.#room.save(ws, st);
-    if (!wasOnline) {
-      this.#room.broadcast(encode("presence", { user_id: st.uid, status: "online" }), (other, w) => w !== ws && other.uid !== st.uid);
-    }
-    this.#log("info", "socket.joined", { session_id: st.sid, user_id: st.uid, after_seq: data.after_seq, phase: st.phase });
+    if (!wasOnline) this.sockets.presence({ user_id: st.uid, status: "online" }, this.#large(), ws);
+    this.log("info", "socket.joined", { session_id: st.sid, user_id: st.uid, after_seq: data.after_seq, phase: st.phase });
+  }
+
+  #sync(ws: WebSocket, st: SocketState, data: { after_seq: number; limit?: number }, rid?: string): void {
+    const rate = this.config.syncRate;
+    const taken = takeToken(this.#syncBuckets.get(ws), Date.now(), rate);
+    this.#syncBuckets.set(ws, taken.bucket);
+    if (!taken.ok) throw new ParleyError("rate_limited", `At most ${rate.messages} sync requests per ${rate.per_ms / 1000} s.`, { retryAfterMs: taken.retryAfterMs });
+    const page = this.#store.page({ direction: "forward", after: data.after_seq, before: undefined, limit: data.limit ?? DEFAULT_PAGE_LIMIT });
+    sendText(ws, encode("messages.batch", { messages: page.messages, has_more: page.hasMore }, rid));
+    // The replay reached the end inside this same event: live delivery takes over with no gap.
+    if (st.phase === "replaying" && !page.hasMore) this.sockets.setPhase(ws, st, "live");
+  }
+
+  #typing(st: SocketState, state: "start" | "stop"): void {
+    // Relayed to every member: a refresh faster than the interval is dropped, so one
+    // client cannot turn a burst of frames into a burst for everyone.
+    const now = Date.now();
+    if (state === "start" && now - (this.#typingAt.get(st.uid) ?? 0) < TYPING_MIN_INTERVAL_MS) return;
+    if (state === "start") this.#typingAt.set(st.uid, now);
+    else this.#typingAt.delete(st.uid);
+    const text = encode("typing", { user_id: st.uid, state, expires_in_ms: state === "start" ? TYPING_EXPIRES_MS : 0 });
+    this.sockets.broadcast(text, (other) => other.uid !== st.uid);
   }
 
   /**
-   * Accepts a message (socket or REST): idempotency check, rate limit,
-   * append with the next `seq`, outbox, ack, broadcast. Synchronous from the
-   * check to the broadcast, so nothing interleaves; the ack and `message.new`
-   * leave only after the write is durable, because the output gate holds
-   * every outgoing frame and RPC reply until storage confirms it.
+   * Moves a receipt watermark; reading implies delivery. Tells the others
+   * only when it moved (batched in large rooms). A moved read watermark
+   * changes the member's unread count: their inbox learns it from their own
+   * outbox row, coalesced with the next ones.
    */
-  #accept(userId: string, input: SendData, ids: LogFields, ws?: WebSocket, rid?: string): MessageAck {
-    const prior = this.#store.findByClientId(userId, input.client_msg_id);
-    if (prior) {
-      const ack = toAck(prior, true);
-      if (ws) sendText(ws, encode("message.ack", ack, rid));
-      return ack;
-    }
-    if (this.#store.meta?.kind === "direct" && this.#store.isBlocked(userId)) {
-      throw new ParleyError("forbidden", "You cannot write in this conversation.");
-    }
-    if (input.reply_to_seq !== undefined && input.reply_to_seq > this.#store.lastSeq) {
-      throw new ParleyError("bad_request", `data.reply_to_seq: no message ${input.reply_to_seq} in this conversation.`);
-    }
-    // Last check before the write, so a refused send spends no token.
-    const now = Date.now();
-    const taken = takeToken(this.#buckets.get(userId), now, SEND_RATE);
-    this.#buckets.set(userId, taken.bucket);
-    if (!taken.ok) {
-      throw new ParleyError("rate_limited", `At most ${SEND_RATE.messages} messages per ${SEND_RATE.per_ms / 1000} s.`, { retryAfterMs: taken.retryAfterMs });
-    }
-    const message = this.#store.append({
-      server_msg_id: randomId("m_", 20),
-      client_msg_id: input.client_msg_id,
-      sender_id: userId,
-      body: input.body,
-      created_at: now,
-      ...(input.reply_to_seq !== undefined ? { reply_to_seq: input.reply_to_seq } : {}),
-    });
-    // Inbox updates of a busy conversation coalesce: one delivery per member per window.
-    this.#store.markDirty("members", now + INBOX_COALESCE_MS);
-    // Notifications are due at once; most messages have none, and then cost no scan of the members.
-    let notified = false;
-    if (input.reply_to_seq !== undefined || input.body.includes("@")) {
-      const replied = input.reply_to_seq === undefined ? undefined : this.#messageAt(input.reply_to_seq)?.sender_id;
-      for (const t of notificationTargets(input.body, userId, this.#store.members(), replied)) {
-        if (this.#store.meta?.kind === "direct" && this.#store.isBlocked(t.user_id)) continue;
-        this.#store.enqueueNotification({ id: `n:${message.conversation_id}:${message.seq}:${t.kind}`, user_id: t.user_id, kind: t.kind, seq: message.seq, created_at: now });
-        notified = true;
-      }
-    }
-    this.#scheduleAlarm(notified ? now : now + INBOX_COALESCE_MS);
-    const ack = toAck(message, false);
-    if (ws) sendText(ws, encode("message.ack", ack, rid));
-    this.#room.broadcast(encode("message.new", { message }), (other) => other.phase === "live");
-    for (const waiter of this.#pollers) {
-      this.#pollers.delete(waiter);
-      waiter.resolve(this.#pollPage(waiter.afterSeq));
-    }
-    this.#log("info", "message.accepted", { ...ids, user_id: userId, seq: message.seq });
-    return ack;
-  }
-
-  /** Moves a receipt watermark; reading implies delivery. Tells others only when it moved. */
   #moveReceipt(userId: string, kind: "read" | "delivered", upTo: number, origin?: WebSocket): Receipt {
     const member = this.#store.member(userId);
     if (!member) throw new ParleyError("forbidden", "You are no longer a member of this conversation.");
@@ -481,33 +373,24 @@ export class Conversation extends DurableObject<Env> {
     const delivered = advanceWatermark(member.delivered_seq, Math.max(read, kind === "delivered" ? upTo : 0), last);
     const receipt = { user_id: userId, read_seq: read, delivered_seq: delivered };
     const readMoved = read !== member.read_seq;
-    if (readMoved || delivered !== member.delivered_seq) {
+    if (!readMoved && delivered === member.delivered_seq) return receipt;
+    const now = Date.now();
+    this.#store.transaction(() => {
       this.#store.setReceipts(userId, read, delivered);
-      this.#room.broadcast(encode("receipt.updated", receipt), (_, w) => w !== origin);
-      // The unread count of this member's inbox changed.
-      if (readMoved) {
-        this.#store.markDirty([userId], Date.now());
-        this.#scheduleAlarm(Date.now());
-      }
-    }
+      if (readMoved) this.#fanout.owe([userId], now + INBOX_COALESCE_MS);
+    });
+    this.sockets.receipt(receipt, this.#large(), origin);
+    if (readMoved) this.scheduleAlarm(now + INBOX_COALESCE_MS);
     return receipt;
-  }
-
-  async #refresh(ws: WebSocket, st: SocketState, token: string, rid?: string): Promise<void> {
-    const principal = await verifyAccessToken(this.env.AUTH_SECRET, token);
-    if (principal.userId !== st.uid) {
-      sendText(ws, encodeError(errorBody("forbidden", "The new token belongs to another user."), rid));
-      this.#room.close(ws, st, CloseCode.FORBIDDEN, "token of another user");
-      return;
-    }
-    st.exp = principal.expiresAt;
-    this.#room.save(ws, st);
-    sendText(ws, encode("auth.refreshed", { expires_at: principal.expiresAt }, rid));
   }
 
   // -------------------------------------------------------------------------
   // Helpers
   // -------------------------------------------------------------------------
+
+  #large(): boolean {
+    return this.#store.memberCount > LARGE_ROOM_MEMBERS;
+  }
 
   /** Why `userId` may not use this conversation, if they may not. */
   #denied(userId: string, options: { allowBlocked?: boolean } = {}): ParleyError | undefined {
@@ -527,52 +410,13 @@ export class Conversation extends DurableObject<Env> {
       return ok(body(this.#store.member(userId)!));
     } catch (e) {
       const error = toParleyError(e);
-      if (error.code === "internal") this.#log("error", "rpc.fault", { user_id: userId, error: describeError(e) });
+      if (error.code === "internal") this.log("error", "rpc.fault", { user_id: userId, error: describeError(e) });
       return err(error);
     }
-  }
-
-  #messageAt(seq: number): Message | undefined {
-    return this.#store.page({ direction: "forward", after: seq - 1, before: seq + 1, limit: 1 }).messages[0];
   }
 
   #pollPage(afterSeq: number): { messages: Message[]; last_seq: number } {
     const page = this.#store.page({ direction: "forward", after: afterSeq, before: undefined, limit: DEFAULT_PAGE_LIMIT });
     return { messages: page.messages, last_seq: this.#store.lastSeq };
   }
-
-  /** A socket left the room: the member goes offline with their last joined socket. */
-  #closed(st: SocketState): void {
-    if (isJoined(st) && !this.#room.online().has(st.uid)) {
-      this.#room.broadcast(encode("presence", { user_id: st.uid, status: "offline", last_seen_at: Date.now() }), () => true);
-    }
-  }
-
-  /** Brings the alarm forward to `at` (never pushes it back). */
-  #scheduleAlarm(at: number): void {
-    at = Math.max(at, Date.now()); // rows due "now" are stored with next_at 0
-    if (this.#alarmAt !== undefined && this.#alarmAt <= at) return;
-    this.#alarmAt = at;
-    void this.ctx.storage.setAlarm(at);
-  }
-
-  #log(level: "info" | "warn" | "error", event: string, fields: LogFields): void {
-    const id = this.#store?.meta?.conversationId;
-    log(level, event, { actor: `Conversation:${id ?? this.ctx.id.toString()}`, conversation_id: id, ...fields });
-  }
-}
-
-function toAck(message: Message, duplicate: boolean): MessageAck {
-  return {
-    client_msg_id: message.client_msg_id,
-    server_msg_id: message.server_msg_id,
-    seq: message.seq,
-    created_at: message.created_at,
-    duplicate,
-  };
-}
-
-function positiveInt(value: string | undefined, fallback: number): number {
-  const n = Number(value);
-  return Number.isInteger(n) && n > 0 ? n : fallback;
 }

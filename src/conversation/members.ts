@@ -7,9 +7,6 @@ import { ParleyError, type Member } from "../protocol/index.ts";
 
 type Role = Member["role"];
 
-/** Default and configurable (MAX_GROUP_MEMBERS) upper bound of a group. */
-export const DEFAULT_MAX_GROUP_MEMBERS = 1000;
-
 /** Conversations up to this size tell User actors who is in them, for presence fan-out. */
 export const PRESENCE_FANOUT_MAX_MEMBERS = 50;
 

@@ -1,56 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { advanceWatermark, historyWindow, recordBadFrame, takeToken, type Bucket } from "./rules.ts";
-
-const RATE = { messages: 3, per_ms: 3000 };
-
-describe("takeToken", () => {
-  it("allows a burst up to the capacity, then refuses with the wait until one token is back", () => {
-    let bucket: Bucket | undefined;
-    for (let i = 0; i < 3; i++) {
-      const r = takeToken(bucket, 1000, RATE);
-      expect(r.ok).toBe(true);
-      bucket = r.bucket;
-    }
-    const refused = takeToken(bucket, 1000, RATE);
-    expect(refused.ok).toBe(false);
-    if (!refused.ok) expect(refused.retryAfterMs).toBe(1000);
-  });
-
-  it("refills evenly over time and never above capacity", () => {
-    let bucket: Bucket = { tokens: 0, updatedAt: 0 };
-    const half = takeToken(bucket, 500, RATE);
-    expect(half.ok).toBe(false);
-    if (!half.ok) expect(half.retryAfterMs).toBe(500);
-    bucket = half.bucket;
-    expect(takeToken(bucket, 1000, RATE).ok).toBe(true);
-    const later = takeToken({ tokens: 0, updatedAt: 0 }, 1_000_000, RATE);
-    expect(later.bucket.tokens).toBe(2);
-  });
-});
-
-describe("recordBadFrame", () => {
-  const LIMIT = { count: 3, window_ms: 1000 };
-  it("is exceeded at the count-th bad frame inside the window", () => {
-    let times: number[] = [];
-    const results = [0, 100, 200].map((t) => {
-      const r = recordBadFrame(times, t, LIMIT);
-      times = r.times;
-      return r.exceeded;
-    });
-    expect(results).toEqual([false, false, true]);
-  });
-
-  it("forgets bad frames older than the window", () => {
-    const r = recordBadFrame([0, 100], 1100, LIMIT);
-    expect(r.exceeded).toBe(false);
-    expect(r.times).toEqual([1100]);
-  });
-
-  it("keeps at most count timestamps", () => {
-    const r = recordBadFrame([1, 2, 3, 4, 5], 6, { count: 3, window_ms: 1000 });
-    expect(r.times).toEqual([4, 5, 6]);
-  });
-});
+import { advanceWatermark, historyWindow } from "./rules.ts";
 
 describe("advanceWatermark", () => {
   it("is max-wins and capped at the last seq", () => {

@@ -1,100 +1,13 @@
 import type { ConversationView, InboxUpdate, Member, Message, Receipt } from "../protocol/index.ts";
-import { runMigrations, type Migration } from "../shared/migrations.ts";
+import { runMigrations } from "../shared/migrations.ts";
 import type { HistoryWindow } from "./rules.ts";
-
-/**
- * The conversation's SQLite schema. Append-only: add a migration, never edit
- * one that has shipped.
- */
-const MIGRATIONS: readonly Migration[] = [
-  {
-    id: 1,
-    name: "core",
-    sql: `
-      CREATE TABLE meta (
-        id INTEGER PRIMARY KEY CHECK (id = 1),
-        conversation_id TEXT NOT NULL,
-        kind TEXT NOT NULL CHECK (kind IN ('direct', 'group')),
-        title TEXT,
-        created_by TEXT NOT NULL,
-        created_at INTEGER NOT NULL
-      );
-      CREATE TABLE members (
-        user_id TEXT PRIMARY KEY,
-        username TEXT NOT NULL,
-        role TEXT NOT NULL CHECK (role IN ('owner', 'admin', 'member')),
-        joined_at INTEGER NOT NULL,
-        read_seq INTEGER NOT NULL DEFAULT 0,
-        delivered_seq INTEGER NOT NULL DEFAULT 0
-      );
-      CREATE TABLE messages (
-        seq INTEGER PRIMARY KEY,
-        server_msg_id TEXT NOT NULL UNIQUE,
-        client_msg_id TEXT NOT NULL,
-        sender_id TEXT NOT NULL,
-        body TEXT NOT NULL,
-        created_at INTEGER NOT NULL,
-        reply_to_seq INTEGER
-      );
-      CREATE UNIQUE INDEX messages_idempotency ON messages (sender_id, client_msg_id);
-    `,
-  },
-  {
-    id: 2,
-    name: "outbox-and-blocks",
-    sql: `
-      ALTER TABLE meta ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
-      -- One row per member whose User actor has something to learn: the
-      -- latest version to deliver. Rows coalesce, so a burst of messages is
-      -- one delivery, not one per message.
-      CREATE TABLE outbox (
-        user_id TEXT PRIMARY KEY,
-        version INTEGER NOT NULL,
-        attempts INTEGER NOT NULL DEFAULT 0,
-        next_at INTEGER NOT NULL DEFAULT 0
-      );
-      CREATE INDEX outbox_due ON outbox (next_at);
-      -- Blocks between the two members of a direct conversation.
-      CREATE TABLE blocks (
-        blocker TEXT NOT NULL,
-        blocked TEXT NOT NULL,
-        created_at INTEGER NOT NULL,
-        PRIMARY KEY (blocker, blocked)
-      );
-    `,
-  },
-  {
-    id: 3,
-    name: "notification-outbox",
-    sql: `
-      -- Notifications (mention, reply, added) owed to members' User actors,
-      -- written with the change that causes them; deleted once delivered.
-      CREATE TABLE notify_outbox (
-        id TEXT NOT NULL,
-        user_id TEXT NOT NULL,
-        kind TEXT NOT NULL,
-        seq INTEGER NOT NULL,
-        created_at INTEGER NOT NULL,
-        attempts INTEGER NOT NULL DEFAULT 0,
-        next_at INTEGER NOT NULL DEFAULT 0,
-        PRIMARY KEY (user_id, id)
-      );
-      CREATE INDEX notify_outbox_due ON notify_outbox (next_at);
-    `,
-  },
-];
-
-export interface PendingNotification {
-  id: string;
-  user_id: string;
-  kind: "mention" | "reply" | "added";
-  seq: number;
-  created_at: number;
-  attempts: number;
-}
+import { MIGRATIONS } from "./schema.ts";
 
 interface MetaRow {
   version: number;
+  fanout_version: number;
+  fanout_seq: number;
+  broadcast_version: number;
   conversation_id: string;
   kind: "direct" | "group";
   title: string | null;
@@ -137,22 +50,34 @@ export type MemberRecord = Member & { read_seq: number; delivered_seq: number; j
 const MESSAGE_COLUMNS = "seq, server_msg_id, client_msg_id, sender_id, body, created_at, reply_to_seq";
 
 /**
- * Storage of one conversation. Every method is synchronous: SQLite in a
- * Durable Object runs in the actor's thread, so a handler that does not
- * `await` is atomic with respect to every other event of the actor, and all
- * of its writes commit together before any output it produced is released
- * (the output gate).
+ * Storage of one conversation: meta, members, messages, blocks. Every method
+ * is synchronous: SQLite in a Durable Object runs in the actor's thread, so a
+ * handler that does not `await` is atomic with respect to every other event
+ * of the actor, and all of its writes commit together before any output it
+ * produced is released (the output gate).
  *
- * `meta`, `members` and `lastSeq` are cached in memory; the cache is rebuilt
- * from SQLite when the actor is constructed again after eviction.
+ * What the hot paths read is cached in memory and rebuilt from SQLite when
+ * the actor is constructed again: meta, members with their watermarks,
+ * blocks, `lastSeq` and the last message. A send therefore reads nothing and
+ * writes two rows whatever the size of the room (the message, and the
+ * sender's watermarks); `rowsWritten` is pinned by a test for 2 and 1 000
+ * members. Caches change only after the SQL they mirror succeeded, so a
+ * rolled-back transaction leaves them as they were.
  */
 export class ConversationStore {
   readonly #storage: DurableObjectStorage;
   readonly #sql: SqlStorage;
   #meta: Meta | undefined;
   #members = new Map<string, MemberRecord>();
+  /** "blocker blocked" pairs (direct conversations only ever have a few). */
+  #blocks = new Set<string>();
   #lastSeq = 0;
-  #version = 0;
+  #lastMessage: Message | undefined;
+  /** Changes other than messages (title, members, watermarks, blocks); see `version`. */
+  #changes = 0;
+  /** What the last completed broadcast sweep delivered, and the last change that needs one (fanout.ts). */
+  #fanout = { version: 0, seq: 0 };
+  #broadcastVersion = 0;
 
   constructor(storage: DurableObjectStorage) {
     this.#storage = storage;
@@ -162,8 +87,12 @@ export class ConversationStore {
   }
 
   #load(): void {
-    const meta = this.#sql.exec<MetaRow>("SELECT version, conversation_id, kind, title, created_by, created_at FROM meta").toArray()[0];
-    this.#version = meta?.version ?? 0;
+    const meta = this.#sql
+      .exec<MetaRow>("SELECT version, fanout_version, fanout_seq, broadcast_version, conversation_id, kind, title, created_by, created_at FROM meta")
+      .toArray()[0];
+    this.#changes = meta?.version ?? 0;
+    this.#fanout = { version: meta?.fanout_version ?? 0, seq: meta?.fanout_seq ?? 0 };
+    this.#broadcastVersion = meta?.broadcast_version ?? 0;
     this.#meta = meta && {
       conversationId: meta.conversation_id,
       kind: meta.kind,
@@ -175,7 +104,28 @@ export class ConversationStore {
     for (const m of this.#sql.exec<MemberRow>("SELECT * FROM members ORDER BY joined_at, rowid")) {
       this.#members.set(m.user_id, { ...m });
     }
-    this.#lastSeq = this.#sql.exec<{ s: number | null }>("SELECT max(seq) AS s FROM messages").one().s ?? 0;
+    this.#blocks.clear();
+    for (const b of this.#sql.exec<{ blocker: string; blocked: string }>("SELECT blocker, blocked FROM blocks")) {
+      this.#blocks.add(blockKey(b.blocker, b.blocked));
+    }
+    const last = this.#meta ? this.#sql.exec<MessageRow>(`SELECT ${MESSAGE_COLUMNS} FROM messages ORDER BY seq DESC LIMIT 1`).toArray()[0] : undefined;
+    this.#lastSeq = last?.seq ?? 0;
+    this.#lastMessage = last && this.#toMessage(last);
+  }
+
+  /**
+   * Runs `body` as one SQLite transaction: all of its writes commit, or none
+   * (a throw rolls back). After a rollback the caches are read again from
+   * SQLite, so a method that updated one before a later statement failed
+   * cannot leave memory ahead of storage.
+   */
+  transaction<T>(body: () => T): T {
+    try {
+      return this.#storage.transactionSync(body);
+    } catch (e) {
+      this.#load();
+      throw e;
+    }
   }
 
   get meta(): Meta | undefined {
@@ -186,48 +136,91 @@ export class ConversationStore {
     return this.#lastSeq;
   }
 
+  get lastMessage(): Message | undefined {
+    return this.#lastMessage;
+  }
+
+  get memberCount(): number {
+    return this.#members.size;
+  }
+
+  /**
+   * The conversation's version as members' inboxes see it: grows with every
+   * change. Messages count through `lastSeq` (so a send writes no counter),
+   * every other change through the stored change count.
+   */
+  get version(): number {
+    return this.#changes + this.#lastSeq;
+  }
+
+  /**
+   * True when some change has not reached every member's inbox through a
+   * broadcast sweep: a message after the last sweep's seq, or another
+   * change for everyone (title, members) after its version. Per-member
+   * changes (a read watermark) do not count: they have outbox rows.
+   */
+  get behind(): boolean {
+    return this.#lastSeq > this.#fanout.seq || this.#broadcastVersion > this.#fanout.version;
+  }
+
   member(userId: string): MemberRecord | undefined {
     return this.#members.get(userId);
   }
 
-  members(): MemberRecord[] {
-    return [...this.#members.values()];
+  members(): IterableIterator<MemberRecord> {
+    return this.#members.values();
   }
 
-  /** Creates the conversation once; later calls change nothing. Returns true when it created it. */
+  memberIds(): IterableIterator<string> {
+    return this.#members.keys();
+  }
+
+  /**
+   * Creates the conversation once; later calls change nothing. Returns true
+   * when it created it. Run it inside `transaction` with whatever else the
+   * creation writes.
+   */
   create(meta: Meta, members: readonly Member[], now: number): boolean {
     if (this.#meta) return false;
-    this.#storage.transactionSync(() => {
-      this.#sql.exec(
-        "INSERT INTO meta (id, conversation_id, kind, title, created_by, created_at) VALUES (1, ?, ?, ?, ?, ?)",
-        meta.conversationId, meta.kind, meta.title ?? null, meta.createdBy, meta.createdAt,
-      );
-      for (const m of members) {
-        this.#sql.exec(
-          "INSERT INTO members (user_id, username, role, joined_at) VALUES (?, ?, ?, ?)",
-          m.user_id, m.username, m.role, now,
-        );
-      }
-    });
+    this.#sql.exec(
+      "INSERT INTO meta (id, conversation_id, kind, title, created_by, created_at) VALUES (1, ?, ?, ?, ?, ?)",
+      meta.conversationId, meta.kind, meta.title ?? null, meta.createdBy, meta.createdAt,
+    );
+    for (const m of members) {
+      this.#sql.exec("INSERT INTO members (user_id, username, role, joined_at) VALUES (?, ?, ?, ?)", m.user_id, m.username, m.role, now);
+    }
     this.#load();
     return true;
   }
 
+  /** The conversation with every member (REST, and the join of a small room). */
   view(): ConversationView {
+    return this.#view([...this.members()]);
+  }
+
+  /** The conversation with only `members` listed; `member_count` still tells the total. */
+  viewWith(members: readonly Member[]): ConversationView {
+    return this.#view(members);
+  }
+
+  #view(members: readonly Member[]): ConversationView {
     const meta = this.#requireMeta();
     const view: ConversationView = {
       id: meta.conversationId,
       kind: meta.kind,
-      members: this.members().map(({ user_id, username, role }) => ({ user_id, username, role })),
+      members: members.map(({ user_id, username, role }) => ({ user_id, username, role })),
       last_seq: this.#lastSeq,
+      member_count: this.#members.size,
     };
     if (meta.title !== undefined) view.title = meta.title;
     return view;
   }
 
-  receipts(): Receipt[] {
-    return this.members().map(({ user_id, read_seq, delivered_seq }) => ({ user_id, read_seq, delivered_seq }));
+  receipt(m: MemberRecord): Receipt {
+    return { user_id: m.user_id, read_seq: m.read_seq, delivered_seq: m.delivered_seq };
   }
+
+  // --- messages ----------------------------------------------------------------
 
   /** The message a sender already sent under this `client_msg_id`, if any. */
   findByClientId(senderId: string, clientMsgId: string): Message | undefined {
@@ -237,19 +230,38 @@ export class ConversationStore {
     return row && this.#toMessage(row);
   }
 
+  /** The message that `append` would write: the next `seq`. Writes nothing. */
+  next(input: Omit<Message, "conversation_id" | "seq">): Message {
+    const message: Message = { conversation_id: this.#requireMeta().conversationId, seq: this.#lastSeq + 1, ...input };
+    if (input.reply_to_seq === undefined) delete message.reply_to_seq;
+    return message;
+  }
+
   /**
-   * Appends a message with the next `seq`. The insert is the whole write: the
-   * unique index on (sender_id, client_msg_id) backs up the idempotency check
-   * the caller made, and `seq` is the primary key, so a repeat cannot commit.
+   * Writes `message` (from `next`) unless its sender already used its
+   * `client_msg_id`: the unique index on (sender_id, client_msg_id) decides,
+   * in the same statement, so the common case costs one write and no read.
+   * Returns false for a repeat, which wrote nothing. Call `appended` once
+   * the surrounding transaction has committed.
    */
-  append(input: Omit<Message, "conversation_id" | "seq">): Message {
-    const seq = this.#lastSeq + 1;
-    this.#sql.exec(
-      `INSERT INTO messages (${MESSAGE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-      seq, input.server_msg_id, input.client_msg_id, input.sender_id, input.body, input.created_at, input.reply_to_seq ?? null,
-    );
-    this.#lastSeq = seq;
-    return this.#toMessage({ seq, ...input, reply_to_seq: input.reply_to_seq ?? null });
+  insert(message: Message): boolean {
+    return this.#sql.exec(
+      `INSERT INTO messages (${MESSAGE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (sender_id, client_msg_id) DO NOTHING`,
+      message.seq, message.server_msg_id, message.client_msg_id, message.sender_id, message.body, message.created_at,
+      message.reply_to_seq ?? null,
+    ).rowsWritten > 0;
+  }
+
+  /** The caches learn a committed message. */
+  appended(message: Message): void {
+    this.#lastSeq = message.seq;
+    this.#lastMessage = message;
+  }
+
+  /** One message by `seq`. */
+  messageAt(seq: number): Message | undefined {
+    const row = this.#sql.exec<MessageRow>(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE seq = ?`, seq).toArray()[0];
+    return row && this.#toMessage(row);
   }
 
   /** Messages in a window, ascending, and whether more lie beyond its far end. */
@@ -276,13 +288,34 @@ export class ConversationStore {
     return { messages: rows.slice(0, window.limit).reverse().map((r) => this.#toMessage(r)), hasMore };
   }
 
-  /** Stores new receipt watermarks for a member. */
+  // --- watermarks --------------------------------------------------------------
+
+  /** Stores new receipt watermarks for a member (the cache follows the write). */
   setReceipts(userId: string, readSeq: number, deliveredSeq: number): void {
+    this.writeReceipts(userId, readSeq, deliveredSeq);
+    this.receiptsWritten(userId, readSeq, deliveredSeq);
+  }
+
+  /** The write of `setReceipts` alone, for a transaction whose caches follow on commit. */
+  writeReceipts(userId: string, readSeq: number, deliveredSeq: number): void {
+    this.#sql.exec("UPDATE members SET read_seq = ?, delivered_seq = ? WHERE user_id = ?", readSeq, deliveredSeq, userId);
+  }
+
+  /** The cache learns committed watermarks. */
+  receiptsWritten(userId: string, readSeq: number, deliveredSeq: number): void {
     const m = this.#members.get(userId);
     if (!m) return;
-    this.#sql.exec("UPDATE members SET read_seq = ?, delivered_seq = ? WHERE user_id = ?", readSeq, deliveredSeq, userId);
     m.read_seq = readSeq;
     m.delivered_seq = deliveredSeq;
+  }
+
+  /**
+   * Unread messages of a member: everything after their read watermark.
+   * Their own messages never count, because sending moves the sender's
+   * watermark to their message (send.ts), so no row is ever counted.
+   */
+  unread(m: MemberRecord): number {
+    return Math.max(0, this.#lastSeq - m.read_seq);
   }
 
   // --- membership ----------------------------------------------------------
@@ -317,100 +350,48 @@ export class ConversationStore {
     meta.title = title;
   }
 
-  // --- outbox ----------------------------------------------------------------
+  // --- versions ------------------------------------------------------------------
 
   /**
-   * Records, in the transaction of the change itself, that these users'
-   * User actors must learn the conversation's new state, due at `dueAt`.
-   * A row already waiting keeps its due time and its retry backoff (so a
-   * busy conversation does not hammer a failing receiver): it only learns the
-   * newer version. `"members"` marks every member in one statement.
+   * Counts a change other than a message (one row: meta) and returns the new
+   * version; `forEveryone` marks it as one that every member's inbox must
+   * learn (the broadcast sweep), rather than only the members it concerns.
    */
-  markDirty(userIds: Iterable<string> | "members", dueAt: number): number {
-    this.#version += 1;
-    this.#sql.exec("UPDATE meta SET version = ? WHERE id = 1", this.#version);
-    const upsert = "ON CONFLICT (user_id) DO UPDATE SET version = excluded.version";
-    if (userIds === "members") {
-      this.#sql.exec(`INSERT INTO outbox (user_id, version, attempts, next_at) SELECT user_id, ?, 0, ? FROM members WHERE true ${upsert}`, this.#version, dueAt);
-    } else {
-      for (const id of userIds) {
-        this.#sql.exec(`INSERT INTO outbox (user_id, version, attempts, next_at) VALUES (?, ?, 0, ?) ${upsert}`, id, this.#version, dueAt);
-      }
-    }
-    return this.#version;
+  bumpVersion(forEveryone: boolean): number {
+    const changes = this.#changes + 1;
+    const version = changes + this.#lastSeq;
+    if (forEveryone) this.#sql.exec("UPDATE meta SET version = ?, broadcast_version = ? WHERE id = 1", changes, version);
+    else this.#sql.exec("UPDATE meta SET version = ? WHERE id = 1", changes);
+    this.#changes = changes;
+    if (forEveryone) this.#broadcastVersion = version;
+    return version;
   }
 
-  /** Outbox rows due by `now`, oldest first. */
-  dueOutbox(now: number, limit: number): Array<{ user_id: string; version: number; attempts: number }> {
-    return this.#sql
-      .exec<{ user_id: string; version: number; attempts: number }>(
-        "SELECT user_id, version, attempts FROM outbox WHERE next_at <= ? ORDER BY next_at, user_id LIMIT ?", now, limit,
-      )
-      .toArray();
+  /** Records that a broadcast sweep sent every member the conversation as of `version` and `seq`. */
+  sweptTo(version: number, seq: number): void {
+    if (version <= this.#fanout.version && seq <= this.#fanout.seq) return;
+    const next = { version: Math.max(version, this.#fanout.version), seq: Math.max(seq, this.#fanout.seq) };
+    this.#sql.exec("UPDATE meta SET fanout_version = ?, fanout_seq = ? WHERE id = 1", next.version, next.seq);
+    this.#fanout = next;
   }
 
-  /** Drops a row once its version (or a later one) is delivered; a newer change keeps it. */
-  outboxDelivered(userId: string, version: number): void {
-    this.#sql.exec("DELETE FROM outbox WHERE user_id = ? AND version <= ?", userId, version);
-  }
-
-  outboxFailed(userId: string, version: number, attempts: number, nextAt: number): void {
-    this.#sql.exec("UPDATE outbox SET attempts = ?, next_at = ? WHERE user_id = ? AND version = ?", attempts, nextAt, userId, version);
-  }
-
-  /** When the next outbox row (inbox or notification) falls due, if any. */
-  nextOutboxAt(): number | undefined {
-    return this.#sql
-      .exec<{ t: number | null }>("SELECT min(t) AS t FROM (SELECT min(next_at) AS t FROM outbox UNION ALL SELECT min(next_at) FROM notify_outbox)")
-      .one().t ?? undefined;
-  }
-
-  enqueueNotification(n: Omit<PendingNotification, "attempts">): void {
-    this.#sql.exec(
-      "INSERT OR IGNORE INTO notify_outbox (id, user_id, kind, seq, created_at) VALUES (?, ?, ?, ?, ?)",
-      n.id, n.user_id, n.kind, n.seq, n.created_at,
-    );
-  }
-
-  dueNotifications(now: number, limit: number): PendingNotification[] {
-    return this.#sql
-      .exec<PendingNotification & Record<string, SqlStorageValue>>(
-        "SELECT id, user_id, kind, seq, created_at, attempts FROM notify_outbox WHERE next_at <= ? ORDER BY next_at, created_at LIMIT ?",
-        now, limit,
-      )
-      .toArray();
-  }
-
-  notificationDone(userId: string, id: string): void {
-    this.#sql.exec("DELETE FROM notify_outbox WHERE user_id = ? AND id = ?", userId, id);
-  }
-
-  notificationFailed(userId: string, id: string, attempts: number, nextAt: number): void {
-    this.#sql.exec("UPDATE notify_outbox SET attempts = ?, next_at = ? WHERE user_id = ? AND id = ?", attempts, nextAt, userId, id);
-  }
-
-  /** The conversation as this user's inbox shows it, at the current version. */
-  inboxUpdate(userId: string, fanoutMax: number): InboxUpdate {
+  /** The conversation as this user's inbox shows it, now. Reads no row. */
+  inboxUpdate(userId: string, withMemberIdsUpTo: number): InboxUpdate {
     const meta = this.#requireMeta();
     // A member blocked in a direct conversation sees it as if they had left:
     // no preview, no unread count, no presence through it.
     const blocked = meta.kind === "direct" && this.isBlocked(userId);
     const member = blocked ? undefined : this.#members.get(userId);
-    const readSeq = member?.read_seq ?? 0;
-    const unread = member
-      ? this.#sql.exec<{ n: number }>("SELECT count(*) AS n FROM messages WHERE seq > ? AND sender_id != ?", readSeq, userId).one().n
-      : 0;
-    const last = this.#lastSeq > 0 ? this.page({ direction: "backward", before: undefined, limit: 1 }).messages[0] : undefined;
     const update: InboxUpdate = {
-      conversation: { id: meta.conversationId, kind: meta.kind, last_seq: this.#lastSeq, unread },
-      version: this.#version,
-      read_seq: readSeq,
+      conversation: { id: meta.conversationId, kind: meta.kind, last_seq: this.#lastSeq, unread: member ? this.unread(member) : 0 },
+      version: this.version,
+      read_seq: member?.read_seq ?? 0,
     };
     if (meta.title !== undefined) update.conversation.title = meta.title;
-    if (last) update.conversation.last_message = last;
+    if (this.#lastMessage) update.conversation.last_message = this.#lastMessage;
     if (member) {
       update.role = member.role;
-      if (this.#members.size <= fanoutMax) update.member_ids = [...this.#members.keys()];
+      if (this.#members.size <= withMemberIdsUpTo) update.member_ids = [...this.#members.keys()];
     }
     return update;
   }
@@ -418,13 +399,23 @@ export class ConversationStore {
   // --- blocks ------------------------------------------------------------------
 
   setBlock(blocker: string, blocked: string, on: boolean, now: number): void {
-    if (on) this.#sql.exec("INSERT OR IGNORE INTO blocks (blocker, blocked, created_at) VALUES (?, ?, ?)", blocker, blocked, now);
-    else this.#sql.exec("DELETE FROM blocks WHERE blocker = ? AND blocked = ?", blocker, blocked);
+    if (on) {
+      this.#sql.exec("INSERT OR IGNORE INTO blocks (blocker, blocked, created_at) VALUES (?, ?, ?)", blocker, blocked, now);
+      this.#blocks.add(blockKey(blocker, blocked));
+    } else {
+      this.#sql.exec("DELETE FROM blocks WHERE blocker = ? AND blocked = ?", blocker, blocked);
+      this.#blocks.delete(blockKey(blocker, blocked));
+    }
   }
 
   /** True when any other party of this conversation blocks `userId`. */
   isBlocked(userId: string): boolean {
-    return this.#sql.exec<{ n: number }>("SELECT count(*) AS n FROM blocks WHERE blocked = ? AND blocker != ?", userId, userId).one().n > 0;
+    if (this.#blocks.size === 0) return false;
+    for (const key of this.#blocks) {
+      const [blocker, blocked] = key.split(" ");
+      if (blocked === userId && blocker !== userId) return true;
+    }
+    return false;
   }
 
   #requireMeta(): Meta {
@@ -445,4 +436,8 @@ export class ConversationStore {
     if (row.reply_to_seq !== null) message.reply_to_seq = row.reply_to_seq;
     return message;
   }
+}
+
+function blockKey(blocker: string, blocked: string): string {
+  return `${blocker} ${blocked}`;
 }

@@ -2,7 +2,8 @@ import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env.ts";
 import { ParleyError, toParleyError, type UserView } from "../protocol/index.ts";
 import { randomId } from "../shared/ids.ts";
-import { log } from "../shared/log.ts";
+import { configOf } from "../shared/config.ts";
+import { createLogger } from "../shared/log.ts";
 import { runMigrations, type Migration } from "../shared/migrations.ts";
 import { err, ok, type Result } from "../shared/result.ts";
 import { FIRST, decodeCursor, encodeCursor, nameKeys, normalize, prefixEnd, type SortKey } from "./search.ts";
@@ -224,7 +225,7 @@ export class Directory extends DurableObject<Env> {
       "INSERT INTO users (id, username, username_key, created_at) VALUES (?, ?, ?, ?)",
       user.id, user.username, user.username.toLowerCase(), Date.now(),
     );
-    log("info", "user.created", { actor: "Directory:global", user_id: user.id, username: user.username });
+    createLogger(configOf(this.env).logLevel)("info", "user.created", { actor: "Directory:global", user_id: user.id, username: user.username });
   }
 }
 

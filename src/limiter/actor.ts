@@ -1,5 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
-import { takeToken, type Bucket } from "../conversation/rules.ts";
+import { takeToken, type Bucket } from "../shared/rules.ts";
 import type { Env } from "../env.ts";
 
 /**

@@ -60,8 +60,11 @@ export const ConversationView = z.object({
   id: ConversationId,
   kind: ConversationKind,
   title: z.string().optional(),
+  /** Every member, except in `conversation.joined` of a large room (see `member_count`). */
   members: z.array(Member),
   last_seq: Seq,
+  /** How many members there are (since v1.1). When it exceeds `members.length`, page the rest with `GET …/members`. */
+  member_count: z.number().int().nonnegative().optional(),
 });
 export type ConversationView = z.infer<typeof ConversationView>;
 
@@ -156,7 +159,15 @@ export const ServerFrame = z.discriminatedUnion("type", [
   /** To one socket: answer to `conversation.join`. */
   frame(
     "conversation.joined",
-    z.object({ conversation: ConversationView, online: z.array(UserId), receipts: z.array(Receipt) }),
+    z.object({
+      conversation: ConversationView,
+      /** Members online; in a large room at most LARGE_ROOM_MEMBERS of them (see `online_count`). */
+      online: z.array(UserId),
+      /** Receipts of the members listed in `conversation.members`. */
+      receipts: z.array(Receipt),
+      /** How many members are online (since v1.1). */
+      online_count: z.number().int().nonnegative().optional(),
+    }),
   ),
   /** To one socket: replay after a join with `after_seq`, and the answer to `sync`. Ascending `seq`. */
   frame("messages.batch", z.object({ messages: z.array(Message), has_more: z.boolean() })),
@@ -176,6 +187,15 @@ export const ServerFrame = z.discriminatedUnion("type", [
     "presence",
     z.object({ user_id: UserId, status: PresenceStatus, last_seen_at: z.number().int().optional() }),
   ),
+  /** To every joined socket of a large room: the presence changes of the last batch window, a reversed one left out (since v1.1). */
+  frame(
+    "presence.batch",
+    z.object({
+      updates: z.array(z.object({ user_id: UserId, status: z.enum(["online", "offline"]), last_seen_at: z.number().int().optional() })),
+    }),
+  ),
+  /** To every joined socket of a large room: the watermarks that moved in the last batch window (since v1.1). */
+  frame("receipts.batch", z.object({ receipts: z.array(Receipt) })),
   /** To every joined socket when a member is added. */
   frame("member.joined", z.object({ user_id: UserId, username: z.string().optional(), role: Role.optional() })),
   /** To every joined socket when a member leaves or is removed. */

@@ -3,7 +3,7 @@
  * The Worker, the actors and the client SDK import it; every TypeScript type
  * of a frame is inferred from these schemas.
  */
-export { PROTOCOL_VERSION, MAX_FRAME_BYTES, MAX_BODY_CHARS, MAX_RID_CHARS, DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT, SEND_RATE, SYNC_RATE, TYPING_MIN_INTERVAL_MS, BAD_FRAME_LIMIT, DEFAULT_HEARTBEAT_MS, TYPING_EXPIRES_MS, PING_TEXT, PONG_TEXT } from "./limits.ts";
+export { PROTOCOL_VERSION, MAX_FRAME_BYTES, MAX_BODY_CHARS, MAX_RID_CHARS, DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT, SEND_RATE, SYNC_RATE, TYPING_MIN_INTERVAL_MS, BAD_FRAME_LIMIT, DEFAULT_HEARTBEAT_MS, TYPING_EXPIRES_MS, PING_TEXT, PONG_TEXT, MAX_MEMBER_PAGE, DEFAULT_MEMBER_PAGE } from "./limits.ts";
 export { ErrorCode, ErrorBody, HTTP_STATUS, ParleyError, errorBody, toParleyError } from "./errors.ts";
 export { CloseCode, shouldReconnect, shouldReauthenticate, isTerminal } from "./close-codes.ts";
 export {
@@ -15,7 +15,8 @@ export type { ClientFrameType, ServerFrameType, ServerData } from "./frames.ts";
 export {
   Username, DevLoginRequest, LoginResponse, CreateConversationRequest, ConversationResponse, HistoryQuery,
   HistoryPage, SendMessageRequest, SendMessageResponse, HealthResponse, ConversationList, AddMembersRequest,
-  SetRoleRequest, UpdateConversationRequest, ReadRequest, PollQuery, PollResponse, ReportRequest,
+  SetRoleRequest, UpdateConversationRequest, ReadRequest, PollQuery, PollResponse, ReportRequest, MembersQuery,
+  MemberEntry, MemberPage,
 } from "./rest.ts";
 export { parseClientFrame, describeIssue, utf8Length } from "./parse.ts";
 export { InboxConversation, InboxUpdate } from "./inbox.ts";

@@ -19,10 +19,14 @@ export const MAX_RID_CHARS = 64;
 export const DEFAULT_PAGE_LIMIT = 100;
 export const MAX_PAGE_LIMIT = 1000;
 
-/** Per-user send rate inside one conversation: a token bucket. */
+/** Largest page of `GET /v1/conversations/{id}/members` (since v1.1); the default is 100. */
+export const MAX_MEMBER_PAGE = 500;
+export const DEFAULT_MEMBER_PAGE = 100;
+
+/** Default per-user send rate inside one conversation, a token bucket (deployments set SEND_RATE). */
 export const SEND_RATE = { messages: 30, per_ms: 10_000 } as const;
 
-/** Per-socket budget of `sync` requests (each reads up to a page of history). */
+/** Default per-socket budget of `sync` requests, each reading up to a page of history (deployments set SYNC_RATE). */
 export const SYNC_RATE = { messages: 50, per_ms: 10_000 } as const;
 
 /** A user's `typing.start` is relayed at most once per this interval (a refresh inside it is dropped). */

@@ -34,12 +34,12 @@ describe("parseClientFrame", () => {
 });
 
 describe("the schemas", () => {
-  it("have one variant per frame type of the contract", () => {
+  it("have one variant per frame type of the contract (v1, plus the v1.1 additions of docs/protocol.md)", () => {
     expect(ClientFrame.options.map((o) => o.shape.type.value).sort()).toEqual(
       ["auth.refresh", "conversation.join", "hello", "message.send", "ping", "receipt.delivered", "receipt.read", "sync", "typing.start", "typing.stop"],
     );
     expect(ServerFrame.options.map((o) => o.shape.type.value).sort()).toEqual(
-      ["auth.refreshed", "connection.closing", "conversation.joined", "error", "hello.ack", "member.joined", "member.left", "message.ack", "message.new", "messages.batch", "pong", "presence", "receipt.updated", "typing"],
+      ["auth.refreshed", "connection.closing", "conversation.joined", "error", "hello.ack", "member.joined", "member.left", "message.ack", "message.new", "messages.batch", "pong", "presence", "presence.batch", "receipt.updated", "receipts.batch", "typing"],
     );
   });
 

@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { ClientMsgId, Body, ConversationId, ConversationView, MessageAck, Message, PageLimit, Role, Seq, UserId } from "./frames.ts";
+import { ClientMsgId, Body, ConversationId, ConversationView, Member, MessageAck, Message, PageLimit, Role, Seq, UserId } from "./frames.ts";
+import { MAX_MEMBER_PAGE } from "./limits.ts";
 import { InboxConversation } from "./inbox.ts";
 
 /** Names that collide with routes (`GET /v1/users/search`) or would confuse people. */
@@ -49,6 +50,22 @@ export type HistoryQuery = z.infer<typeof HistoryQuery>;
 
 export const HistoryPage = z.object({ messages: z.array(Message), has_more: z.boolean() });
 export type HistoryPage = z.infer<typeof HistoryPage>;
+
+/** `GET /v1/conversations/{id}/members?after=&limit=` (since v1.1): members in `user_id` order. */
+export const MembersQuery = z.object({
+  after: UserId.optional(),
+  limit: z.coerce.number().pipe(z.number().int().min(1).max(MAX_MEMBER_PAGE)).optional(),
+});
+export type MembersQuery = z.infer<typeof MembersQuery>;
+
+/** A member as the member list shows it: role, watermarks, and whether they are online now. */
+export const MemberEntry = Member.extend({ read_seq: Seq, delivered_seq: Seq, online: z.boolean() });
+export const MemberPage = z.object({
+  members: z.array(MemberEntry),
+  /** Pass as `after` for the next page; absent on the last one. */
+  next_after: UserId.optional(),
+});
+export type MemberPage = z.infer<typeof MemberPage>;
 
 /** `POST /v1/conversations/{id}/messages` — answered with the `message.ack` fields. */
 export const SendMessageRequest = z.object({

@@ -2,7 +2,8 @@ import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env.ts";
 import type { Message } from "../protocol/index.ts";
 import { randomId } from "../shared/ids.ts";
-import { log } from "../shared/log.ts";
+import { configOf } from "../shared/config.ts";
+import { createLogger } from "../shared/log.ts";
 import { runMigrations, type Migration } from "../shared/migrations.ts";
 
 const MIGRATIONS: readonly Migration[] = [
@@ -58,7 +59,7 @@ export class Reports extends DurableObject<Env> {
       id, input.reporter_id, input.kind, input.target_user_id, input.conversation_id ?? null, input.seq ?? null,
       input.message ? JSON.stringify(input.message) : null, input.reason, input.details ?? null, created_at,
     );
-    log("info", "report.filed", { actor: "Reports:global", report_id: id, user_id: input.reporter_id, kind: input.kind });
+    createLogger(configOf(this.env).logLevel)("info", "report.filed", { actor: "Reports:global", report_id: id, user_id: input.reporter_id, kind: input.kind });
     return { id, created_at };
   }
 

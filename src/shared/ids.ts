@@ -23,3 +23,12 @@ export async function directConversationId(a: string, b: string): Promise<string
   const hex = [...new Uint8Array(digest).slice(0, 16)].map((n) => n.toString(16).padStart(2, "0")).join("");
   return `c_d${hex}`;
 }
+
+/**
+ * The id of a notification: one per (conversation, seq, kind), so a retried
+ * delivery is stored once. "added" carries its time too, since someone can
+ * be added, leave and be added again at the same `seq`.
+ */
+export function notificationId(conversationId: string, seq: number, kind: "mention" | "reply" | "added", at?: number): string {
+  return kind === "added" ? `n:${conversationId}:${seq}:added:${at ?? 0}` : `n:${conversationId}:${seq}:${kind}`;
+}

@@ -1,6 +1,6 @@
-import { recordBadFrame } from "../conversation/rules.ts";
 import { BAD_FRAME_LIMIT, CloseCode, HTTP_STATUS, type ErrorBody, type ParleyError } from "../protocol/index.ts";
 import type { LogFields } from "./log.ts";
+import { recordBadFrame } from "./rules.ts";
 
 /**
  * What every hibernating socket of an actor keeps in its attachment, so it
@@ -34,7 +34,7 @@ export const FORWARDED = {
 } as const;
 
 export type ClosingReason = "token_expired" | "removed" | "policy_violation" | "server_shutdown" | "replaced";
-type Logger = (level: "info" | "warn" | "error", event: string, fields: LogFields) => void;
+type Logger = (level: "debug" | "info" | "warn" | "error", event: string, fields: LogFields) => void;
 
 /** Serialises a frame of either socket. `rid` is echoed when the frame answers a request. */
 export function encodeFrame(type: string, data: unknown, rid?: string): string {
@@ -63,10 +63,17 @@ export function isSendableCloseCode(code: number): boolean {
 }
 
 /**
- * The hibernating sockets of one actor: their states (attachments cached in
- * memory, read again after a wake), activity, closing, the bad-frame rule
- * and the heartbeat sweep — the mechanics both the conversation and the
- * inbox socket share. It knows nothing of what frames mean.
+ * The hibernating sockets of one actor: their states (attachments, mirrored
+ * in memory), activity, closing, the bad-frame rule and the heartbeat sweep
+ * — the mechanics every socket actor shares. It knows nothing of what frames
+ * mean.
+ *
+ * The in-memory map is the index every broadcast walks: `restore()` fills it
+ * from the runtime's list once per construction (after a wake from
+ * hibernation the attachments are the only state left), and `accept` and
+ * `forget` keep it exact from then on, so a broadcast costs one pass over
+ * the sockets and no call into the runtime for the list. Subclasses keep
+ * their own indices in step through `indexed` and `unindexed`.
  */
 export class SocketRegistry<S extends BaseSocketState> {
   protected readonly ctx: DurableObjectState;
@@ -85,34 +92,48 @@ export class SocketRegistry<S extends BaseSocketState> {
     this.log = log;
   }
 
+  /** Rebuilds the index from the sockets the runtime still holds (called once, at construction). */
+  restore(): void {
+    for (const ws of this.ctx.getWebSockets()) {
+      const st = (ws.deserializeAttachment() as S | null) ?? undefined;
+      if (!st || st.phase === "closed" || this.#states.has(ws)) continue;
+      this.#states.set(ws, st);
+      this.indexed(ws, st);
+    }
+  }
+
   /** Accepts the server end of a new socket; tags find a group of sockets without a scan. */
   accept(ws: WebSocket, st: S, tags: string[] = []): void {
     this.ctx.acceptWebSocket(ws, tags);
-    this.save(ws, st);
+    this.#states.set(ws, st);
+    ws.serializeAttachment(st);
+    this.indexed(ws, st);
   }
 
   /** The socket's state, or undefined for a socket this actor no longer serves. */
   state(ws: WebSocket): S | undefined {
-    let st = this.#states.get(ws);
-    if (!st) {
-      st = (ws.deserializeAttachment() as S | null) ?? undefined;
-      if (!st || st.phase === "closed") return undefined;
-      this.#states.set(ws, st);
-    }
-    return st;
+    return this.#states.get(ws);
   }
 
+  /** Writes a changed state to the attachment (what survives hibernation). */
   save(ws: WebSocket, st: S): void {
-    this.#states.set(ws, st);
     ws.serializeAttachment(st);
+  }
+
+  /** How many sockets are served. */
+  get size(): number {
+    return this.#states.size;
   }
 
   /** Open sockets still served, with their state; `tag` narrows to the sockets accepted with it. */
   *open(tag?: string): Generator<[WebSocket, S]> {
-    for (const ws of tag === undefined ? this.ctx.getWebSockets() : this.ctx.getWebSockets(tag)) {
-      if (ws.readyState !== WebSocket.READY_STATE_OPEN) continue;
-      const st = this.state(ws);
-      if (st) yield [ws, st];
+    if (tag === undefined) {
+      for (const [ws, st] of this.#states) if (ws.readyState === WebSocket.READY_STATE_OPEN) yield [ws, st];
+      return;
+    }
+    for (const ws of this.ctx.getWebSockets(tag)) {
+      const st = this.#states.get(ws);
+      if (st && ws.readyState === WebSocket.READY_STATE_OPEN) yield [ws, st];
     }
   }
 
@@ -170,6 +191,7 @@ export class SocketRegistry<S extends BaseSocketState> {
       // The socket is gone; the in-memory state is enough until it is dropped.
     }
     this.#states.delete(ws);
+    this.unindexed(ws, before);
     this.log("info", "socket.closed", { session_id: st.sid, user_id: st.uid, code });
     this.#onClosed(before, code, ws);
   }
@@ -192,7 +214,7 @@ export class SocketRegistry<S extends BaseSocketState> {
    */
   sweep(now: number): number {
     let open = 0;
-    for (const [ws, st] of this.open()) {
+    for (const [ws, st] of [...this.open()]) {
       const pinged = this.ctx.getWebSocketAutoResponseTimestamp(ws)?.getTime() ?? 0;
       if (now - Math.max(st.seen, this.#lastFrame.get(ws) ?? 0, pinged) > 2 * this.#heartbeatMs) {
         this.log("info", "socket.timeout", { session_id: st.sid, user_id: st.uid });
@@ -205,6 +227,12 @@ export class SocketRegistry<S extends BaseSocketState> {
     }
     return open;
   }
+
+  /** A socket entered the index (accepted, or restored after a wake). */
+  protected indexed(_ws: WebSocket, _st: S): void {}
+
+  /** A socket left the index; `before` is its state before the close. */
+  protected unindexed(_ws: WebSocket, _before: S): void {}
 }
 
 /** An error frame of either socket. */

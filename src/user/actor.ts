@@ -1,36 +1,24 @@
-import { DurableObject } from "cloudflare:workers";
-import { hashToken, maxSessions, newFamilyId, newRefreshToken, parseRefreshToken } from "../auth/sessions.ts";
-import { verifyAccessToken } from "../auth/tokens.ts";
-import { FORWARDED } from "../shared/sockets.ts";
+import { hashToken, newFamilyId, newRefreshToken, parseRefreshToken } from "../auth/sessions.ts";
 import type { Env } from "../env.ts";
 import {
-  CloseCode,
-  DEFAULT_HEARTBEAT_MS,
   InboxUpdate,
-  MAX_BODY_CHARS,
-  MAX_FRAME_BYTES,
-  MAX_INBOX_SOCKETS,
   Notification,
-  PING_TEXT,
-  PONG_TEXT,
   ParleyError,
   PatchMeRequest,
   PresenceStatus,
-  SEND_RATE,
   UserId,
   describeIssue,
-  errorBody,
   parseInboxClientFrame,
-  toParleyError,
   type InboxClientFrame,
   type InboxConversation,
   type MeResponse,
+  type ParseResult,
 } from "../protocol/index.ts";
-import { randomId } from "../shared/ids.ts";
-import { describeError, log, type LogFields } from "../shared/log.ts";
+import type { LogFields } from "../shared/log.ts";
 import { runMigrations } from "../shared/migrations.ts";
 import { err, ok, type Result } from "../shared/result.ts";
-import { InboxSockets, encodeInbox, encodeInboxError, refusal, sendText, type InboxSocketState } from "./inbox-sockets.ts";
+import { SocketActor, type Identity } from "../shared/socket-actor.ts";
+import { InboxSockets, encodeInbox, sendText, type InboxSocketState } from "./inbox-sockets.ts";
 import { Profiles } from "./profile.ts";
 import { USER_MIGRATIONS } from "./migrations.ts";
 import { Presence } from "./presence.ts";
@@ -52,42 +40,29 @@ export interface SessionGrant {
  * with respect to every other request, which is what makes a refresh-token
  * rotation and a version check safe without locks.
  */
-export class User extends DurableObject<Env> {
+export class User extends SocketActor<InboxSocketState, InboxClientFrame, InboxSockets> {
   #store!: UserStore;
   #sessions!: SessionStore;
   #presence!: Presence;
   #profiles!: Profiles;
-  readonly #sockets: InboxSockets;
-  readonly #heartbeatMs: number;
-  readonly #maxSessions: number;
-  /** When the stored alarm fires (undefined: none is set). */
-  #alarmAt: number | undefined;
   /** This actor's user, once known (for log lines). */
   #userId: string | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
-    super(ctx, env);
-    const n = Number(env.HEARTBEAT_MS);
-    this.#heartbeatMs = Number.isInteger(n) && n > 0 ? n : DEFAULT_HEARTBEAT_MS;
-    this.#maxSessions = maxSessions(env.MAX_SESSIONS);
-    const logger = (level: "info" | "warn" | "error", event: string, fields: LogFields) => this.#log(level, event, fields);
-    this.#sockets = new InboxSockets(ctx, this.#heartbeatMs, (before, _code, ws) => this.#forgotten(before, ws), logger);
-    // The runtime answers the text frame "ping" itself, without waking the
-    // actor, and records when it did (read back by the heartbeat sweep).
-    ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING_TEXT, PONG_TEXT));
-    void ctx.blockConcurrencyWhile(async () => {
-      runMigrations(ctx.storage, USER_MIGRATIONS);
-      this.#store = new UserStore(ctx.storage);
-      this.#sessions = new SessionStore(ctx.storage);
-      this.#profiles = new Profiles(this.#store, env, (at) => this.#scheduleAlarm(at), logger);
-      this.#presence = new Presence(this.#store, this.#sockets, env, logger);
-      this.#alarmAt = (await ctx.storage.getAlarm()) ?? undefined;
-      // A restart that skipped the close events (a crash, a deploy) can leave
-      // the user "online" with no socket: sockets that survived hibernation
-      // are still listed here, so none listed means none open.
-      const me = this.#store.profile();
-      if (me && this.#sockets.readyCount() === 0) this.#presence.disconnected(me.user_id, Date.now());
-    });
+    super(ctx, env, (c, heartbeatMs, onClosed, log) => new InboxSockets(c, heartbeatMs, onClosed, log));
+  }
+
+  protected override onStart(): void {
+    runMigrations(this.ctx.storage, USER_MIGRATIONS);
+    this.#store = new UserStore(this.ctx.storage);
+    this.#sessions = new SessionStore(this.ctx.storage);
+    this.#profiles = new Profiles(this.#store, this.env, (at) => this.scheduleAlarm(at), this.log);
+    this.#presence = new Presence(this.#store, this.sockets, this.env, this.log);
+    // A restart that skipped the close events (a crash, a deploy) can leave
+    // the user "online" with no socket: sockets that survived hibernation
+    // are still listed here, so none listed means none open.
+    const me = this.#store.profile();
+    if (me && this.sockets.readyCount() === 0) this.#presence.disconnected(me.user_id, Date.now());
   }
 
   // -------------------------------------------------------------------------
@@ -105,8 +80,8 @@ export class User extends DurableObject<Env> {
     const now = Date.now();
     const profile = this.#store.createProfile(userId, username, now);
     if (profile.user_id !== userId) return err(new ParleyError("forbidden", "This actor belongs to another user."));
-    const evicted = this.#sessions.create(familyId, hash, now, this.#maxSessions);
-    this.#log("info", "session.created", { family_id: familyId, evicted: evicted.join(",") || undefined });
+    const evicted = this.#sessions.create(familyId, hash, now, this.config.maxSessions);
+    this.log("info", "session.created", { family_id: familyId, evicted: evicted.join(",") || undefined });
     return ok({ refresh_token: token, family_id: familyId, user: { id: userId, username: profile.username } });
   }
 
@@ -124,7 +99,7 @@ export class User extends DurableObject<Env> {
     const [oldHash, newHash] = await Promise.all([hashToken(refreshToken), hashToken(next)]);
     // No await from here to the return.
     const decision = this.#sessions.rotate(oldHash, newHash, parts.familyId, Date.now());
-    this.#log(decision === "rotate" ? "info" : "warn", "session.refresh", { family_id: parts.familyId, decision });
+    this.log(decision === "rotate" ? "info" : "warn", "session.refresh", { family_id: parts.familyId, decision });
     switch (decision) {
       case "rotate":
         return ok({ refresh_token: next, family_id: parts.familyId, user: { id: profile.user_id, username: profile.username } });
@@ -141,7 +116,7 @@ export class User extends DurableObject<Env> {
   /** Logout with an access token: ends the session its `sid` names. Idempotent. */
   revokeSession(familyId: string): Result<{ revoked: boolean }> {
     const revoked = this.#sessions.revoke(familyId, Date.now(), "logout");
-    if (revoked) this.#log("info", "session.revoked", { family_id: familyId, reason: "logout" });
+    if (revoked) this.log("info", "session.revoked", { family_id: familyId, reason: "logout" });
     return ok({ revoked });
   }
 
@@ -199,8 +174,8 @@ export class User extends DurableObject<Env> {
     if (!parsed.success) throw new ParleyError("bad_request", `InboxUpdate ${describeIssue(parsed.error.issues)}`);
     const result = this.#store.applyConversation(parsed.data, Date.now());
     if (!result.applied) return;
-    if (result.change === "updated") this.#sockets.broadcast("inbox.updated", { conversation: result.conversation });
-    else if (result.change === "removed") this.#sockets.broadcast("inbox.removed", { conversation_id: result.conversationId });
+    if (result.change === "updated") this.sockets.broadcast("inbox.updated", { conversation: result.conversation });
+    else if (result.change === "removed") this.sockets.broadcast("inbox.removed", { conversation_id: result.conversationId });
   }
 
   /** The user's conversations, latest activity first (`GET /v1/conversations`). */
@@ -220,7 +195,7 @@ export class User extends DurableObject<Env> {
   readNotifications(ids: string[], origin?: { ws: WebSocket; rid: string | undefined }): Result<{ ids: string[]; notifications_unread: number }> {
     const changed = this.#store.markNotificationsRead(ids, Date.now());
     const data = { ids: changed, notifications_unread: this.#store.unreadNotifications() };
-    this.#sockets.broadcast("notifications.read", data, origin);
+    this.sockets.broadcast("notifications.read", data, origin);
     return ok(data);
   }
 
@@ -232,7 +207,7 @@ export class User extends DurableObject<Env> {
     if (!notificationAllowed(this.#store.settings().notifications, n.kind) || !this.#store.addNotification(n)) {
       return ok({ delivered: false });
     }
-    this.#sockets.broadcast("notification.new", { notification: this.#store.notification(n.id)! });
+    this.sockets.broadcast("notification.new", { notification: this.#store.notification(n.id)! });
     return ok({ delivered: true });
   }
 
@@ -245,142 +220,60 @@ export class User extends DurableObject<Env> {
   }
 
   // -------------------------------------------------------------------------
-  // The inbox socket
+  // The inbox socket (SocketActor hooks)
   // -------------------------------------------------------------------------
 
-  /** The WebSocket upgrade of `GET /v1/inbox/ws`, forwarded by the Worker after it authenticated the caller. */
-  override async fetch(request: Request): Promise<Response> {
-    if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
-      return refusal(new ParleyError("bad_request", "Expected a WebSocket upgrade."), 426);
-    }
-    const userId = request.headers.get(FORWARDED.userId);
-    const username = request.headers.get(FORWARDED.username);
-    const requestId = request.headers.get(FORWARDED.requestId) ?? randomId("r_", 12);
-    if (!userId || !username) return refusal(new ParleyError("unauthorized", "Missing identity."));
-    const profile = await this.#profiles.ensure(userId, username);
-    if (!profile.ok) return refusal(new ParleyError(profile.error.code, profile.error.message));
-    // No await from the count to the accept: concurrent upgrades cannot both take the last place.
-    if (this.#sockets.openCount() >= MAX_INBOX_SOCKETS) {
-      const retryAfterMs = this.#heartbeatMs;
-      return refusal(new ParleyError("rate_limited", `At most ${MAX_INBOX_SOCKETS} inbox sockets per user; close one first.`, { retryAfterMs }));
-    }
-    const pair = new WebSocketPair();
-    const now = Date.now();
-    const st: InboxSocketState = {
-      sid: randomId("s_", 16), uid: userId, uname: username, exp: Number(request.headers.get(FORWARDED.tokenExp) ?? 0),
-      phase: "new", bad: [], seen: now, req: requestId,
-    };
-    this.#sockets.accept(pair[1], st);
-    this.#scheduleAlarm(now + this.#heartbeatMs);
-    this.#log("info", "socket.connected", { session_id: st.sid, request_id: requestId });
-    return new Response(null, { status: 101, webSocket: pair[0] });
+  protected override parse(raw: string | ArrayBuffer): ParseResult<InboxClientFrame> {
+    return parseInboxClientFrame(raw);
   }
 
-  override async webSocketMessage(ws: WebSocket, raw: string | ArrayBuffer): Promise<void> {
-    const st = this.#sockets.state(ws);
-    if (!st || st.phase === "closed") return;
-    this.#sockets.touch(ws, st);
-    const parsed = parseInboxClientFrame(raw);
-    if (!parsed.ok) return this.#sockets.badFrame(ws, st, parsed.error, parsed.rid);
-    const frame = parsed.frame;
-    try {
-      if (frame.type !== "auth.refresh" && st.exp <= Date.now()) {
-        return this.#sockets.close(ws, st, CloseCode.TOKEN_EXPIRED, "token expired", { reason: "token_expired", retry: true });
-      }
-      await this.#dispatch(ws, st, frame);
-    } catch (e) {
-      const error = toParleyError(e);
-      this.#log(error.code === "internal" ? "error" : "warn", "socket.request_failed", {
-        session_id: st.sid, type: frame.type, code: error.code, error: describeError(e),
-      });
-      sendText(ws, encodeInboxError(error.toBody(), frame.rid));
-    }
+  /** Registers a user whose token was minted elsewhere, on their first socket. */
+  protected override async admit(identity: Identity): Promise<ParleyError | undefined> {
+    const profile = await this.#profiles.ensure(identity.userId, identity.username);
+    return profile.ok ? undefined : new ParleyError(profile.error.code, profile.error.message);
   }
 
-  override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
-    this.#sockets.closed(ws, code, reason);
+  protected override atCapacity(): ParleyError | undefined {
+    const max = this.config.maxInboxSockets;
+    if (this.sockets.openCount() < max) return undefined;
+    return new ParleyError("rate_limited", `At most ${max} inbox sockets per user; close one first.`, { retryAfterMs: this.config.heartbeatMs });
   }
 
-  override async webSocketError(ws: WebSocket, error: unknown): Promise<void> {
-    this.#sockets.failed(ws, describeError(error));
+  /** After `hello.ack`: the inbox as it is, then who among the contacts is online; the user is online from now. */
+  protected override onHello(ws: WebSocket, st: InboxSocketState, rid: string | undefined): void {
+    sendText(ws, encodeInbox("inbox.snapshot", {
+      conversations: this.#store.conversations(),
+      notifications_unread: this.#store.unreadNotifications(),
+    }, rid));
+    this.#presence.replay(ws, st.uid);
+    this.#presence.connected(st.uid, Date.now());
   }
 
-  /** Heartbeat sweep, and the retry of a profile copy the Directory missed. */
-  override async alarm(): Promise<void> {
-    this.#alarmAt = undefined;
-    const open = this.#sockets.sweep(Date.now());
-    if (open > 0) this.#scheduleAlarm(Date.now() + this.#heartbeatMs);
-    await this.#profiles.syncDirectory();
-  }
-
-  // -------------------------------------------------------------------------
-  // Frame handlers and helpers
-  // -------------------------------------------------------------------------
-
-  async #dispatch(ws: WebSocket, st: InboxSocketState, frame: InboxClientFrame): Promise<void> {
-    const rid = frame.rid;
-    if (st.phase === "new" && frame.type !== "hello") {
-      return this.#sockets.badFrame(ws, st, new ParleyError("handshake_required", "Send hello first."), rid);
-    }
+  protected override onFrame(ws: WebSocket, st: InboxSocketState, frame: InboxClientFrame): void {
     switch (frame.type) {
-      case "hello": {
-        if (st.phase !== "new") return this.#sockets.badFrame(ws, st, new ParleyError("bad_request", "type: hello was already received."), rid);
-        st.phase = "ready";
-        this.#sockets.save(ws, st);
-        sendText(ws, encodeInbox("hello.ack", {
-          session_id: st.sid,
-          user_id: st.uid,
-          server_time: Date.now(),
-          heartbeat_ms: this.#heartbeatMs,
-          limits: { max_body_chars: MAX_BODY_CHARS, max_frame_bytes: MAX_FRAME_BYTES, send_rate: { ...SEND_RATE } },
-        }, rid));
-        sendText(ws, encodeInbox("inbox.snapshot", {
-          conversations: this.#store.conversations(),
-          notifications_unread: this.#store.unreadNotifications(),
-        }, rid));
-        this.#presence.replay(ws, st.uid);
-        this.#presence.connected(st.uid, Date.now());
-        return;
-      }
-      case "ping":
-        sendText(ws, encodeInbox("pong", { server_time: Date.now() }, rid));
-        return;
-      case "auth.refresh": {
-        const principal = await verifyAccessToken(this.env.AUTH_SECRET, frame.data.access_token);
-        if (principal.userId !== st.uid) {
-          sendText(ws, encodeInboxError(errorBody("forbidden", "The new token belongs to another user."), rid));
-          this.#sockets.close(ws, st, CloseCode.FORBIDDEN, "token of another user");
-          return;
-        }
-        st.exp = principal.expiresAt;
-        this.#sockets.save(ws, st);
-        sendText(ws, encodeInbox("auth.refreshed", { expires_at: principal.expiresAt }, rid));
-        return;
-      }
       case "presence.set":
-        this.#presence.set(st.uid, frame.data.status, Date.now(), { ws, rid });
+        this.#presence.set(st.uid, frame.data.status, Date.now(), { ws, rid: frame.rid });
         return;
       case "notification.read":
-        this.readNotifications(frame.data.ids, { ws, rid });
+        this.readNotifications(frame.data.ids, { ws, rid: frame.rid });
         return;
     }
   }
 
   /** A socket is gone: with the last ready one, the user goes offline. */
-  #forgotten(before: InboxSocketState, ws: WebSocket): void {
-    if (before.phase === "ready" && this.#sockets.readyCount(ws) === 0) this.#presence.disconnected(before.uid, Date.now());
+  protected override onClose(before: InboxSocketState, _code: number, ws: WebSocket): void {
+    if (before.phase === "ready" && this.sockets.readyCount(ws) === 0) this.#presence.disconnected(before.uid, Date.now());
   }
 
-  /** Sets the alarm unless one is due sooner. */
-  #scheduleAlarm(at: number): void {
-    if (this.#alarmAt !== undefined && this.#alarmAt <= at) return;
-    this.#alarmAt = at;
-    void this.ctx.storage.setAlarm(at);
+  /** The retry of a profile copy the Directory missed (it schedules its own next attempt). */
+  protected override async onAlarm(): Promise<undefined> {
+    await this.#profiles.syncDirectory();
+    return undefined;
   }
 
-  #log(level: "info" | "warn" | "error", event: string, fields: LogFields): void {
+  protected override logFields(): LogFields {
     this.#userId ??= this.#store?.profile()?.user_id;
-    log(level, event, { actor: `User:${this.#userId ?? this.ctx.id.toString()}`, user_id: this.#userId, ...fields });
+    return { actor: `User:${this.#userId ?? this.ctx.id.toString()}`, user_id: this.#userId };
   }
 }
 

@@ -3,7 +3,9 @@ import {
   AddMembersRequest,
   ConversationId,
   CreateConversationRequest,
+  DEFAULT_MEMBER_PAGE,
   HistoryQuery,
+  MembersQuery,
   ParleyError,
   PollQuery,
   ReadRequest,
@@ -70,6 +72,12 @@ conversationRoutes.get("/:id", requireAuth(), async (c) => {
   const id = readParam(c, "id", ConversationId, noSuchConversation());
   const view = unwrap(await conversation(c.env, id).describe(c.get("principal").userId));
   return c.json({ conversation: view });
+});
+
+conversationRoutes.get("/:id/members", requireAuth(), async (c) => {
+  const id = readParam(c, "id", ConversationId, noSuchConversation());
+  const { after, limit } = readQuery(c, MembersQuery);
+  return c.json(unwrap(await conversation(c.env, id).members(c.get("principal").userId, after, limit ?? DEFAULT_MEMBER_PAGE)));
 });
 
 conversationRoutes.get("/:id/messages", requireAuth(), async (c) => {

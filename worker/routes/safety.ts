@@ -1,22 +1,12 @@
 import { Hono, type MiddlewareHandler } from "hono";
 import { ParleyError, ReportRequest, Username } from "../../src/protocol/index.ts";
+import { configOf } from "../../src/shared/config.ts";
 import { directConversationId } from "../../src/shared/ids.ts";
 import { unwrap } from "../../src/shared/result.ts";
 import { conversation, directory, limiter, reports } from "../actors.ts";
 import { requireAuth } from "../auth.ts";
 import { readJson, readParam } from "../http.ts";
 import type { AppEnv } from "../types.ts";
-
-/** Default per-IP budget of the auth endpoints: 20 requests a minute. */
-const DEFAULT_AUTH_RATE = { messages: 20, per_ms: 60_000 };
-
-/** Parses "COUNT/MS" (AUTH_RATE_LIMIT), falling back to the default. */
-export function parseRate(value: string | undefined): { messages: number; per_ms: number } {
-  const match = /^(\d+)\/(\d+)$/.exec(value ?? "");
-  if (!match) return DEFAULT_AUTH_RATE;
-  const [messages, perMs] = [Number(match[1]), Number(match[2])];
-  return messages > 0 && perMs > 0 ? { messages, per_ms: perMs } : DEFAULT_AUTH_RATE;
-}
 
 /**
  * Per-IP limit on the auth endpoints (login, refresh, logout), held in a
@@ -25,7 +15,7 @@ export function parseRate(value: string | undefined): { messages: number; per_ms
  */
 export const authRateLimit: MiddlewareHandler<AppEnv> = async (c, next) => {
   const ip = c.req.header("cf-connecting-ip") ?? "unknown";
-  const result = await limiter(c.env, `auth:${ip}`).take(parseRate(c.env.AUTH_RATE_LIMIT));
+  const result = await limiter(c.env, `auth:${ip}`).take(configOf(c.env).authRate);
   if (!result.ok) {
     throw new ParleyError("rate_limited", "Too many sign-in requests from this address; wait and retry.", { retryAfterMs: result.retryAfterMs });
   }

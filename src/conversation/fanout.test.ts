@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { retryDelay } from "./outbox.ts";
+import { retryDelay } from "./fanout.ts";
 
 describe("retryDelay", () => {
   it("grows from about a second to at most five minutes, with jitter", () => {

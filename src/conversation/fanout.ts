@@ -1,0 +1,220 @@
+/**
+ * How a conversation's changes reach its members' User actors (their
+ * inboxes: unread counts, previews, order, presence contacts) and their
+ * notifications, durably and at a cost that does not grow with the message
+ * rate.
+ *
+ * - Changes for everyone (a message, a title, the member list) write no
+ *   per-member row. A **broadcast sweep** sends every member the
+ *   conversation as they see it now, at most once per `sweepInterval` (one
+ *   second for small rooms, longer for large ones), the first one
+ *   `INBOX_COALESCE_MS` after a quiet spell. A hot conversation therefore
+ *   costs each member's actor one RPC per interval, whatever the message
+ *   rate. The sweep records what it delivered (`ConversationStore.sweptTo`);
+ *   an actor that stops mid-sweep sweeps again when it starts, and receivers
+ *   apply max-wins on `version`, so a repeat is harmless.
+ * - Changes for one member (their read watermark, a block, their removal)
+ *   and failed sweep deliveries are **outbox rows** (outbox-store.ts),
+ *   retried with capped exponential backoff; a member whose receiver keeps
+ *   failing is skipped by sweeps while its row waits, so a busy
+ *   conversation does not hammer it.
+ * - **Notifications** are rows written with the message that causes them.
+ *
+ * Every delivery runs from the actor's alarm (socket-actor.ts schedules it).
+ */
+import type { InboxUpdate, Notification } from "../protocol/index.ts";
+import { describeError, type Logger } from "../shared/log.ts";
+import type { Result } from "../shared/result.ts";
+import { PRESENCE_FANOUT_MAX_MEMBERS } from "./members.ts";
+import type { OutboxStore } from "./outbox-store.ts";
+import type { ConversationStore } from "./store.ts";
+
+/** After a quiet spell, how long the first change waits, so that a burst travels as one update. */
+export const INBOX_COALESCE_MS = 250;
+/** Least time between two broadcast sweeps; large rooms wait longer (sweepInterval). */
+export const SWEEP_MIN_INTERVAL_MS = 1000;
+export const SWEEP_MS_PER_MEMBER = 2;
+export const SWEEP_MAX_INTERVAL_MS = 10_000;
+/** Deliveries in flight at once, and rows taken per alarm run. */
+const CONCURRENCY = 100;
+/** Retry delay after a failed delivery: 1 s doubling to 5 min, with full jitter. */
+const RETRY_BASE_MS = 1000;
+const RETRY_MAX_MS = 5 * 60_000;
+/** A delivery that takes longer counts as failed (and is retried): one stuck receiver must not hold the rest. */
+export const DELIVERY_TIMEOUT_MS = 10_000;
+
+export function retryDelay(attempts: number, random = Math.random()): number {
+  const cap = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** Math.min(attempts, 20));
+  return Math.max(RETRY_BASE_MS / 2, Math.floor(cap * random));
+}
+
+/** Least time between two broadcast sweeps of a conversation of `members`: 1 s, plus 2 ms a member past 500, at most 10 s. */
+export function sweepInterval(members: number): number {
+  return Math.min(SWEEP_MAX_INTERVAL_MS, Math.max(SWEEP_MIN_INTERVAL_MS, members * SWEEP_MS_PER_MEMBER));
+}
+
+/** When the next sweep runs, given a change at `now` and the start of the previous sweep. */
+export function sweepDueAt(now: number, lastSweepAt: number | undefined, members: number): number {
+  const coalesced = now + INBOX_COALESCE_MS;
+  return lastSweepAt === undefined ? coalesced : Math.max(coalesced, lastSweepAt + sweepInterval(members));
+}
+
+export interface FanoutDeps {
+  deliver(userId: string, update: InboxUpdate): Promise<void>;
+  notify(userId: string, n: Notification): Promise<Result<unknown>>;
+  log: Logger;
+}
+
+export class InboxFanout {
+  readonly #store: ConversationStore;
+  readonly #outbox: OutboxStore;
+  readonly #deps: FanoutDeps;
+  #lastSweepAt: number | undefined;
+  /** When the pending sweep is due (undefined: none pending). */
+  #sweepDue: number | undefined;
+  #sweeping = false;
+
+  constructor(store: ConversationStore, outbox: OutboxStore, deps: FanoutDeps) {
+    this.#store = store;
+    this.#outbox = outbox;
+    this.#deps = deps;
+  }
+
+  /** At start: a sweep the last run of the actor owed but did not finish is due at once. */
+  resume(now: number): number | undefined {
+    if (this.#store.meta && this.#store.behind) this.#sweepDue = now;
+    return this.due();
+  }
+
+  /** A change every member must learn happened at `now`; returns when the sweep is due. */
+  changed(now: number): number {
+    this.#sweepDue ??= sweepDueAt(now, this.#lastSweepAt, this.#store.memberCount);
+    return this.#sweepDue;
+  }
+
+  /** A change for these members only: their outbox rows owe them the new version, due at `dueAt`. */
+  owe(userIds: Iterable<string>, dueAt: number): void {
+    this.#outbox.owe(userIds, this.#store.bumpVersion(false), dueAt);
+  }
+
+  /** When the alarm must next run for deliveries, if at all. */
+  due(): number | undefined {
+    const rows = this.#outbox.nextAt();
+    if (this.#sweepDue === undefined) return rows;
+    return rows === undefined ? this.#sweepDue : Math.min(rows, this.#sweepDue);
+  }
+
+  /** The alarm's delivery work: the sweep if due, then due outbox rows, then due notifications. */
+  async run(now: number): Promise<void> {
+    if (!this.#store.meta) return;
+    if (this.#sweepDue !== undefined && this.#sweepDue <= now && !this.#sweeping) await this.#sweep(now);
+    await this.#deliverRows();
+    await this.#deliverNotifications();
+  }
+
+  async #sweep(now: number): Promise<void> {
+    this.#sweeping = true;
+    this.#lastSweepAt = now;
+    this.#sweepDue = undefined;
+    const target = { version: this.#store.version, seq: this.#store.lastSeq };
+    try {
+      const rows = new Map(this.#outbox.all().map((r) => [r.user_id, r]));
+      // A member whose receiver is failing waits for its own retry.
+      const ids = [...this.#store.memberIds()].filter((id) => {
+        const row = rows.get(id);
+        return !(row && row.attempts > 0 && row.next_at > now);
+      });
+      const failed: Array<{ id: string; version: number; error: string }> = [];
+      const delivered: Array<{ id: string; version: number }> = [];
+      for (let i = 0; i < ids.length; i += CONCURRENCY) {
+        const chunk = ids.slice(i, i + CONCURRENCY).filter((id) => this.#store.member(id));
+        // Built synchronously, before any await: each update is a consistent snapshot.
+        const jobs = chunk.map((id) => ({ id, update: this.#store.inboxUpdate(id, PRESENCE_FANOUT_MAX_MEMBERS) }));
+        const results = await Promise.allSettled(jobs.map((j) => withTimeout(this.#deps.deliver(j.id, j.update), DELIVERY_TIMEOUT_MS)));
+        results.forEach((r, k) => {
+          const { id, update } = jobs[k]!;
+          if (r.status === "fulfilled") delivered.push({ id, version: update.version });
+          else failed.push({ id, version: update.version, error: describeError(r.reason) });
+        });
+      }
+      this.#store.transaction(() => {
+        for (const d of delivered) if (rows.has(d.id)) this.#outbox.delivered(d.id, d.version);
+        for (const f of failed) {
+          const attempts = (rows.get(f.id)?.attempts ?? 0) + 1;
+          this.#outbox.failed(f.id, f.version, attempts, Date.now() + retryDelay(attempts));
+        }
+        this.#store.sweptTo(target.version, target.seq);
+      });
+      for (const f of failed) this.#deps.log("warn", "outbox.delivery_failed", { target_id: f.id, error: f.error });
+      this.#deps.log("debug", "fanout.swept", { members: ids.length, failed: failed.length, version: target.version });
+    } finally {
+      this.#sweeping = false;
+      // Changes that came in during the sweep wait for the next interval.
+      if (this.#store.behind) this.changed(Date.now());
+    }
+  }
+
+  /**
+   * Delivers due outbox rows: each member the conversation as they see it
+   * now. A row is deleted only when its version was delivered; a failure
+   * leaves it for a later run with backoff, so an update is never lost.
+   */
+  async #deliverRows(): Promise<void> {
+    const rows = this.#outbox.due(Date.now(), CONCURRENCY);
+    if (rows.length === 0) return;
+    const jobs = rows.map((row) => ({ row, update: this.#store.inboxUpdate(row.user_id, PRESENCE_FANOUT_MAX_MEMBERS) }));
+    const results = await Promise.allSettled(jobs.map((j) => withTimeout(this.#deps.deliver(j.row.user_id, j.update), DELIVERY_TIMEOUT_MS)));
+    this.#store.transaction(() => {
+      results.forEach((result, i) => {
+        const { row, update } = jobs[i]!;
+        if (result.status === "fulfilled") {
+          this.#outbox.delivered(row.user_id, update.version);
+        } else {
+          const attempts = row.attempts + 1;
+          this.#outbox.failed(row.user_id, row.version, attempts, Date.now() + retryDelay(attempts));
+          this.#deps.log("warn", "outbox.delivery_failed", { target_id: row.user_id, attempts, error: describeError(result.reason) });
+        }
+      });
+    });
+  }
+
+  /**
+   * Delivers owed notifications the same way: deleted once the User actor has
+   * it (its `notify` is idempotent by id), kept and retried when the call
+   * fails. A refusal the receiver reports as an error (a malformed
+   * notification) is dropped and logged: retrying cannot fix it.
+   */
+  async #deliverNotifications(): Promise<void> {
+    const conversationId = this.#store.meta!.conversationId;
+    const rows = this.#outbox.dueNotifications(Date.now(), CONCURRENCY);
+    if (rows.length === 0) return;
+    const results = await Promise.allSettled(
+      rows.map((r) =>
+        withTimeout(this.#deps.notify(r.user_id, { id: r.id, kind: r.kind, conversation_id: conversationId, seq: r.seq, created_at: r.created_at }), DELIVERY_TIMEOUT_MS),
+      ),
+    );
+    this.#store.transaction(() => {
+      results.forEach((result, i) => {
+        const row = rows[i]!;
+        if (result.status === "fulfilled") {
+          if (!result.value.ok) this.#deps.log("warn", "notification.delivery_failed", { target_id: row.user_id, attempts: row.attempts + 1, error: `refused: ${result.value.error.message}` });
+          this.#outbox.notificationDone(row.user_id, row.id);
+        } else {
+          const attempts = row.attempts + 1;
+          this.#outbox.notificationFailed(row.user_id, row.id, attempts, Date.now() + retryDelay(attempts));
+          this.#deps.log("warn", "notification.delivery_failed", { target_id: row.user_id, attempts, error: describeError(result.reason) });
+        }
+      });
+    });
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer in ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => {
+    if (timer !== undefined) clearTimeout(timer);
+  });
+}

@@ -1,0 +1,103 @@
+import type { Migration } from "../shared/migrations.ts";
+
+/**
+ * The conversation's SQLite schema. Append-only: add a migration, never edit
+ * one that has shipped.
+ */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    id: 1,
+    name: "core",
+    sql: `
+      CREATE TABLE meta (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        conversation_id TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('direct', 'group')),
+        title TEXT,
+        created_by TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+      );
+      CREATE TABLE members (
+        user_id TEXT PRIMARY KEY,
+        username TEXT NOT NULL,
+        role TEXT NOT NULL CHECK (role IN ('owner', 'admin', 'member')),
+        joined_at INTEGER NOT NULL,
+        read_seq INTEGER NOT NULL DEFAULT 0,
+        delivered_seq INTEGER NOT NULL DEFAULT 0
+      );
+      CREATE TABLE messages (
+        seq INTEGER PRIMARY KEY,
+        server_msg_id TEXT NOT NULL UNIQUE,
+        client_msg_id TEXT NOT NULL,
+        sender_id TEXT NOT NULL,
+        body TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        reply_to_seq INTEGER
+      );
+      CREATE UNIQUE INDEX messages_idempotency ON messages (sender_id, client_msg_id);
+    `,
+  },
+  {
+    id: 2,
+    name: "outbox-and-blocks",
+    sql: `
+      ALTER TABLE meta ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
+      -- One row per member whose User actor has something to learn: the
+      -- latest version to deliver. Rows coalesce, so a burst of messages is
+      -- one delivery, not one per message.
+      CREATE TABLE outbox (
+        user_id TEXT PRIMARY KEY,
+        version INTEGER NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_at INTEGER NOT NULL DEFAULT 0
+      );
+      CREATE INDEX outbox_due ON outbox (next_at);
+      -- Blocks between the two members of a direct conversation.
+      CREATE TABLE blocks (
+        blocker TEXT NOT NULL,
+        blocked TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (blocker, blocked)
+      );
+    `,
+  },
+  {
+    id: 3,
+    name: "notification-outbox",
+    sql: `
+      -- Notifications (mention, reply, added) owed to members' User actors,
+      -- written with the change that causes them; deleted once delivered.
+      CREATE TABLE notify_outbox (
+        id TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_at INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (user_id, id)
+      );
+      CREATE INDEX notify_outbox_due ON notify_outbox (next_at);
+    `,
+  },
+  {
+    id: 4,
+    name: "broadcast-fanout",
+    sql: `
+      -- Changes every member's inbox must learn (a message, a title, the
+      -- member list) no longer write one outbox row per member: a sweep
+      -- sends every member the conversation when it is behind (fanout.ts).
+      -- fanout_version and fanout_seq: the version and last seq the last
+      -- completed sweep delivered; broadcast_version: the version of the
+      -- last change other than a message that every member must learn.
+      ALTER TABLE meta ADD COLUMN fanout_version INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE meta ADD COLUMN fanout_seq INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE meta ADD COLUMN broadcast_version INTEGER NOT NULL DEFAULT 0;
+      -- Sending implies having read up to one's own message: the unread count
+      -- is then last_seq - read_seq, kept without counting rows.
+      UPDATE members SET
+        read_seq = max(read_seq, coalesce((SELECT max(seq) FROM messages WHERE sender_id = members.user_id), 0)),
+        delivered_seq = max(delivered_seq, coalesce((SELECT max(seq) FROM messages WHERE sender_id = members.user_id), 0));
+    `,
+  },
+];
