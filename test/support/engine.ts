@@ -79,6 +79,7 @@ export class Engine {
   readonly #options: EngineOptions;
   #child: ChildProcess | undefined;
   #port = 0;
+  #vars: Record<string, string> = {};
   output = "";
 
   private constructor(options: EngineOptions) {
@@ -101,6 +102,11 @@ export class Engine {
     return `ws://127.0.0.1:${this.#port}`;
   }
 
+  /** Every `--var` the engine was started with (the launcher's defaults and `EngineOptions.vars`). */
+  get vars(): Record<string, string> {
+    return { ...this.#vars };
+  }
+
   get pid(): number | undefined {
     return this.#child?.pid;
   }
@@ -117,6 +123,7 @@ export class Engine {
       AUTH_RATE_LIMIT: "1000000/60000",
       ...this.#options.vars,
     };
+    this.#vars = vars;
     const args = [
       join(ROOT, "node_modules/wrangler/bin/wrangler.js"), "dev",
       "--config", resolve(ROOT, this.#options.config ?? "wrangler.toml"),
