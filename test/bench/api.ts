@@ -50,6 +50,11 @@ export class Api {
     return body.conversation.id;
   }
 
+  /** `POST /v1/conversations/{id}/members`: adds members by username (at most 100 per call). */
+  async addMembers(owner: BenchUser, conversationId: string, usernames: readonly string[]): Promise<void> {
+    await this.#call<unknown>("POST", `/v1/conversations/${conversationId}/members`, owner.token, { usernames }, `add ${usernames.length} members`);
+  }
+
   /** `POST /v1/conversations/{id}/messages`; resolves with the ack fields, rejects with a RestError. */
   async send(user: BenchUser, conversationId: string, clientMsgId: string, text: string): Promise<MessageAck> {
     return this.#call<MessageAck>(

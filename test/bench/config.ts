@@ -5,14 +5,60 @@
  */
 
 /**
- * In the order they run: the quiet latency measurements first, on an engine
- * that has not yet carried load, then the loaded ones.
+ * The workloads of the floor comparison: each runs against the floor and
+ * against Parley (workloads/, compare.ts). They are what `npm run bench`
+ * runs by default.
  */
-export const SCENARIOS = ["latency", "rest", "fanout", "throughput", "connections"] as const;
+export const WORKLOADS = ["w1", "w2", "w3", "w4", "w5"] as const;
+export type WorkloadName = (typeof WORKLOADS)[number];
+
+/**
+ * The scenarios that measure Parley alone (scenarios/), kept for
+ * comparison with earlier results; `BENCH_SCENARIOS=legacy` runs them all.
+ * In the order they run: the quiet latency measurements first, then the
+ * loaded ones.
+ */
+export const LEGACY = ["latency", "rest", "fanout", "throughput", "connections"] as const;
+export type LegacyName = (typeof LEGACY)[number];
+
+/** Everything that can run, in the order it runs. */
+export const SCENARIOS = [...WORKLOADS, ...LEGACY] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
+
+export const isWorkload = (name: ScenarioName): name is WorkloadName => (WORKLOADS as readonly string[]).includes(name);
 
 export interface BenchConfig {
   scenarios: ScenarioName[];
+  /** Runs of each workload per target; repetitions alternate which target goes first. */
+  repeat: number;
+  /** Pin the engine to CPU 0 and the bench to CPU 1 (BENCH_PIN=0 disables). */
+  pin: boolean;
+  /** `--var` settings of the engine, after the bench's own (BENCH_ENGINE_VARS="A:1,B:2"). */
+  engineVars: Record<string, string>;
+  /** Unmeasured sending before each measured window. */
+  warmupMs: number;
+  /** Longest wait for the engine to go quiet before a window (set-up work, a closed workload's leftovers). */
+  settleMs: number;
+  /** W1: one conversation, this many senders, one message in flight each. */
+  w1Senders: number;
+  w1Seconds: number;
+  /** W2: conversations × senders, every member sending, one message in flight each. */
+  w2Conversations: number;
+  w2Senders: number;
+  w2Seconds: number;
+  /** W3: sockets opened, spread over groups, behind a pool of users (Parley). */
+  w3Sockets: number;
+  w3Groups: number;
+  w3Users: number;
+  /** W4: one conversation, every member sends one message every interval (open loop). */
+  w4Members: number;
+  w4IntervalMs: number;
+  w4Seconds: number;
+  /** W5: one group, all members online, a few of them sending one message every interval (open loop). */
+  w5Members: number;
+  w5Senders: number;
+  w5IntervalMs: number;
+  w5Seconds: number;
   /** Sequential socket sends measured by the latency scenario. */
   latencySends: number;
   /** Unmeasured sends before the latency and REST scenarios (in a conversation of their own). */
@@ -53,6 +99,24 @@ interface IntSpec {
 }
 
 const INTS = {
+  repeat: { env: "BENCH_REPEAT", fallback: 1, min: 1, max: 5 },
+  warmupMs: { env: "BENCH_WARMUP_MS", fallback: 1000, min: 0, max: 10_000 },
+  settleMs: { env: "BENCH_SETTLE_MS", fallback: 20_000, min: 1000, max: 120_000 },
+  w1Senders: { env: "BENCH_W1_SENDERS", fallback: 10, min: 1, max: 100 },
+  w1Seconds: { env: "BENCH_W1_SECONDS", fallback: 8, min: 1, max: 60 },
+  w2Conversations: { env: "BENCH_W2_CONVERSATIONS", fallback: 50, min: 1, max: 500 },
+  w2Senders: { env: "BENCH_W2_SENDERS", fallback: 4, min: 1, max: 50 },
+  w2Seconds: { env: "BENCH_W2_SECONDS", fallback: 8, min: 1, max: 60 },
+  w3Sockets: { env: "BENCH_W3_SOCKETS", fallback: 2000, min: 1, max: 5000 },
+  w3Groups: { env: "BENCH_W3_GROUPS", fallback: 20, min: 1, max: 500 },
+  w3Users: { env: "BENCH_W3_USERS", fallback: 200, min: 1, max: 5000 },
+  w4Members: { env: "BENCH_W4_MEMBERS", fallback: 50, min: 2, max: 500 },
+  w4IntervalMs: { env: "BENCH_W4_INTERVAL_MS", fallback: 500, min: 50, max: 10_000 },
+  w4Seconds: { env: "BENCH_W4_SECONDS", fallback: 10, min: 1, max: 60 },
+  w5Members: { env: "BENCH_W5_MEMBERS", fallback: 1000, min: 2, max: 1000 },
+  w5Senders: { env: "BENCH_W5_SENDERS", fallback: 10, min: 1, max: 100 },
+  w5IntervalMs: { env: "BENCH_W5_INTERVAL_MS", fallback: 1000, min: 50, max: 10_000 },
+  w5Seconds: { env: "BENCH_W5_SECONDS", fallback: 10, min: 1, max: 60 },
   latencySends: { env: "BENCH_LATENCY_SENDS", fallback: 500, min: 1, max: 5000 },
   warmupSends: { env: "BENCH_WARMUP_SENDS", fallback: 20, min: 0, max: 200 },
   fanoutMembers: { env: "BENCH_FANOUT_MEMBERS", fallback: 50, min: 2, max: 500 },
@@ -67,7 +131,7 @@ const INTS = {
   restSends: { env: "BENCH_REST_SENDS", fallback: 300, min: 1, max: 5000 },
   bodyChars: { env: "BENCH_BODY_CHARS", fallback: 100, min: 1, max: 4000 },
   opTimeoutMs: { env: "BENCH_OP_TIMEOUT_MS", fallback: 10_000, min: 1000, max: 60_000 },
-  timeLimitSeconds: { env: "BENCH_TIME_LIMIT_SECONDS", fallback: 180, min: 30, max: 1800 },
+  timeLimitSeconds: { env: "BENCH_TIME_LIMIT_SECONDS", fallback: 600, min: 30, max: 3600 },
 } satisfies Record<string, IntSpec>;
 
 /** Reads the configuration from `env`; throws on a value that is not a number or not a scenario. */
@@ -77,6 +141,15 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): BenchConfig {
     ints[key] = readInt(env, spec);
   }
   const scenarios = readScenarios(env.BENCH_SCENARIOS);
+  const w3PerGroup = Math.ceil(ints.w3Sockets / Math.min(ints.w3Groups, ints.w3Sockets));
+  if (w3PerGroup > ints.w3Users) {
+    throw new Error(
+      `BENCH_W3_SOCKETS ÷ BENCH_W3_GROUPS (${w3PerGroup} sockets per group) exceeds BENCH_W3_USERS (${ints.w3Users}): each socket of a group needs a distinct member.`,
+    );
+  }
+  if (ints.w5Senders > ints.w5Members) {
+    throw new Error(`BENCH_W5_SENDERS (${ints.w5Senders}) exceeds BENCH_W5_MEMBERS (${ints.w5Members}): the senders are members.`);
+  }
   if (ints.connectionsPerConversation > ints.connectionUsers) {
     throw new Error(
       `BENCH_CONNECTIONS_PER_CONVERSATION (${ints.connectionsPerConversation}) exceeds BENCH_CONNECTION_USERS (${ints.connectionUsers}): a conversation needs that many distinct members.`,
@@ -85,6 +158,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): BenchConfig {
   return {
     scenarios,
     ...ints,
+    pin: !["0", "false", "no"].includes(env.BENCH_PIN?.trim().toLowerCase() ?? ""),
+    engineVars: readVars(env.BENCH_ENGINE_VARS),
     outDir: env.BENCH_OUT_DIR?.trim() || "bench/results",
     verbose: env.BENCH_VERBOSE === "1" || env.BENCH_VERBOSE === "true",
   };
@@ -94,7 +169,9 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): BenchConfig {
 export function describeConfig(): string {
   const lines = Object.values(INTS).map((s: IntSpec) => `  ${s.env.padEnd(36)} default ${String(s.fallback).padEnd(6)} range ${s.min}..${s.max}`);
   return [
-    `  ${"BENCH_SCENARIOS".padEnd(36)} default ${SCENARIOS.join(",")}`,
+    `  ${"BENCH_SCENARIOS".padEnd(36)} default ${WORKLOADS.join(",")}; also ${LEGACY.join(",")}, "legacy" (those five), "all"`,
+    `  ${"BENCH_PIN".padEnd(36)} default 1 (engine on the first allowed CPU, bench on the second; 0 disables)`,
+    `  ${"BENCH_ENGINE_VARS".padEnd(36)} default none (e.g. LOG_LEVEL:warn,HEARTBEAT_MS:60000; added after SEND_RATE, AUTH_RATE_LIMIT, LOG_LEVEL)`,
     ...lines,
     `  ${"BENCH_OUT_DIR".padEnd(36)} default bench/results`,
     `  ${"BENCH_VERBOSE".padEnd(36)} default 0 (1 echoes wrangler's output)`,
@@ -110,12 +187,24 @@ function readInt(env: NodeJS.ProcessEnv, spec: IntSpec): number {
 }
 
 function readScenarios(raw: string | undefined): ScenarioName[] {
-  if (!raw?.trim()) return [...SCENARIOS];
-  const names = raw.split(",").map((s) => s.trim()).filter(Boolean);
-  for (const name of names) {
-    if (!(SCENARIOS as readonly string[]).includes(name)) {
-      throw new Error(`BENCH_SCENARIOS: unknown scenario "${name}"; choose from ${SCENARIOS.join(", ")}.`);
-    }
+  if (!raw?.trim()) return [...WORKLOADS];
+  const names = new Set<string>();
+  for (const name of raw.split(",").map((s) => s.trim().toLowerCase()).filter(Boolean)) {
+    if (name === "legacy") LEGACY.forEach((n) => names.add(n));
+    else if (name === "all") SCENARIOS.forEach((n) => names.add(n));
+    else if ((SCENARIOS as readonly string[]).includes(name)) names.add(name);
+    else throw new Error(`BENCH_SCENARIOS: unknown scenario "${name}"; choose from ${SCENARIOS.join(", ")}, legacy, all.`);
   }
-  return SCENARIOS.filter((s) => names.includes(s));
+  return SCENARIOS.filter((s) => names.has(s));
+}
+
+/** "A:1,B:2" → {A: "1", B: "2"}; a value may hold ":" (split at the first one) but not ",". */
+function readVars(raw: string | undefined): Record<string, string> {
+  const vars: Record<string, string> = {};
+  for (const pair of (raw ?? "").split(",").map((s) => s.trim()).filter(Boolean)) {
+    const at = pair.indexOf(":");
+    if (at <= 0) throw new Error(`BENCH_ENGINE_VARS: "${pair}" is not NAME:value (pairs separated by commas).`);
+    vars[pair.slice(0, at).trim()] = pair.slice(at + 1).trim();
+  }
+  return vars;
 }

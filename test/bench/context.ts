@@ -4,6 +4,7 @@
  * checks).
  */
 import type { Engine } from "../support/engine.ts";
+import type { CompareRow } from "./compare.ts";
 import { type Api, type BenchUser, RestError } from "./api.ts";
 import type { BenchConfig } from "./config.ts";
 import type { SendRate } from "./pacer.ts";
@@ -37,6 +38,12 @@ export interface Outcome {
   /** Written to the JSON results as they are. */
   result: Record<string, unknown>;
   rows: Row[];
+  /** Rows of the floor comparison table (the workloads W1–W5). */
+  compared?: CompareRow[];
+  /** Part of the scenario failed, yet it has results to report. */
+  error?: string;
+  /** The scenario restarted the engine itself this many times (not a crash). */
+  plannedRestarts?: number;
 }
 
 /** Logs in every username (creating the user), a few at a time. */

@@ -1,10 +1,12 @@
 /** The shape of the JSON results, the printed report, and the results files. */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import type { CompareRow } from "./compare.ts";
 import type { BenchConfig, ScenarioName } from "./config.ts";
 import type { Row } from "./context.ts";
 import type { DebugLogInfo, MachineInfo } from "./environment.ts";
 import type { SendRate } from "./pacer.ts";
+import type { Pinning } from "./pin.ts";
 import type { ProcInfo } from "./procs.ts";
 import type { Summary } from "./stats.ts";
 
@@ -29,21 +31,33 @@ export interface ScenarioRecord {
    * or workerd crashed. Every number of that scenario is suspect.
    */
   engine_restarted?: { before: number[]; after: number[] };
+  /** The scenario restarted the engine on purpose this many times (W3: a fresh process per target). */
+  engine_restarts_planned?: number;
+  /** A legacy scenario's numbers, or a workload's ComparisonRecord (compare.ts). */
   result?: Record<string, unknown>;
 }
 
 export interface Results {
-  schema: 1;
+  /** 2: the floor comparison (W1–W5), pinning and engine vars were added. */
+  schema: 2;
   started_at: string;
   finished_at: string;
   /** False if a scenario failed or the run was cut short. */
   ok: boolean;
   aborted?: string;
   machine: MachineInfo;
+  pinning: Pinning;
   engine: {
     command: string;
+    /** The wrangler config it ran with (Parley plus the floor). */
+    config: string;
+    /** Every `--var` it was started with. */
+    vars: Record<string, string>;
     startup_s: number;
+    /** The send limit Parley announced in hello.ack (the legacy scenarios and the pacers follow it). */
     send_rate: SendRate | undefined;
+    /** The floor enforces none; this is what it announces. */
+    floor_send_rate: SendRate | undefined;
     heartbeat_ms: number | undefined;
     processes_at_start: ProcInfo[];
     rss_mib_by_role_at_start: Record<string, number>;
@@ -57,16 +71,24 @@ export interface Results {
 }
 
 /** Everything printed on stdout at the end of a run. */
-export function renderReport(results: Results, rows: readonly Row[], file: string): string {
-  const { machine, engine } = results;
+export function renderReport(results: Results, rows: readonly Row[], compared: readonly CompareRow[], file: string): string {
+  const { machine, engine, pinning } = results;
   const rate = engine.send_rate;
+  const vars = Object.entries(engine.vars)
+    .filter(([k]) => k !== "AUTH_SECRET")
+    .map(([k, v]) => `${k}=${v}`)
+    .join(" ");
   const header = [
     `Parley benchmark, ${results.started_at}`,
     `machine: ${machine.cpus} × ${machine.cpu_model}, ${machine.memory_gib} GiB, ${machine.platform} ${machine.arch}, Node ${machine.node}, load average ${machine.load_average_at_start.join(" ")}`,
-    `engine: wrangler ${machine.wrangler} dev on 127.0.0.1 (git ${machine.git}), up in ${engine.startup_s.toFixed(1)} s; clients run on the same machine`,
+    `engine: wrangler ${machine.wrangler} dev on 127.0.0.1 with ${engine.config} (Parley + the floor, git ${machine.git}), up in ${engine.startup_s.toFixed(1)} s`,
+    pinning.applied
+      ? `pinning: engine on CPU ${pinning.engine_cpus}, bench clients on CPU ${pinning.bench_cpus} (taskset)`
+      : `pinning: none (${pinning.reason ?? "not applied"}); engine and clients share the CPUs`,
+    `engine vars: ${vars}`,
     rate
-      ? `rate limit (hello.ack): ${rate.messages} messages per ${rate.per_ms} ms per user per conversation; the latency and REST senders move to a fresh conversation every ${rate.messages} sends, the fan-out and throughput senders are paced by a mirror of their bucket`
-      : "rate limit: unknown (the probe failed)",
+      ? `send limit announced in hello.ack: Parley ${rate.messages} per ${rate.per_ms} ms per user per conversation${engine.floor_send_rate ? `; floor none (announces ${engine.floor_send_rate.messages} per ${engine.floor_send_rate.per_ms} ms)` : ""}; every sender is paced by a mirror of what its socket announced`
+      : "send limit: unknown (the probe failed)",
   ];
 
   const lines = Object.entries(results.scenarios).map(([name, r]) => {
@@ -76,6 +98,7 @@ export function renderReport(results: Results, rows: readonly Row[], file: strin
       `  ${name.padEnd(12)} wall ${r.wall_s.toFixed(1).padStart(5)} s  engine cpu ${r.engine_cpu_s.toFixed(1).padStart(5)} s (${roles})` +
       `  client cpu ${r.client_cpu_s.toFixed(1)} s  other processes ${other} s` +
       `${r.engine_restarted ? "  ENGINE RESTARTED (workerd pids changed: a wrangler reload or a crash)" : ""}` +
+      `${r.engine_restarts_planned ? `  (engine restarted on purpose ${r.engine_restarts_planned}×, a fresh process per target: engine cpu counts only the last process)` : ""}` +
       `${r.ok ? "" : `  FAILED: ${r.error}`}`
     );
   });
@@ -94,8 +117,8 @@ export function renderReport(results: Results, rows: readonly Row[], file: strin
   return [
     ...header,
     "",
-    renderTable(rows),
-    "",
+    ...(compared.length > 0 ? [renderComparison(compared), ""] : []),
+    ...(rows.length > 0 ? [renderTable(rows), ""] : []),
     "per scenario (set-up included):",
     ...lines,
     ...(results.aborted ? ["", `ABORTED: ${results.aborted}`] : []),
@@ -103,6 +126,33 @@ export function renderReport(results: Results, rows: readonly Row[], file: strin
     `results: ${file}`,
     "",
   ].join("\n");
+}
+
+const C = { workload: 4, measure: 36, value: 11, ratio: 8, target: 18 };
+
+/**
+ * The floor comparison: a title line per workload, then one line per
+ * measure (floor, Parley, Parley ÷ floor, the issue's target and whether it
+ * was met), then notes.
+ */
+export function renderComparison(rows: readonly CompareRow[]): string {
+  const head =
+    "".padEnd(C.workload) + "measure".padEnd(C.measure) + "floor".padStart(C.value) + "Parley".padStart(C.value) +
+    "P÷F".padStart(C.ratio) + "  " + "target".padEnd(C.target) + "met";
+  const lines = [head, "-".repeat(head.length + 4)];
+  for (const row of rows) {
+    if (row.floor === "" && row.parley === "") {
+      lines.push(`${row.workload.padEnd(C.workload)}${row.measure}`);
+      continue;
+    }
+    const cells = [row.floor, row.parley].map((v) => (v.length < C.value ? v.padStart(C.value) : ` ${v}`)).join("");
+    const ratio = row.ratio === undefined ? "" : row.ratio.toFixed(2);
+    const met = row.met === undefined ? "" : row.met ? "✓" : "✗";
+    lines.push(
+      `${"".padEnd(C.workload)}${fit(row.measure, C.measure - 1).padEnd(C.measure)}${cells}${ratio.padStart(C.ratio)}  ${(row.target ?? "").padEnd(C.target)}${met}`.trimEnd(),
+    );
+  }
+  return lines.join("\n");
 }
 
 const W = { scenario: 12, measure: 40, n: 6, ms: 9 };

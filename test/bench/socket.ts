@@ -97,11 +97,11 @@ export class BenchSocket {
     ws.on("error", () => {});
   }
 
-  /** Opens the socket (HTTP upgrade only; no protocol frame yet). */
-  static open(url: string, token: string, timeoutMs: number): Promise<BenchSocket> {
+  /** Opens the socket (HTTP upgrade only; no protocol frame yet). Without a token, no Authorization header (the floor). */
+  static open(url: string, token: string | undefined, timeoutMs: number): Promise<BenchSocket> {
     return new Promise((resolve, reject) => {
       const ws = new WebSocket(url, {
-        headers: { authorization: `Bearer ${token}` },
+        headers: token === undefined ? {} : { authorization: `Bearer ${token}` },
         perMessageDeflate: false,
         handshakeTimeout: timeoutMs,
       });

@@ -6,6 +6,7 @@ export interface Summary {
   mean: number;
   p50: number;
   p90: number;
+  p95: number;
   p99: number;
   max: number;
 }
@@ -26,6 +27,7 @@ export function summarize(samples: readonly number[]): Summary | undefined {
     mean: round(sum / sorted.length),
     p50: round(rank(50)),
     p90: round(rank(90)),
+    p95: round(rank(95)),
     p99: round(rank(99)),
     max: round(sorted[sorted.length - 1]!),
   };
@@ -61,6 +63,13 @@ export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (it
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
   return results;
+}
+
+/** The median of some numbers (the lower middle one for an even count); undefined for none. */
+export function median(values: readonly number[]): number | undefined {
+  if (values.length === 0) return undefined;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor((sorted.length - 1) / 2)];
 }
 
 /** Counts occurrences of each key (error codes, failure reasons). */
