@@ -14,8 +14,12 @@ export interface ScenarioRecord {
   ok: boolean;
   error?: string;
   wall_s: number;
-  /** CPU seconds of the engine's process group during the scenario, set-up included. */
-  engine_cpu_s: number;
+  /**
+   * CPU seconds of the engine's process group during the scenario, set-up
+   * included. Undefined when the scenario restarted the engine on purpose:
+   * the CPU of the processes it ended is not known.
+   */
+  engine_cpu_s: number | undefined;
   /** The same, by process role (see ProcInfo.role). */
   engine_cpu_s_by_role: Record<string, number>;
   /** CPU seconds of this Node process (the clients) during the scenario. */
@@ -94,11 +98,12 @@ export function renderReport(results: Results, rows: readonly Row[], compared: r
   const lines = Object.entries(results.scenarios).map(([name, r]) => {
     const roles = Object.entries(r.engine_cpu_s_by_role).filter(([, v]) => v >= 0.05).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(", ");
     const other = r.other_cpu_s === undefined ? "n/a" : r.other_cpu_s.toFixed(1);
+    const engineCpu = r.engine_cpu_s === undefined ? "  n/a" : r.engine_cpu_s.toFixed(1).padStart(5);
     return (
-      `  ${name.padEnd(12)} wall ${r.wall_s.toFixed(1).padStart(5)} s  engine cpu ${r.engine_cpu_s.toFixed(1).padStart(5)} s (${roles})` +
+      `  ${name.padEnd(12)} wall ${r.wall_s.toFixed(1).padStart(5)} s  engine cpu ${engineCpu} s (${roles})` +
       `  client cpu ${r.client_cpu_s.toFixed(1)} s  other processes ${other} s` +
       `${r.engine_restarted ? "  ENGINE RESTARTED (workerd pids changed: a wrangler reload or a crash)" : ""}` +
-      `${r.engine_restarts_planned ? `  (engine restarted on purpose ${r.engine_restarts_planned}×, a fresh process per target: engine cpu counts only the last process)` : ""}` +
+      `${r.engine_restarts_planned ? `  (engine restarted on purpose ${r.engine_restarts_planned}×, a fresh process per target: CPU by role counts only the last process)` : ""}` +
       `${r.ok ? "" : `  FAILED: ${r.error}`}`
     );
   });

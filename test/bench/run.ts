@@ -219,10 +219,13 @@ async function runScenario(name: ScenarioName, ctx: WorkloadContext, rows: Row[]
     const restarted = plannedRestarts === 0 && workerd(engineBefore).join() !== workerd(engineAfter).join();
     return {
       wall_s: round((performance.now() - started) / 1000, 2),
-      engine_cpu_s: round(engineCpu, 2),
+      engine_cpu_s: plannedRestarts > 0 ? undefined : round(engineCpu, 2),
       engine_cpu_s_by_role: cpuByRole(engineBefore, engineAfter),
       client_cpu_s: round(clientCpu, 2),
-      other_cpu_s: busyBefore === undefined || busyAfter === undefined ? undefined : round(Math.max(0, busyAfter - busyBefore - engineCpu - clientCpu), 2),
+      other_cpu_s:
+        busyBefore === undefined || busyAfter === undefined || plannedRestarts > 0
+          ? undefined
+          : round(Math.max(0, busyAfter - busyBefore - engineCpu - clientCpu), 2),
       ...(restarted ? { engine_restarted: { before: workerd(engineBefore), after: workerd(engineAfter) } } : {}),
       ...(plannedRestarts > 0 ? { engine_restarts_planned: plannedRestarts } : {}),
     };
