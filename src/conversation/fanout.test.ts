@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { retryDelay } from "./fanout.ts";
+import { INBOX_COALESCE_MS, retryDelay, sweepDueAt, sweepInterval } from "./fanout.ts";
 
 describe("retryDelay", () => {
   it("grows from about a second to at most five minutes, with jitter", () => {
@@ -13,5 +13,23 @@ describe("retryDelay", () => {
       expect(d).toBeGreaterThanOrEqual(500);
       expect(d).toBeLessThanOrEqual(32_000);
     }
+  });
+});
+
+describe("sweepInterval and sweepDueAt", () => {
+  it("sweeps at most once a second, and less often in large rooms, up to 10 s", () => {
+    expect(sweepInterval(2)).toBe(1000);
+    expect(sweepInterval(500)).toBe(1000);
+    expect(sweepInterval(1000)).toBe(2000);
+    expect(sweepInterval(100_000)).toBe(10_000);
+  });
+
+  it("waits the coalescing window after a quiet spell, and the interval after the last sweep", () => {
+    expect(sweepDueAt(10_000, undefined, 3)).toBe(10_000 + INBOX_COALESCE_MS);
+    // Long after the last sweep: only the window.
+    expect(sweepDueAt(10_000, 1000, 3)).toBe(10_000 + INBOX_COALESCE_MS);
+    // Right after one: the interval since it started.
+    expect(sweepDueAt(10_100, 10_000, 3)).toBe(11_000);
+    expect(sweepDueAt(10_100, 10_000, 1000)).toBe(12_000);
   });
 });

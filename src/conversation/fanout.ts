@@ -48,7 +48,7 @@ export function retryDelay(attempts: number, random = Math.random()): number {
   return Math.max(RETRY_BASE_MS / 2, Math.floor(cap * random));
 }
 
-/** Least time between two broadcast sweeps of a conversation of `members`: 1 s, plus 2 ms a member past 500, at most 10 s. */
+/** Least time between two broadcast sweeps of a conversation of `members`: 1 s, or 2 ms a member when that is longer, at most 10 s. */
 export function sweepInterval(members: number): number {
   return Math.min(SWEEP_MAX_INTERVAL_MS, Math.max(SWEEP_MIN_INTERVAL_MS, members * SWEEP_MS_PER_MEMBER));
 }

@@ -1,0 +1,40 @@
+import { describe, expect, it } from "vitest";
+import { SEND_RATE } from "../protocol/index.ts";
+import { configOf, parseRate, readConfig } from "./config.ts";
+
+describe("parseRate", () => {
+  it("reads COUNT/MILLISECONDS and falls back on anything else", () => {
+    const fallback = { messages: 1, per_ms: 2 };
+    expect(parseRate("30/10000", fallback)).toEqual({ messages: 30, per_ms: 10_000 });
+    expect(parseRate(" 5 / 1000 ", fallback)).toEqual({ messages: 5, per_ms: 1000 });
+    for (const bad of [undefined, "", "30", "0/1000", "5/0", "-1/10", "1.5/10", "x/y", "99999999999999999999/1"]) {
+      expect(parseRate(bad, fallback), String(bad)).toEqual(fallback);
+    }
+  });
+});
+
+describe("readConfig", () => {
+  it("uses the defaults for missing or malformed variables", () => {
+    const c = readConfig({ SEND_RATE: "nonsense", MAX_SOCKETS_PER_USER: "0", LOG_LEVEL: "loud" });
+    expect(c.sendRate).toEqual({ ...SEND_RATE });
+    expect(c.maxSocketsPerUser).toBe(10);
+    expect(c.logLevel).toBe("info");
+    expect(c.heartbeatMs).toBe(30_000);
+  });
+
+  it("takes every limit from its variable", () => {
+    const c = readConfig({
+      SEND_RATE: "1000/1000", SYNC_RATE: "7/700", MAX_SOCKETS_PER_USER: "3", MAX_INBOX_SOCKETS: "4",
+      MAX_GROUP_MEMBERS: "50", MAX_SESSIONS: "2", AUTH_RATE_LIMIT: "9/90", HEARTBEAT_MS: "5000", LOG_LEVEL: "DEBUG",
+    });
+    expect(c).toEqual({
+      sendRate: { messages: 1000, per_ms: 1000 }, syncRate: { messages: 7, per_ms: 700 }, maxSocketsPerUser: 3, maxInboxSockets: 4,
+      maxGroupMembers: 50, maxSessions: 2, authRate: { messages: 9, per_ms: 90 }, heartbeatMs: 5000, logLevel: "debug",
+    });
+  });
+
+  it("is read once per env object", () => {
+    const env = { SEND_RATE: "2/20" };
+    expect(configOf(env)).toBe(configOf(env));
+  });
+});
