@@ -97,11 +97,11 @@ export function renderReport(results: Results, rows: readonly Row[], compared: r
 
   const lines = Object.entries(results.scenarios).map(([name, r]) => {
     const roles = Object.entries(r.engine_cpu_s_by_role).filter(([, v]) => v >= 0.05).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(", ");
-    const other = r.other_cpu_s === undefined ? "n/a" : r.other_cpu_s.toFixed(1);
-    const engineCpu = r.engine_cpu_s === undefined ? "  n/a" : r.engine_cpu_s.toFixed(1).padStart(5);
+    const other = r.other_cpu_s === undefined ? "n/a" : `${r.other_cpu_s.toFixed(1)} s`;
+    const engineCpu = r.engine_cpu_s === undefined ? "  n/a  " : `${r.engine_cpu_s.toFixed(1).padStart(5)} s`;
     return (
-      `  ${name.padEnd(12)} wall ${r.wall_s.toFixed(1).padStart(5)} s  engine cpu ${engineCpu} s (${roles})` +
-      `  client cpu ${r.client_cpu_s.toFixed(1)} s  other processes ${other} s` +
+      `  ${name.padEnd(12)} wall ${r.wall_s.toFixed(1).padStart(5)} s  engine cpu ${engineCpu} (${roles})` +
+      `  client cpu ${r.client_cpu_s.toFixed(1)} s  other processes ${other}` +
       `${r.engine_restarted ? "  ENGINE RESTARTED (workerd pids changed: a wrangler reload or a crash)" : ""}` +
       `${r.engine_restarts_planned ? `  (engine restarted on purpose ${r.engine_restarts_planned}×, a fresh process per target: CPU by role counts only the last process)` : ""}` +
       `${r.ok ? "" : `  FAILED: ${r.error}`}`
