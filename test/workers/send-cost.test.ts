@@ -122,7 +122,8 @@ describe("the inbox fan-out of a hot conversation", () => {
     const b = await login();
     const c = await login();
     const id = await createGroup(a, [b, c]);
-    const userStub = env.USER.get(env.USER.idFromName(c.userId));
+    // Typed loosely: the stub's full RPC type is too deep for runInDurableObject's inference.
+    const userStub: DurableObjectStub = env.USER.get(env.USER.idFromName(c.userId));
     // Count the RPCs c's real User actor receives: the method is wrapped on
     // the class (RPC dispatches through it), still runs, and is put back.
     const restore = await runInDurableObject(userStub, (instance: any) => {
