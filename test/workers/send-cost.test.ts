@@ -122,11 +122,10 @@ describe("the inbox fan-out of a hot conversation", () => {
     const b = await login();
     const c = await login();
     const id = await createGroup(a, [b, c]);
-    // Typed loosely: the stub's full RPC type is too deep for runInDurableObject's inference.
-    const userStub: DurableObjectStub = env.USER.get(env.USER.idFromName(c.userId));
+    const userStub = env.USER.get(env.USER.idFromName(c.userId));
     // Count the RPCs c's real User actor receives: the method is wrapped on
     // the class (RPC dispatches through it), still runs, and is put back.
-    const restore = await runInDurableObject(userStub, (instance: any) => {
+    await runInDurableObject(userStub, (instance: any) => {
       const proto = Object.getPrototypeOf(instance);
       const original = proto.applyConversation;
       instance.received = 0;
@@ -134,7 +133,7 @@ describe("the inbox fan-out of a hot conversation", () => {
         if (this === instance) instance.received += 1;
         return original.call(this, update);
       };
-      return () => {
+      instance.restore = () => {
         proto.applyConversation = original;
       };
     });
@@ -155,8 +154,10 @@ describe("the inbox fan-out of a hot conversation", () => {
       await new Promise((r) => setTimeout(r, 50));
     }
     expect(entry).toMatchObject({ last_seq: 40, unread: 40 });
-    const received = await runInDurableObject(userStub, (instance: any) => instance.received as number);
-    restore();
+    const received = await runInDurableObject(userStub, (instance: any): number => {
+      instance.restore();
+      return instance.received;
+    });
     // One sweep per interval while the messages came, plus the creation's and the last one.
     expect(received).toBeGreaterThan(0);
     expect(received).toBeLessThanOrEqual(2 + Math.ceil(sentFor / SWEEP_MIN_INTERVAL_MS));
