@@ -123,7 +123,8 @@ describe("the inbox fan-out of a hot conversation", () => {
     const c = await login();
     const id = await createGroup(a, [b, c]);
     // Loosely typed: inferring the User class through runInDurableObject recurses too deep for tsc (TS2589).
-    const userStub = env.USER.get(env.USER.idFromName(c.userId)) as unknown as DurableObjectStub<any>;
+    const users = env.USER as unknown as DurableObjectNamespace<any>;
+    const userStub = users.get(users.idFromName(c.userId));
     // Count the RPCs c's real User actor receives: the method is wrapped on
     // the class (RPC dispatches through it), still runs, and is put back.
     await runInDurableObject(userStub, (instance: any) => {
