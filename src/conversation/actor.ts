@@ -11,6 +11,7 @@ import {
   type ConversationView,
   type HistoryPage,
   type HistoryQuery,
+  type InboxUpdate,
   type Member,
   type MemberPage,
   type Message,
@@ -28,7 +29,8 @@ import { INBOX_COALESCE_MS, InboxFanout } from "./fanout.ts";
 import { joinedData, memberPage } from "./join.ts";
 import { addMembers, removeMember, setBlock, setRole, setTitle, type MembershipContext } from "./membership.ts";
 import { OutboxStore } from "./outbox-store.ts";
-import { LARGE_ROOM_MEMBERS, Room } from "./room.ts";
+import { LARGE_ROOM_MEMBERS } from "./members.ts";
+import { Room } from "./room.ts";
 import { advanceWatermark, historyWindow } from "./rules.ts";
 import { acceptMessage, type SendContext } from "./send.ts";
 import { encode, encodeError, isJoined, sendText, type SocketState } from "./sockets.ts";
@@ -69,6 +71,8 @@ export class Conversation extends SocketActor<SocketState, ClientFrame, Room> {
   #store!: ConversationStore;
   #outbox!: OutboxStore;
   #fanout!: InboxFanout;
+  /** What the send path (send.ts) works with. */
+  #send!: SendContext;
   readonly #buckets = new Map<string, Bucket>();
   readonly #pollers = new Set<PollWaiter>();
   /** Per-socket sync budgets and per-user last relayed typing.start, in memory. */
@@ -87,26 +91,8 @@ export class Conversation extends SocketActor<SocketState, ClientFrame, Room> {
       notify: (userId, n) => this.env.USER.get(this.env.USER.idFromName(userId)).notify(n),
       log: this.log,
     });
-    const due = this.#fanout.resume(Date.now());
-    if (due !== undefined) this.scheduleAlarm(due);
-  }
-
-  /** What the membership operations (membership.ts) work with. */
-  get #membership(): MembershipContext {
-    return {
-      store: this.#store,
-      outbox: this.#outbox,
-      fanout: this.#fanout,
-      room: this.sockets,
-      maxMembers: this.config.maxGroupMembers,
-      schedule: (at) => this.scheduleAlarm(at),
-      log: this.log,
-    };
-  }
-
-  /** What the send path (send.ts) works with. */
-  get #send(): SendContext {
-    return {
+    // Built once: the send path runs per message and must not allocate its context each time.
+    this.#send = {
       store: this.#store,
       outbox: this.#outbox,
       room: this.sockets,
@@ -121,6 +107,21 @@ export class Conversation extends SocketActor<SocketState, ClientFrame, Room> {
           waiter.resolve(this.#pollPage(waiter.afterSeq));
         }
       },
+    };
+    const due = this.#fanout.resume(Date.now());
+    if (due !== undefined) this.scheduleAlarm(due);
+  }
+
+  /** What the membership operations (membership.ts) work with. */
+  get #membership(): MembershipContext {
+    return {
+      store: this.#store,
+      outbox: this.#outbox,
+      fanout: this.#fanout,
+      room: this.sockets,
+      maxMembers: this.config.maxGroupMembers,
+      schedule: (at) => this.scheduleAlarm(at),
+      log: this.log,
     };
   }
 
@@ -163,6 +164,19 @@ export class Conversation extends SocketActor<SocketState, ClientFrame, Room> {
   /** The conversation as a member sees it. */
   describe(userId: string): Result<ConversationView> {
     return this.#asMember(userId, () => this.#store.view());
+  }
+
+  /**
+   * The conversation as `userId`'s inbox shows it now (the User actor pulls
+   * large conversations this way); with `watch`, the member's open inbox also
+   * gets its messages pushed for a while (fanout.ts, decision 0012). A member
+   * blocked in a direct conversation is answered the view without a role.
+   */
+  inboxView(userId: string, watch: boolean): Result<InboxUpdate> {
+    return this.#asMember(userId, () => {
+      if (watch) this.#fanout.watch(userId, Date.now());
+      return this.#fanout.view(userId);
+    }, { allowBlocked: true });
   }
 
   /** A page of members with their watermarks and whether they are online (`GET …/members`). */

@@ -23,20 +23,34 @@
  * Every delivery runs from the actor's alarm (socket-actor.ts schedules it).
  */
 import type { InboxUpdate, Notification } from "../protocol/index.ts";
+import { withTimeout } from "../shared/async.ts";
 import { describeError, type Logger } from "../shared/log.ts";
 import type { Result } from "../shared/result.ts";
-import { PRESENCE_FANOUT_MAX_MEMBERS } from "./members.ts";
+import { LARGE_ROOM_MEMBERS, PRESENCE_FANOUT_MAX_MEMBERS } from "./members.ts";
 import type { OutboxStore } from "./outbox-store.ts";
 import type { ConversationStore } from "./store.ts";
 
 /** After a quiet spell, how long the first change waits, so that a burst travels as one update. */
 export const INBOX_COALESCE_MS = 250;
 /** Least time between two broadcast sweeps; large rooms wait longer (sweepInterval). */
-export const SWEEP_MIN_INTERVAL_MS = 1000;
-export const SWEEP_MS_PER_MEMBER = 2;
-export const SWEEP_MAX_INTERVAL_MS = 10_000;
+export const SWEEP_MIN_INTERVAL_MS = 2000;
+export const SWEEP_MS_PER_MEMBER = 10;
+export const SWEEP_MAX_INTERVAL_MS = 60_000;
+/**
+ * A sweep of more than one chunk spreads its chunks over half its interval
+ * instead of sending them back to back: every delivery makes the receiving
+ * actor commit a write, and a thousand commits in one burst would hold up
+ * whatever shares their thread or their disk (under `wrangler dev`, every
+ * actor shares one thread) for as long as they take.
+ */
+export const SWEEP_CHUNK = 10;
 /** Deliveries in flight at once, and rows taken per alarm run. */
 const CONCURRENCY = 100;
+/**
+ * How long a member's inbox watch of a large conversation lasts: the User
+ * actor renews it every minute while an inbox socket is open (user/actor.ts).
+ */
+export const WATCH_TTL_MS = 150_000;
 /** Retry delay after a failed delivery: 1 s doubling to 5 min, with full jitter. */
 const RETRY_BASE_MS = 1000;
 const RETRY_MAX_MS = 5 * 60_000;
@@ -48,7 +62,7 @@ export function retryDelay(attempts: number, random = Math.random()): number {
   return Math.max(RETRY_BASE_MS / 2, Math.floor(cap * random));
 }
 
-/** Least time between two broadcast sweeps of a conversation of `members`: 1 s, or 2 ms a member when that is longer, at most 10 s. */
+/** Least time between two broadcast sweeps of a conversation of `members`: 2 s, or 10 ms a member when that is longer, at most 60 s. */
 export function sweepInterval(members: number): number {
   return Math.min(SWEEP_MAX_INTERVAL_MS, Math.max(SWEEP_MIN_INTERVAL_MS, members * SWEEP_MS_PER_MEMBER));
 }
@@ -73,6 +87,8 @@ export class InboxFanout {
   /** When the pending sweep is due (undefined: none pending). */
   #sweepDue: number | undefined;
   #sweeping = false;
+  /** Members of a large conversation whose inbox socket is open, and until when (in memory: a lost watch costs a stale preview until renewed). */
+  readonly #watchers = new Map<string, number>();
 
   constructor(store: ConversationStore, outbox: OutboxStore, deps: FanoutDeps) {
     this.#store = store;
@@ -88,8 +104,19 @@ export class InboxFanout {
 
   /** A change every member must learn happened at `now`; returns when the sweep is due. */
   changed(now: number): number {
-    this.#sweepDue ??= sweepDueAt(now, this.#lastSweepAt, this.#store.memberCount);
+    const large = this.#store.memberCount > LARGE_ROOM_MEMBERS && !this.#store.broadcastPending;
+    this.#sweepDue ??= sweepDueAt(now, this.#lastSweepAt, large ? this.#watchers.size : this.#store.memberCount);
     return this.#sweepDue;
+  }
+
+  /** A member's open inbox wants this large conversation's messages pushed for a while (WATCH_TTL_MS). */
+  watch(userId: string, now: number): void {
+    this.#watchers.set(userId, now + WATCH_TTL_MS);
+  }
+
+  /** The conversation as `userId`'s inbox shows it now: what a User actor pulls for a large conversation. */
+  view(userId: string): InboxUpdate {
+    return this.#store.inboxUpdate(userId, PRESENCE_FANOUT_MAX_MEMBERS, LARGE_ROOM_MEMBERS);
   }
 
   /** A change for these members only: their outbox rows owe them the new version, due at `dueAt`. */
@@ -120,22 +147,28 @@ export class InboxFanout {
     try {
       const rows = new Map(this.#outbox.all().map((r) => [r.user_id, r]));
       // A member whose receiver is failing waits for its own retry.
-      const ids = [...this.#store.memberIds()].filter((id) => {
+      const ids = this.#recipients(now).filter((id) => {
         const row = rows.get(id);
         return !(row && row.attempts > 0 && row.next_at > now);
       });
       const failed: Array<{ id: string; version: number; error: string }> = [];
       const delivered: Array<{ id: string; version: number }> = [];
-      for (let i = 0; i < ids.length; i += CONCURRENCY) {
-        const chunk = ids.slice(i, i + CONCURRENCY).filter((id) => this.#store.member(id));
+      const chunks = Math.ceil(ids.length / SWEEP_CHUNK);
+      const gapMs = chunks > 1 ? sweepInterval(ids.length) / 2 / chunks : 0;
+      for (let i = 0; i < ids.length; i += SWEEP_CHUNK) {
+        const chunkStart = Date.now();
+        // Members who left meanwhile are skipped: their own row tells them.
+        const chunk = ids.slice(i, i + SWEEP_CHUNK).filter((id) => this.#store.member(id));
         // Built synchronously, before any await: each update is a consistent snapshot.
-        const jobs = chunk.map((id) => ({ id, update: this.#store.inboxUpdate(id, PRESENCE_FANOUT_MAX_MEMBERS) }));
+        const jobs = chunk.map((id) => ({ id, update: this.view(id) }));
         const results = await Promise.allSettled(jobs.map((j) => withTimeout(this.#deps.deliver(j.id, j.update), DELIVERY_TIMEOUT_MS)));
         results.forEach((r, k) => {
           const { id, update } = jobs[k]!;
           if (r.status === "fulfilled") delivered.push({ id, version: update.version });
           else failed.push({ id, version: update.version, error: describeError(r.reason) });
         });
+        const rest = gapMs - (Date.now() - chunkStart);
+        if (i + SWEEP_CHUNK < ids.length && rest > 0) await new Promise((r) => setTimeout(r, rest));
       }
       this.#store.transaction(() => {
         for (const d of delivered) if (rows.has(d.id)) this.#outbox.delivered(d.id, d.version);
@@ -155,6 +188,23 @@ export class InboxFanout {
   }
 
   /**
+   * Who a sweep reaches. Every member, for a small conversation and for a
+   * change other than messages (a title, the member list: it also tells a
+   * conversation that has grown large that it is). For messages in a large
+   * conversation, only the members watching it: the others' User actors pull
+   * it when they list the inbox, so a message costs nothing per member.
+   */
+  #recipients(now: number): string[] {
+    if (this.#store.memberCount <= LARGE_ROOM_MEMBERS || this.#store.broadcastPending) return [...this.#store.memberIds()];
+    const ids: string[] = [];
+    for (const [id, until] of this.#watchers) {
+      if (until <= now || !this.#store.member(id)) this.#watchers.delete(id);
+      else ids.push(id);
+    }
+    return ids;
+  }
+
+  /**
    * Delivers due outbox rows: each member the conversation as they see it
    * now. A row is deleted only when its version was delivered; a failure
    * leaves it for a later run with backoff, so an update is never lost.
@@ -162,7 +212,7 @@ export class InboxFanout {
   async #deliverRows(): Promise<void> {
     const rows = this.#outbox.due(Date.now(), CONCURRENCY);
     if (rows.length === 0) return;
-    const jobs = rows.map((row) => ({ row, update: this.#store.inboxUpdate(row.user_id, PRESENCE_FANOUT_MAX_MEMBERS) }));
+    const jobs = rows.map((row) => ({ row, update: this.view(row.user_id) }));
     const results = await Promise.allSettled(jobs.map((j) => withTimeout(this.#deps.deliver(j.row.user_id, j.update), DELIVERY_TIMEOUT_MS)));
     this.#store.transaction(() => {
       results.forEach((result, i) => {
@@ -207,14 +257,4 @@ export class InboxFanout {
       });
     });
   }
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer in ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => {
-    if (timer !== undefined) clearTimeout(timer);
-  });
 }

@@ -5,7 +5,8 @@
  * the rest is paged with `GET /v1/conversations/{id}/members`.
  */
 import { DEFAULT_MEMBER_PAGE, MAX_MEMBER_PAGE, type Member, type MemberPage, type Receipt, type ServerData } from "../protocol/index.ts";
-import { LARGE_ROOM_MEMBERS, type Room } from "./room.ts";
+import { LARGE_ROOM_MEMBERS } from "./members.ts";
+import type { Room } from "./room.ts";
 import type { ConversationStore, MemberRecord } from "./store.ts";
 
 const RANK: Record<Member["role"], number> = { owner: 0, admin: 1, member: 2 };

@@ -10,6 +10,15 @@ type Role = Member["role"];
 /** Conversations up to this size tell User actors who is in them, for presence fan-out. */
 export const PRESENCE_FANOUT_MAX_MEMBERS = 50;
 
+/**
+ * Conversations above this many members are "large": bounded lists in
+ * `conversation.joined`, presence and receipts in batches (room.ts), and
+ * inboxes that pull the conversation instead of being sent every message
+ * (fanout.ts). Filling a room of n sockets, or sweeping n inboxes for every
+ * burst of messages, would otherwise grow as n².
+ */
+export const LARGE_ROOM_MEMBERS = 50;
+
 const RANK: Record<Role, number> = { member: 0, admin: 1, owner: 2 };
 
 function requireGroup(kind: "direct" | "group"): void {

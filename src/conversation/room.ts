@@ -2,15 +2,6 @@ import type { Receipt } from "../protocol/index.ts";
 import { SocketRegistry } from "../shared/sockets.ts";
 import { encode, isJoined, sendText, type SocketState } from "./sockets.ts";
 
-/**
- * Conversations above this many members are "large": `conversation.joined`
- * carries a bounded part of the member, online and receipt lists (the rest
- * is paged over REST), and presence and receipt changes reach the sockets
- * in batches instead of one frame per change. Filling a room of n sockets
- * would otherwise cost O(n²) frames.
- */
-export const LARGE_ROOM_MEMBERS = 50;
-
 /** How long presence and receipt changes of a large room gather before they go out as one batch frame. */
 export const ROOM_BATCH_MS = 500;
 

@@ -240,9 +240,11 @@ export class ConversationStore {
   /**
    * Writes `message` (from `next`) unless its sender already used its
    * `client_msg_id`: the unique index on (sender_id, client_msg_id) decides,
-   * in the same statement, so the common case costs one write and no read.
-   * Returns false for a repeat, which wrote nothing. Call `appended` once
-   * the surrounding transaction has committed.
+   * in the same statement, so the common case costs one statement and no
+   * read. The statement also moves the sender's watermarks to the message
+   * (trigger `messages_sender_watermarks`). Returns false for a repeat, which
+   * wrote nothing. Call `appended` once the statement (or the surrounding
+   * transaction) has succeeded.
    */
   insert(message: Message): boolean {
     return this.#sql.exec(
@@ -292,16 +294,11 @@ export class ConversationStore {
 
   /** Stores new receipt watermarks for a member (the cache follows the write). */
   setReceipts(userId: string, readSeq: number, deliveredSeq: number): void {
-    this.writeReceipts(userId, readSeq, deliveredSeq);
+    this.#sql.exec("UPDATE members SET read_seq = ?, delivered_seq = ? WHERE user_id = ?", readSeq, deliveredSeq, userId);
     this.receiptsWritten(userId, readSeq, deliveredSeq);
   }
 
-  /** The write of `setReceipts` alone, for a transaction whose caches follow on commit. */
-  writeReceipts(userId: string, readSeq: number, deliveredSeq: number): void {
-    this.#sql.exec("UPDATE members SET read_seq = ?, delivered_seq = ? WHERE user_id = ?", readSeq, deliveredSeq, userId);
-  }
-
-  /** The cache learns committed watermarks. */
+  /** The cache learns watermarks already written (by the messages trigger of a send). */
   receiptsWritten(userId: string, readSeq: number, deliveredSeq: number): void {
     const m = this.#members.get(userId);
     if (!m) return;
@@ -375,8 +372,13 @@ export class ConversationStore {
     this.#fanout = next;
   }
 
+  /** True when a broadcast change other than a message (title, members) waits for a sweep: that sweep goes to every member. */
+  get broadcastPending(): boolean {
+    return this.#broadcastVersion > this.#fanout.version;
+  }
+
   /** The conversation as this user's inbox shows it, now. Reads no row. */
-  inboxUpdate(userId: string, withMemberIdsUpTo: number): InboxUpdate {
+  inboxUpdate(userId: string, withMemberIdsUpTo: number, largeAbove: number): InboxUpdate {
     const meta = this.#requireMeta();
     // A member blocked in a direct conversation sees it as if they had left:
     // no preview, no unread count, no presence through it.
@@ -393,6 +395,7 @@ export class ConversationStore {
       update.role = member.role;
       if (this.#members.size <= withMemberIdsUpTo) update.member_ids = [...this.#members.keys()];
     }
+    if (this.#members.size > largeAbove) update.large = true;
     return update;
   }
 

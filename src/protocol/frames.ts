@@ -28,12 +28,16 @@ function codePoints(s: string): number {
 /** A UTF-16 surrogate without its pair: not Unicode, and not storable as UTF-8. */
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
+const NOT_WHITE_SPACE = /\S/;
+
 /** A message body: 1–4000 characters, not only white space, well-formed Unicode. */
 export const Body = z
   .string()
-  .refine((s) => s.trim().length > 0, "must not be empty or only white space")
+  // \S is the complement of what trim() removes, found without a copy.
+  .refine((s) => NOT_WHITE_SPACE.test(s), "must not be empty or only white space")
   .refine((s) => !LONE_SURROGATE.test(s), "must be well-formed Unicode (it has a lone surrogate)")
-  .refine((s) => codePoints(s) <= MAX_BODY_CHARS, `must be at most ${MAX_BODY_CHARS} characters`);
+  // Code points never outnumber UTF-16 units: only a long string needs counting.
+  .refine((s) => s.length <= MAX_BODY_CHARS || codePoints(s) <= MAX_BODY_CHARS, `must be at most ${MAX_BODY_CHARS} characters`);
 
 export const ConversationKind = z.enum(["direct", "group"]);
 export const Role = z.enum(["owner", "admin", "member"]);

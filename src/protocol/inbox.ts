@@ -31,5 +31,11 @@ export const InboxUpdate = z.object({
   role: z.enum(["owner", "admin", "member"]).optional(),
   /** Member ids, for presence fan-out; only for conversations of at most 50 members. */
   member_ids: z.array(UserId).optional(),
+  /**
+   * A large conversation (more than 50 members): its messages are not pushed
+   * to every member's inbox; the User actor pulls it when it lists the inbox
+   * and watches it while an inbox socket is open (decision 0012).
+   */
+  large: z.boolean().optional(),
 });
 export type InboxUpdate = z.infer<typeof InboxUpdate>;

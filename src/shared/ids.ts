@@ -1,16 +1,26 @@
-/** Random, URL-safe identifiers with a type prefix (`u_`, `c_`, `m_`, `s_`). */
+/** Random, URL-safe identifiers with a type prefix (`u_`, `c_`, `m_`, `s_`): 62 symbols, A–Z, a–z, 0–9. */
 const ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
 
+/**
+ * `prefix` and `length` uniformly random symbols (20 are ≈ 119 bits). Each
+ * byte gives 6 bits; the values 62 and 63 are drawn again (rejection keeps
+ * the choice uniform), so a few spare bytes nearly always suffice. This runs
+ * for every message: one call for the bytes, no array of characters.
+ */
 export function randomId(prefix: string, length = 20): string {
-  // 62^20 ≈ 2^119 possibilities; rejection sampling keeps the choice uniform.
-  const out: string[] = [];
-  while (out.length < length) {
-    const bytes = crypto.getRandomValues(new Uint8Array(length * 2));
-    for (const b of bytes) {
-      if (b < 248 && out.length < length) out.push(ALPHABET[b % 62]!);
+  let out = prefix;
+  let need = length;
+  while (need > 0) {
+    const bytes = crypto.getRandomValues(new Uint8Array(need + 8));
+    for (let i = 0; i < bytes.length && need > 0; i++) {
+      const v = bytes[i]! & 63;
+      if (v < 62) {
+        out += ALPHABET[v];
+        need--;
+      }
     }
   }
-  return prefix + out.join("");
+  return out;
 }
 
 /**

@@ -14,6 +14,7 @@ import {
   type MeResponse,
   type ParseResult,
 } from "../protocol/index.ts";
+import { withTimeout } from "../shared/async.ts";
 import type { LogFields } from "../shared/log.ts";
 import { runMigrations } from "../shared/migrations.ts";
 import { err, ok, type Result } from "../shared/result.ts";
@@ -25,6 +26,12 @@ import { Presence } from "./presence.ts";
 import { notificationAllowed } from "./rules.ts";
 import { SessionStore } from "./session-store.ts";
 import { UserStore } from "./store.ts";
+
+/** How long a pull of a large conversation may take before its last known state is used. */
+const PULL_TIMEOUT_MS = 2000;
+/** Watches of large conversations are renewed this often while an inbox socket is open (they last WATCH_TTL_MS). */
+const WATCH_RENEW_MS = 60_000;
+
 
 /** What a login or a refresh gets from the actor; the Worker adds the access token (`sid` = `family_id`). */
 export interface SessionGrant {
@@ -47,6 +54,8 @@ export class User extends SocketActor<InboxSocketState, InboxClientFrame, InboxS
   #profiles!: Profiles;
   /** This actor's user, once known (for log lines). */
   #userId: string | undefined;
+  /** When the watches on large conversations were last renewed. */
+  #watchedAt = 0;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env, (c, heartbeatMs, onClosed, log) => new InboxSockets(c, heartbeatMs, onClosed, log));
@@ -172,14 +181,15 @@ export class User extends SocketActor<InboxSocketState, InboxClientFrame, InboxS
   applyConversation(update: InboxUpdate): void {
     const parsed = InboxUpdate.safeParse(update);
     if (!parsed.success) throw new ParleyError("bad_request", `InboxUpdate ${describeIssue(parsed.error.issues)}`);
-    const result = this.#store.applyConversation(parsed.data, Date.now());
+    const result = this.#store.applyConversation(parsed.data, Date.now(), this.sockets.readyCount() > 0);
     if (!result.applied) return;
     if (result.change === "updated") this.sockets.broadcast("inbox.updated", { conversation: result.conversation });
     else if (result.change === "removed") this.sockets.broadcast("inbox.removed", { conversation_id: result.conversationId });
   }
 
-  /** The user's conversations, latest activity first (`GET /v1/conversations`). */
-  listConversations(): Result<InboxConversation[]> {
+  /** The user's conversations, latest activity first (`GET /v1/conversations`); large ones pulled fresh first. */
+  async listConversations(): Promise<Result<InboxConversation[]>> {
+    await this.#pullLarge(false);
     return ok(this.#store.conversations());
   }
 
@@ -239,8 +249,13 @@ export class User extends SocketActor<InboxSocketState, InboxClientFrame, InboxS
     return new ParleyError("rate_limited", `At most ${max} inbox sockets per user; close one first.`, { retryAfterMs: this.config.heartbeatMs });
   }
 
-  /** After `hello.ack`: the inbox as it is, then who among the contacts is online; the user is online from now. */
-  protected override onHello(ws: WebSocket, st: InboxSocketState, rid: string | undefined): void {
+  /**
+   * After `hello.ack`: the inbox as it is (large conversations pulled fresh,
+   * and watched from now on), then who among the contacts is online; the
+   * user is online from now.
+   */
+  protected override async onHello(ws: WebSocket, st: InboxSocketState, rid: string | undefined): Promise<void> {
+    await this.#pullLarge(true);
     sendText(ws, encodeInbox("inbox.snapshot", {
       conversations: this.#store.conversations(),
       notifications_unread: this.#store.unreadNotifications(),
@@ -265,10 +280,35 @@ export class User extends SocketActor<InboxSocketState, InboxClientFrame, InboxS
     if (before.phase === "ready" && this.sockets.readyCount(ws) === 0) this.#presence.disconnected(before.uid, Date.now());
   }
 
-  /** The retry of a profile copy the Directory missed (it schedules its own next attempt). */
-  protected override async onAlarm(): Promise<undefined> {
+  /**
+   * The retry of a profile copy the Directory missed (it schedules its own
+   * next attempt), and, while an inbox socket is open, the renewal of the
+   * watches on large conversations (the heartbeat keeps this alarm coming).
+   */
+  protected override async onAlarm(now: number): Promise<undefined> {
     await this.#profiles.syncDirectory();
+    if (this.sockets.readyCount() > 0 && now - this.#watchedAt >= WATCH_RENEW_MS) await this.#pullLarge(true);
     return undefined;
+  }
+
+  /**
+   * Pulls every large conversation of the inbox (they do not push each
+   * message to every member, decision 0012) and applies what they answer,
+   * max-wins like a pushed update; with `watch`, asks them to push to this
+   * user while the watch lasts. A conversation that does not answer in time
+   * keeps its last known state.
+   */
+  async #pullLarge(watch: boolean): Promise<void> {
+    const userId = this.#store.profile()?.user_id;
+    if (!userId) return;
+    const ids = this.#store.largeConversations();
+    if (watch) this.#watchedAt = Date.now();
+    if (ids.length === 0) return;
+    await Promise.allSettled(ids.map(async (id) => {
+      const stub = this.env.CONVERSATION.get(this.env.CONVERSATION.idFromName(id));
+      const view: Result<InboxUpdate> = await withTimeout(Promise.resolve(stub.inboxView(userId, watch)), PULL_TIMEOUT_MS);
+      if (view.ok) this.applyConversation(view.value);
+    }));
   }
 
   protected override logFields(): LogFields {

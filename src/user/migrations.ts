@@ -87,4 +87,14 @@ export const USER_MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    id: 2,
+    name: "large conversations are pulled",
+    sql: `
+      -- A conversation of more than 50 members does not push its messages to
+      -- every member's inbox: this actor pulls it when it lists the inbox and
+      -- watches it while an inbox socket is open (decision 0012).
+      ALTER TABLE conversations ADD COLUMN large INTEGER NOT NULL DEFAULT 0;
+    `,
+  },
 ];

@@ -135,7 +135,7 @@ export class UserStore {
   // --- inbox ----------------------------------------------------------------
 
   /** Applies a conversation's update when its version is newer than the stored one. */
-  applyConversation(update: InboxUpdate, now: number): InboxApply {
+  applyConversation(update: InboxUpdate, now: number, withView = true): InboxApply {
     const c = update.conversation;
     const prior = this.#sql
       .exec<{ version: number; role: string | null; activity_at: number }>(
@@ -145,19 +145,29 @@ export class UserStore {
     if (!shouldApply(prior?.version, update.version)) return { applied: false };
     const isMember = update.role !== undefined;
     this.#sql.exec(
-      `INSERT INTO conversations (id, kind, title, last_seq, unread, last_message, read_seq, role, member_ids, version, activity_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+      `INSERT INTO conversations (id, kind, title, last_seq, unread, last_message, read_seq, role, member_ids, version, activity_at, updated_at, large)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, title = excluded.title, last_seq = excluded.last_seq,
          unread = excluded.unread, last_message = excluded.last_message, read_seq = excluded.read_seq,
          role = excluded.role, member_ids = excluded.member_ids, version = excluded.version,
-         activity_at = excluded.activity_at, updated_at = excluded.updated_at`,
+         activity_at = excluded.activity_at, updated_at = excluded.updated_at, large = excluded.large`,
       c.id, c.kind, c.title ?? null, c.last_seq, c.unread, c.last_message ? JSON.stringify(c.last_message) : null,
       update.read_seq, update.role ?? null, update.member_ids ? JSON.stringify(update.member_ids) : null, update.version,
-      activityAt(c.last_message?.created_at, prior?.activity_at, now), now,
+      activityAt(c.last_message?.created_at, prior?.activity_at, now), now, update.large ? 1 : 0,
     );
     const change = inboxChange(prior !== undefined && prior.role !== null, isMember);
-    if (change === "updated") return { applied: true, change, conversation: this.#conversation(c.id)! };
+    // The stored row read back, for the inbox sockets; not when nobody is listening.
+    if (change === "updated" && withView) return { applied: true, change, conversation: this.#conversation(c.id)! };
+    if (change === "updated") return { applied: true, change: "none", conversationId: c.id };
     return { applied: true, change, conversationId: c.id };
+  }
+
+  /** Large conversations the user belongs to: the ones this actor pulls and watches. */
+  largeConversations(): string[] {
+    return this.#sql
+      .exec<{ id: string }>("SELECT id FROM conversations WHERE role IS NOT NULL AND large = 1")
+      .toArray()
+      .map((r) => r.id);
   }
 
   /** The conversations the user belongs to, latest activity first. */

@@ -89,6 +89,8 @@ export interface BenchConfig {
   timeLimitSeconds: number;
   outDir: string;
   verbose: boolean;
+  /** Record a CPU profile of the engine during Parley's measured window of each workload (BENCH_PROFILE=1). */
+  profile: boolean;
 }
 
 interface IntSpec {
@@ -162,6 +164,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): BenchConfig {
     engineVars: readVars(env.BENCH_ENGINE_VARS),
     outDir: env.BENCH_OUT_DIR?.trim() || "bench/results",
     verbose: env.BENCH_VERBOSE === "1" || env.BENCH_VERBOSE === "true",
+    profile: env.BENCH_PROFILE === "1" || env.BENCH_PROFILE === "true",
   };
 }
 
@@ -175,6 +178,7 @@ export function describeConfig(): string {
     ...lines,
     `  ${"BENCH_OUT_DIR".padEnd(36)} default bench/results`,
     `  ${"BENCH_VERBOSE".padEnd(36)} default 0 (1 echoes wrangler's output)`,
+    `  ${"BENCH_PROFILE".padEnd(36)} default 0 (1 records a CPU profile of Parley's measured window of each workload: <out>/<stamp>.<workload>.cpuprofile, top functions in the JSON)`,
   ].join("\n");
 }
 

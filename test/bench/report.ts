@@ -71,6 +71,8 @@ export interface Results {
     wrangler_debug_log: DebugLogInfo | undefined;
   };
   parameters: BenchConfig;
+  /** BENCH_PROFILE=1: per Parley window, the profile file, top functions by self time, and our own code's totals. */
+  profiles?: Record<string, unknown>;
   scenarios: Partial<Record<ScenarioName, ScenarioRecord>>;
 }
 

@@ -26,6 +26,7 @@ import { machineInfo, readDebugLog } from "./environment.ts";
 import type { SendRate } from "./pacer.ts";
 import { type Pinning, affinityOf, pinSelf, planPinning } from "./pin.ts";
 import { type GroupSnapshot, cpuByRole, machineBusySeconds, rssByRole, snapshotGroup } from "./procs.ts";
+import { profileWindows } from "./profiler.ts";
 import { type Results, type ScenarioRecord, renderReport, writeResults } from "./report.ts";
 import { connections } from "./scenarios/connections.ts";
 import { fanout } from "./scenarios/fanout.ts";
@@ -59,6 +60,7 @@ async function main(): Promise<number> {
   }
   const config = readConfig();
   const startedAt = new Date();
+  const profiles: Record<string, unknown> = {};
   const machine = machineInfo();
   progress(`${machine.cpus} CPUs (${machine.cpu_model}), Node ${machine.node}; scenarios: ${config.scenarios.join(", ")}`);
   const drift = configDrift();
@@ -135,6 +137,9 @@ async function main(): Promise<number> {
         return (performance.now() - t0) / 1000;
       };
       const ctx: WorkloadContext = { engine, api, config, rate: probe.send_rate, body: makeBody(config.bodyChars), progress, snapshot, targets, restartEngine };
+      if (config.profile) {
+        ctx.profileWindow = profileWindows(() => engine.inspectorPort, join(ROOT, config.outDir), startedAt.toISOString().replace(/:/g, "-"), profiles, progress);
+      }
       for (const name of config.scenarios) {
         if (aborted) break;
         records[name] = await runScenario(name, ctx, rows, compared);
@@ -195,6 +200,7 @@ async function main(): Promise<number> {
       wrangler_debug_log: debugLog,
     },
     parameters: config,
+    ...(config.profile ? { profiles } : {}),
     scenarios: records,
   };
   const file = writeResults(outDir, results);

@@ -79,6 +79,7 @@ export class Engine {
   readonly #options: EngineOptions;
   #child: ChildProcess | undefined;
   #port = 0;
+  #inspectorPort = 0;
   #vars: Record<string, string> = {};
   output = "";
 
@@ -92,6 +93,11 @@ export class Engine {
     const engine = new Engine(options);
     await engine.#spawn();
     return engine;
+  }
+
+  /** The inspector port of this run (`wrangler dev --inspector-port`): DevTools, CPU profiles. */
+  get inspectorPort(): number {
+    return this.#inspectorPort;
   }
 
   get url(): string {
@@ -114,6 +120,7 @@ export class Engine {
   async #spawn(port?: number): Promise<void> {
     this.#port = port ?? (await freePort());
     const inspector = await freePort();
+    this.#inspectorPort = inspector;
     const vars: Record<string, string> = {
       AUTH_SECRET: TEST_SECRET,
       DEV_LOGIN: "true",

@@ -124,8 +124,9 @@ describe("notifications", () => {
     const a = await login();
     const b = await login();
     const c = await login();
-    const id = await createGroup(a, [b, c]);
+    // b's inbox is open before the group exists, so the "added" notification arrives as a frame too.
     const { client } = await inbox(b);
+    const id = await createGroup(a, [b, c]);
     await api("POST", `/v1/conversations/${id}/messages`, b.token, { client_msg_id: "q", body: "question?" });
     await api("POST", `/v1/conversations/${id}/messages`, a.token, { client_msg_id: "m", body: `hey @${b.username.toUpperCase()} look` });
     await api("POST", `/v1/conversations/${id}/messages`, c.token, { client_msg_id: "r", body: "answer", reply_to_seq: 1 });

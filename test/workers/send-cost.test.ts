@@ -11,10 +11,10 @@
  */
 import { env, runInDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
-import { LARGE_ROOM_MEMBERS } from "../../src/conversation/room.ts";
+import { LARGE_ROOM_MEMBERS } from "../../src/conversation/members.ts";
 import { SWEEP_MIN_INTERVAL_MS } from "../../src/conversation/fanout.ts";
 import { MemberPage } from "../../src/protocol/index.ts";
-import { api, createGroup, joined, login, restartActor, type Client } from "./helpers.ts";
+import { api, createGroup, inbox, joined, login, restartActor, type Client } from "./helpers.ts";
 
 const conversationStub = (id: string) => env.CONVERSATION.get(env.CONVERSATION.idFromName(id));
 
@@ -220,5 +220,58 @@ describe("a large room", () => {
     // Only members may list them.
     const stranger = await login();
     expect((await api("GET", `/v1/conversations/${id}/members`, stranger.token)).status).toBe(403);
+  });
+});
+
+describe("the inboxes of a large room", () => {
+  it("are not sent its messages: an inbox pulls them when listed, and an open inbox watches them", async () => {
+    const a = await login();
+    const b = await login();
+    const c = await login();
+    const id = await createGroup(a, [b, c]);
+    await seedMembers(id, LARGE_ROOM_MEMBERS);
+    // A change for everyone reaches every member, and tells them the room is large now.
+    expect((await api("PATCH", `/v1/conversations/${id}`, a.token, { title: "large now" })).status).toBe(200);
+    const deadline = Date.now() + 8000;
+    for (;;) {
+      const list = (await api("GET", "/v1/conversations", b.token)).body.conversations;
+      if (list.some((x: { id: string; title?: string }) => x.id === id && x.title === "large now")) break;
+      if (Date.now() > deadline) throw new Error("the title never reached b's inbox");
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const userStub = () => env.USER.get(env.USER.idFromName(b.userId));
+    // Count the updates b's actor is sent from now on (see the hot-conversation test).
+    await runInDurableObject(userStub(), (actor) => {
+      const instance = actor as any;
+      const proto = Object.getPrototypeOf(instance);
+      const original = proto.applyConversation;
+      instance.pushed = 0;
+      proto.applyConversation = function (this: any, update: unknown) {
+        if (this === instance) instance.pushed += 1;
+        return original.call(this, update);
+      };
+      instance.restore = () => {
+        proto.applyConversation = original;
+      };
+    });
+    // c watches the room: its open inbox gets inbox.updated for each burst.
+    const { client: cInbox } = await inbox(c);
+    open.push(cInbox);
+    for (let i = 1; i <= 3; i++) {
+      expect((await api("POST", `/v1/conversations/${id}/messages`, a.token, { client_msg_id: `big${i}`, body: `to many ${i}` })).status).toBe(200);
+    }
+    const updated = await cInbox.next((f) => f.type === "inbox.updated" && f.data.conversation.id === id && f.data.conversation.last_seq === 3, 8000);
+    expect(updated.data.conversation).toMatchObject({ last_seq: 3, unread: 3 });
+    // b has no inbox open: nothing was pushed to b's actor for these messages…
+    await new Promise((r) => setTimeout(r, 2500));
+    const pushed = await runInDurableObject(userStub(), (actor) => {
+      const instance = actor as any;
+      instance.restore();
+      return instance.pushed as number;
+    });
+    expect(pushed).toBe(0);
+    // …yet b's list is current: it pulled the room when listing.
+    const entry = (await api("GET", "/v1/conversations", b.token)).body.conversations.find((x: { id: string }) => x.id === id);
+    expect(entry).toMatchObject({ last_seq: 3, unread: 3, last_message: { body: "to many 3" } });
   });
 });

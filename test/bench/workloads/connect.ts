@@ -95,6 +95,7 @@ export async function runConnect(ctx: WorkloadContext, target: Target, spec: Con
   const joinedMs: number[] = [];
   const failures = new Tally();
   const m0 = meter(ctx);
+  await ctx.profileWindow?.("start", target.name, label);
   await mapLimit(range(spec.sockets), config.connectConcurrency, async (i) => {
     const g = i % groups;
     const t0 = performance.now();
@@ -106,6 +107,7 @@ export async function runConnect(ctx: WorkloadContext, target: Target, spec: Con
     }
   });
   const connectS = (performance.now() - m0.at) / 1000;
+  await ctx.profileWindow?.("stop", target.name, label);
   const connectCpu = cpuSince(ctx, m0);
   ctx.progress(`  ${label}: ${sockets.length}/${spec.sockets} joined in ${connectS.toFixed(1)} s`);
 

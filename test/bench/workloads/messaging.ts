@@ -152,6 +152,7 @@ export async function runMessaging(ctx: WorkloadContext, target: Target, spec: M
     const startTimer = setTimeout(() => {
       before = meter(ctx);
       deliveriesAtStart = deliveries;
+      void ctx.profileWindow?.("start", target.name, label);
     }, config.warmupMs);
 
     const sendOne = async (socket: BenchSocket, pacer: Pacer, clientMsgId: string) => {
@@ -217,6 +218,7 @@ export async function runMessaging(ctx: WorkloadContext, target: Target, spec: M
     } finally {
       clearTimeout(startTimer);
     }
+    await ctx.profileWindow?.("stop", target.name, label);
     phases.done("send", `${sentCount} messages`);
     const drainUntil = performance.now() + DRAIN_MS;
     while (measuredArrivals < expected && performance.now() < drainUntil) await sleep(20);

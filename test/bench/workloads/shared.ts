@@ -18,6 +18,12 @@ export interface WorkloadContext extends BenchContext {
    * with the seconds it took.
    */
   restartEngine(): Promise<number>;
+  /**
+   * Around a measured window: starts and stops a CPU profile of the engine
+   * when BENCH_PROFILE is on (only Parley's windows are profiled; the label
+   * names the file).
+   */
+  profileWindow?(phase: "start" | "stop", target: TargetName, label: string): Promise<void>;
 }
 
 /** Opens a socket on an endpoint and completes hello and join. */
