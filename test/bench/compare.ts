@@ -113,7 +113,7 @@ function workloads(config: BenchConfig): Record<WorkloadName, Workload<Messaging
     user: (k: number, j: number) => k * config.w2Senders + j,
   };
   const w4 = { rooms: 1, members: config.w4Members, senders: config.w4Members, intervalMs: config.w4IntervalMs, seconds: config.w4Seconds, user: (_: number, j: number) => j };
-  const w5 = { rooms: 1, members: config.w5Members, senders: config.w5Senders, intervalMs: config.w5IntervalMs, seconds: config.w5Seconds, user: (_: number, j: number) => j };
+  const w5 = { rooms: 1, members: config.w5Members, senders: config.w5Senders, intervalMs: config.w5IntervalMs, seconds: config.w5Seconds, user: (_: number, j: number) => j, restMs: config.w5RestMs };
   const perS = (ms: number) => round(1000 / ms, 2);
   return {
     w1: {

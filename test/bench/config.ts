@@ -57,6 +57,15 @@ export interface BenchConfig {
   /** W5: one group, all members online, a few of them sending one message every interval (open loop). */
   w5Members: number;
   w5Senders: number;
+  /**
+   * Pause after W5's rooms are made and before its sockets open (both
+   * targets): on Parley the set-up signs a thousand users in and tells every
+   * member's inbox of the new group, and `wrangler dev` evicts the actors it
+   * woke some tens of seconds later, each closing its SQLite file (an fsync)
+   * on the one runtime thread. The pause keeps that set-up aftermath out of
+   * the measured window (docs/benchmarks.md, "W5 and the set-up's aftermath").
+   */
+  w5RestMs: number;
   w5IntervalMs: number;
   w5Seconds: number;
   /** Sequential socket sends measured by the latency scenario. */
@@ -117,6 +126,7 @@ const INTS = {
   w4Seconds: { env: "BENCH_W4_SECONDS", fallback: 10, min: 1, max: 60 },
   w5Members: { env: "BENCH_W5_MEMBERS", fallback: 1000, min: 2, max: 1000 },
   w5Senders: { env: "BENCH_W5_SENDERS", fallback: 10, min: 1, max: 100 },
+  w5RestMs: { env: "BENCH_W5_REST_MS", fallback: 60_000, min: 0, max: 180_000 },
   w5IntervalMs: { env: "BENCH_W5_INTERVAL_MS", fallback: 1000, min: 50, max: 10_000 },
   w5Seconds: { env: "BENCH_W5_SECONDS", fallback: 10, min: 1, max: 60 },
   latencySends: { env: "BENCH_LATENCY_SENDS", fallback: 500, min: 1, max: 5000 },

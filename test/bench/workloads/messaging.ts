@@ -38,6 +38,8 @@ export interface MessagingSpec {
   seconds: number;
   /** The user number of member `member` of room `room`. */
   user(room: number, member: number): number;
+  /** A pause between making the rooms and opening the sockets (see BenchConfig.w5RestMs). */
+  restMs?: number;
 }
 
 export interface MessagingResult {
@@ -105,6 +107,10 @@ export async function runMessaging(ctx: WorkloadContext, target: Target, spec: M
   const memberLists = range(spec.rooms).map((k) => range(spec.members).map((j) => spec.user(k, j)));
   const ids = await target.rooms(label, memberLists);
   phases.done("rooms");
+  if (spec.restMs) {
+    await sleep(spec.restMs);
+    phases.done("rest");
+  }
   const sockets = await openEndpoints(ctx, ids.flatMap((id, k) => memberLists[k]!.map((u) => target.endpoint(id, u))));
   phases.done("open", `${sockets.length} sockets joined`);
   try {
