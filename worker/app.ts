@@ -35,22 +35,23 @@ app.use(async (c, next) => {
   }
   // Per-message routes (a REST send, a read, a long-poll answer) log at
   // debug when they succeed: one line per message is the cost LOG_LEVEL
-  // exists to avoid. Everything else, and every failure, stays at info.
-  const level = c.res.status < 400 && HOT_ROUTES.test(c.req.path) ? "debug" : "info";
+  // exists to avoid. So does an accepted socket upgrade (101): the actor logs
+  // `socket.connected` with the same request id. Everything else, and every
+  // failure, stays at info.
+  const level = c.res.status === 101 || (c.res.status < 400 && HOT_ROUTES.test(c.req.path)) ? "debug" : "info";
   createLogger(configOf(c.env).logLevel)(level, "http.request", {
     request_id: requestId, method: c.req.method, path: c.req.path, status: c.res.status, ms: Date.now() - started,
   });
 });
 
-app.use(
-  "/v1/*",
-  bodyLimit({
-    maxSize: MAX_REST_BODY_BYTES,
-    onError: () => {
-      throw new ParleyError("payload_too_large", `A request body may be at most ${MAX_REST_BODY_BYTES} bytes.`);
-    },
-  }),
-);
+const limitBody = bodyLimit({
+  maxSize: MAX_REST_BODY_BYTES,
+  onError: () => {
+    throw new ParleyError("payload_too_large", `A request body may be at most ${MAX_REST_BODY_BYTES} bytes.`);
+  },
+});
+// GET and HEAD carry no body to limit (socket upgrades among them): they skip the check.
+app.use("/v1/*", (c, next) => (c.req.method === "GET" || c.req.method === "HEAD" ? next() : limitBody(c, next)));
 
 app.onError((e, c) => errorResponse(c, e));
 app.notFound((c) => errorResponse(c, new ParleyError("not_found", `No route for ${c.req.method} ${c.req.path}.`)));

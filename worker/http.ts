@@ -26,9 +26,9 @@ export function readQuery<S extends z.ZodType>(c: Context<AppEnv>, schema: S): z
 }
 
 /** Validates a path parameter. */
-export function readParam<S extends z.ZodType>(c: Context<AppEnv>, name: string, schema: S, missing: ParleyError): z.infer<S> {
+export function readParam<S extends z.ZodType>(c: Context<AppEnv>, name: string, schema: S, missing: () => ParleyError): z.infer<S> {
   const parsed = schema.safeParse(c.req.param(name));
-  if (!parsed.success) throw missing;
+  if (!parsed.success) throw missing();
   return parsed.data;
 }
 

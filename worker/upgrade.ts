@@ -27,18 +27,20 @@ export const upgradeChecks = [requireUpgrade, requireAuth({ allowQueryToken: tru
 
 /**
  * Forwards the upgrade to the actor that will own the socket, with the
- * caller's identity in headers. A fresh set of headers: nothing the client
- * sent under x-parley-* survives.
+ * caller's identity in headers. The actor needs nothing else of the client's
+ * request (the runtime completes the WebSocket handshake with the client from
+ * the original request), so only `Upgrade` and the identity go: nothing the
+ * client sent under x-parley-* can reach the actor, and no header is copied
+ * for nothing on every connect.
  */
 export function forwardUpgrade(c: Context<AppEnv>, actor: { fetch(request: Request): Promise<Response> }): Promise<Response> {
   const me = c.get("principal");
-  const headers = new Headers();
-  for (const [name, value] of c.req.raw.headers) {
-    if (!name.toLowerCase().startsWith("x-parley-")) headers.set(name, value);
-  }
-  headers.set(FORWARDED.userId, me.userId);
-  headers.set(FORWARDED.username, me.username);
-  headers.set(FORWARDED.tokenExp, String(me.expiresAt));
-  headers.set(FORWARDED.requestId, c.get("requestId"));
+  const headers = new Headers({
+    upgrade: "websocket",
+    [FORWARDED.userId]: me.userId,
+    [FORWARDED.username]: me.username,
+    [FORWARDED.tokenExp]: String(me.expiresAt),
+    [FORWARDED.requestId]: c.get("requestId"),
+  });
   return actor.fetch(new Request(c.req.url, { method: "GET", headers }));
 }

@@ -29,7 +29,7 @@ export async function mintAccessToken(
   const exp = Math.floor((now + ttlMs) / 1000);
   const token = await sign(
     { sub: who.userId, name: who.username, sid: who.sessionId, iat, exp, iss: TOKEN_ISSUER },
-    requireSecret(secret),
+    await hmacKey(secret),
     "HS256",
   );
   return { token, expiresAt: exp * 1000 };
@@ -37,7 +37,7 @@ export async function mintAccessToken(
 
 /** Verifies signature, algorithm, issuer and expiry; throws `unauthorized`. */
 export async function verifyAccessToken(secret: string, token: string): Promise<Principal> {
-  const key = requireSecret(secret);
+  const key = await hmacKey(secret);
   let payload: Record<string, unknown>;
   try {
     payload = await verify(token, key, { alg: "HS256", iss: TOKEN_ISSUER });
@@ -56,6 +56,23 @@ export async function verifyAccessToken(secret: string, token: string): Promise<
   }
   const sid = typeof payload.sid === "string" ? payload.sid : "external";
   return { userId: sub.data, username: payload.name, sessionId: sid, expiresAt: payload.exp * 1000 };
+}
+
+/**
+ * The HMAC key of AUTH_SECRET, imported once per isolate and secret: every
+ * request and socket upgrade verifies a token, and importing the key each
+ * time cost more than the verification itself.
+ */
+const keys = new Map<string, Promise<CryptoKey>>();
+
+function hmacKey(secret: string | undefined): Promise<CryptoKey> {
+  const raw = requireSecret(secret);
+  let key = keys.get(raw);
+  if (!key) {
+    key = crypto.subtle.importKey("raw", new TextEncoder().encode(raw), { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]);
+    keys.set(raw, key);
+  }
+  return key;
 }
 
 function requireSecret(secret: string | undefined): string {

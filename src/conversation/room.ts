@@ -3,7 +3,7 @@ import { SocketRegistry } from "../shared/sockets.ts";
 import { encode, isJoined, sendText, type SocketState } from "./sockets.ts";
 
 /** How long presence and receipt changes of a large room gather before they go out as one batch frame. */
-export const ROOM_BATCH_MS = 500;
+export const ROOM_BATCH_MS = 1000;
 
 type PresenceUpdate = { user_id: string; status: "online" | "offline"; last_seen_at?: number };
 

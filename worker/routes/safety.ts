@@ -34,7 +34,7 @@ const noSuchUser = () => new ParleyError("not_found", "No such user.");
  */
 async function setBlock(c: Parameters<MiddlewareHandler<AppEnv>>[0], on: boolean): Promise<Response> {
   const me = c.get("principal");
-  const username = readParam(c, "username", Username, noSuchUser());
+  const username = readParam(c, "username", Username, noSuchUser);
   const target = await directory(c.env).lookup(username);
   if (!target) throw noSuchUser();
   if (target.id === me.userId) throw new ParleyError("bad_request", "username: you cannot block yourself.");

@@ -34,7 +34,7 @@ userRoutes.get("/users/search", requireAuth(), async (c) => {
 });
 
 userRoutes.get("/users/:username", requireAuth(), async (c) => {
-  const username = readParam(c, "username", Username, new ParleyError("not_found", "No such user."));
+  const username = readParam(c, "username", Username, () => new ParleyError("not_found", "No such user."));
   return c.json({ user: unwrap(await directory(c.env).view(username)) });
 });
 
