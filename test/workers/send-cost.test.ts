@@ -56,6 +56,37 @@ async function rowsWrittenBy(id: string, body: (instance: any) => unknown): Prom
   });
 }
 
+/**
+ * Counts the `applyConversation` RPCs a user's real User actor receives from
+ * now on: the method is wrapped on the class (RPC dispatches through it),
+ * still runs, and is put back by `stop`, which returns the count.
+ */
+async function countInboxUpdates(userId: string): Promise<{ stop: () => Promise<number> }> {
+  const stub = () => env.USER.get(env.USER.idFromName(userId));
+  await runInDurableObject(stub(), (actor) => {
+    // Untyped: the User class's RPC type is too deep for tsc to check this body against (TS2589).
+    const instance = actor as any;
+    const proto = Object.getPrototypeOf(instance);
+    const original = proto.applyConversation;
+    instance.received = 0;
+    proto.applyConversation = function (this: any, update: unknown) {
+      if (this === instance) instance.received += 1;
+      return original.call(this, update);
+    };
+    instance.restore = () => {
+      proto.applyConversation = original;
+    };
+  });
+  return {
+    stop: () =>
+      runInDurableObject(stub(), (actor) => {
+        const instance = actor as any;
+        instance.restore();
+        return instance.received as number;
+      }),
+  };
+}
+
 const open: Client[] = [];
 afterEach(async () => {
   for (const c of open.splice(0)) c.close();
@@ -122,23 +153,7 @@ describe("the inbox fan-out of a hot conversation", () => {
     const b = await login();
     const c = await login();
     const id = await createGroup(a, [b, c]);
-    const userStub = () => env.USER.get(env.USER.idFromName(c.userId));
-    // Count the RPCs c's real User actor receives: the method is wrapped on
-    // the class (RPC dispatches through it), still runs, and is put back.
-    await runInDurableObject(userStub(), (actor) => {
-      // Untyped: the User class's RPC type is too deep for tsc to check this body against (TS2589).
-      const instance = actor as any;
-      const proto = Object.getPrototypeOf(instance);
-      const original = proto.applyConversation;
-      instance.received = 0;
-      proto.applyConversation = function (this: any, update: unknown) {
-        if (this === instance) instance.received += 1;
-        return original.call(this, update);
-      };
-      instance.restore = () => {
-        proto.applyConversation = original;
-      };
-    });
+    const counter = await countInboxUpdates(c.userId);
     const started = Date.now();
     const sends = [];
     for (let i = 0; i < 20; i++) {
@@ -156,11 +171,7 @@ describe("the inbox fan-out of a hot conversation", () => {
       await new Promise((r) => setTimeout(r, 50));
     }
     expect(entry).toMatchObject({ last_seq: 40, unread: 40 });
-    const received = await runInDurableObject(userStub(), (actor) => {
-      const instance = actor as any;
-      instance.restore();
-      return instance.received as number;
-    });
+    const received = await counter.stop();
     // One sweep per interval while the messages came, plus the creation's and the last one.
     expect(received).toBeGreaterThan(0);
     expect(received).toBeLessThanOrEqual(2 + Math.ceil(sentFor / SWEEP_MIN_INTERVAL_MS));
@@ -239,21 +250,8 @@ describe("the inboxes of a large room", () => {
       if (Date.now() > deadline) throw new Error("the title never reached b's inbox");
       await new Promise((r) => setTimeout(r, 50));
     }
-    const userStub = () => env.USER.get(env.USER.idFromName(b.userId));
-    // Count the updates b's actor is sent from now on (see the hot-conversation test).
-    await runInDurableObject(userStub(), (actor) => {
-      const instance = actor as any;
-      const proto = Object.getPrototypeOf(instance);
-      const original = proto.applyConversation;
-      instance.pushed = 0;
-      proto.applyConversation = function (this: any, update: unknown) {
-        if (this === instance) instance.pushed += 1;
-        return original.call(this, update);
-      };
-      instance.restore = () => {
-        proto.applyConversation = original;
-      };
-    });
+    // Count the updates b's actor is sent from now on.
+    const counter = await countInboxUpdates(b.userId);
     // c watches the room: its open inbox gets inbox.updated for each burst.
     const { client: cInbox } = await inbox(c);
     open.push(cInbox);
@@ -264,11 +262,7 @@ describe("the inboxes of a large room", () => {
     expect(updated.data.conversation).toMatchObject({ last_seq: 3, unread: 3 });
     // b has no inbox open: nothing was pushed to b's actor for these messages…
     await new Promise((r) => setTimeout(r, 2500));
-    const pushed = await runInDurableObject(userStub(), (actor) => {
-      const instance = actor as any;
-      instance.restore();
-      return instance.pushed as number;
-    });
+    const pushed = await counter.stop();
     expect(pushed).toBe(0);
     // …yet b's list is current: it pulled the room when listing.
     const entry = (await api("GET", "/v1/conversations", b.token)).body.conversations.find((x: { id: string }) => x.id === id);
