@@ -1,4 +1,4 @@
-import { Hono } from "hono";
+import { Hono, type Context } from "hono";
 import {
   AddMembersRequest,
   ConversationId,
@@ -24,6 +24,15 @@ import type { AppEnv } from "../types.ts";
 import { forwardUpgrade, upgradeChecks } from "../upgrade.ts";
 
 const noSuchConversation = () => new ParleyError("not_found", "No such conversation.");
+
+/**
+ * The conversation id of the path, or `404 not_found` for one that is
+ * malformed. Every conversation route reads its id here, so a rule about
+ * which ids may address an actor lives in one place.
+ */
+function conversationIdOf(c: Context<AppEnv>): string {
+  return readParam(c, "id", ConversationId, noSuchConversation);
+}
 const noSuchMember = () => new ParleyError("not_found", "No such member.");
 
 /** `/v1/conversations/*`: create, read, history, send, members, long-poll, and the socket upgrade. */
@@ -70,37 +79,37 @@ conversationRoutes.get("/", requireAuth(), async (c) => {
 });
 
 conversationRoutes.get("/:id", requireAuth(), async (c) => {
-  const id = readParam(c, "id", ConversationId, noSuchConversation);
+  const id = conversationIdOf(c);
   const view = unwrap(await conversation(c.env, id).describe(c.get("principal").userId));
   return c.json({ conversation: view });
 });
 
 conversationRoutes.get("/:id/members", requireAuth(), async (c) => {
-  const id = readParam(c, "id", ConversationId, noSuchConversation);
+  const id = conversationIdOf(c);
   const { after, limit } = readQuery(c, MembersQuery);
   return c.json(unwrap(await conversation(c.env, id).members(c.get("principal").userId, after, limit ?? DEFAULT_MEMBER_PAGE)));
 });
 
 conversationRoutes.get("/:id/messages", requireAuth(), async (c) => {
-  const id = readParam(c, "id", ConversationId, noSuchConversation);
+  const id = conversationIdOf(c);
   const query = readQuery(c, HistoryQuery);
   return c.json(unwrap(await conversation(c.env, id).history(c.get("principal").userId, query)));
 });
 
 conversationRoutes.post("/:id/messages", requireAuth(), async (c) => {
-  const id = readParam(c, "id", ConversationId, noSuchConversation);
+  const id = conversationIdOf(c);
   const input = await readJson(c, SendMessageRequest);
   return c.json(unwrap(await conversation(c.env, id).send(c.get("principal").userId, input, c.get("requestId"))));
 });
 
 conversationRoutes.patch("/:id", requireAuth(), async (c) => {
-  const id = readParam(c, "id", ConversationId, noSuchConversation);
+  const id = conversationIdOf(c);
   const { title } = await readJson(c, UpdateConversationRequest);
   return c.json(unwrap(await conversation(c.env, id).setTitle(c.get("principal").userId, title)));
 });
 
 conversationRoutes.post("/:id/members", requireAuth(), async (c) => {
-  const id = readParam(c, "id", ConversationId, noSuchConversation);
+  const id = conversationIdOf(c);
   const { usernames } = await readJson(c, AddMembersRequest);
   const { found, missing } = await directory(c.env).lookupMany(usernames);
   if (missing.length > 0) throw new ParleyError("not_found", `No user named ${missing.join(", ")}.`);
@@ -109,31 +118,31 @@ conversationRoutes.post("/:id/members", requireAuth(), async (c) => {
 });
 
 conversationRoutes.delete("/:id/members/:user_id", requireAuth(), async (c) => {
-  const id = readParam(c, "id", ConversationId, noSuchConversation);
+  const id = conversationIdOf(c);
   const target = readParam(c, "user_id", UserId, noSuchMember);
   return c.json(unwrap(await conversation(c.env, id).removeMember(c.get("principal").userId, target)));
 });
 
 conversationRoutes.patch("/:id/members/:user_id", requireAuth(), async (c) => {
-  const id = readParam(c, "id", ConversationId, noSuchConversation);
+  const id = conversationIdOf(c);
   const target = readParam(c, "user_id", UserId, noSuchMember);
   const { role } = await readJson(c, SetRoleRequest);
   return c.json(unwrap(await conversation(c.env, id).setRole(c.get("principal").userId, target, role)));
 });
 
 conversationRoutes.post("/:id/read", requireAuth(), async (c) => {
-  const id = readParam(c, "id", ConversationId, noSuchConversation);
+  const id = conversationIdOf(c);
   const { up_to_seq } = await readJson(c, ReadRequest);
   return c.json(unwrap(await conversation(c.env, id).markRead(c.get("principal").userId, up_to_seq)));
 });
 
 conversationRoutes.get("/:id/poll", requireAuth(), async (c) => {
-  const id = readParam(c, "id", ConversationId, noSuchConversation);
+  const id = conversationIdOf(c);
   const { after_seq, timeout_ms } = readQuery(c, PollQuery);
   return c.json(unwrap(await conversation(c.env, id).poll(c.get("principal").userId, after_seq, timeout_ms ?? 25_000)));
 });
 
 conversationRoutes.get("/:id/ws", ...upgradeChecks, async (c) => {
-  const id = readParam(c, "id", ConversationId, noSuchConversation);
+  const id = conversationIdOf(c);
   return forwardUpgrade(c, conversation(c.env, id));
 });
