@@ -1,7 +1,11 @@
 import {
+  DeleteData,
+  EditData,
+  ReactionData,
   SendData,
   ServerFrame,
   describeIssue,
+  type ChangeAck,
   type ErrorBody,
   type Message,
   type MessageAck,
@@ -23,6 +27,12 @@ export interface ConversationEvents {
   status: ConnectionStatus;
   /** A message, each exactly once and in `seq` order: the replay first, then live ones. */
   message: Message;
+  /**
+   * A message already delivered changed (an edit, a deletion, a reaction),
+   * here or elsewhere, live or while this handle was away: the message as it
+   * is now. Each change once, in the order they happened.
+   */
+  updated: Message;
   /** The server stored one of this handle's messages (`duplicate` when a resend found it stored). */
   ack: MessageAck;
   /** The server refused one of this handle's messages for good; it left the outbox. */
@@ -56,6 +66,23 @@ export interface SendResult {
 export interface ConversationOptions {
   /** The highest `seq` the application already has (from history); the replay starts after it. Default 0: everything. */
   afterSeq?: number;
+  /**
+   * The highest `rev` among the messages the application already has (from
+   * history, protocol v1.1): the replay then also brings every edit,
+   * deletion and reaction since, as `updated` events.
+   */
+  afterRev?: number;
+}
+
+/** A change the server refused (or that could not be sent): its code, from the contract's closed set. */
+export class ChangeError extends Error {
+  constructor(
+    readonly code: ErrorBody["code"] | "disconnected",
+    message: string,
+  ) {
+    super(message);
+    this.name = "ChangeError";
+  }
 }
 
 /** What the client hands each handle. */
@@ -93,12 +120,21 @@ export class ConversationHandle {
   #readWanted = 0;
   #readSent = 0;
   #warnedAfterDestroy = false;
+  /** The highest `rev` seen: the cursor of the next join once known (it catches changes too). */
+  #lastRev = 0;
+  /** Whether the replay in progress pages by `rev` (else by `seq`), and where its last page ended. */
+  #replayByRev = false;
+  #replayRev = 0;
+  /** Changes sent and waiting for their `change.ack`, by rid. */
+  readonly #changes = new Map<string, { resolve: (ack: ChangeAck) => void; reject: (e: ChangeError) => void }>();
+  #changeRid = 0;
 
   constructor(id: string, ctx: HandleContext, options: ConversationOptions, onDestroy: () => void) {
     this.id = id;
     this.#ctx = ctx;
     this.#onDestroy = onDestroy;
     this.#buffer = new SeqBuffer(options.afterSeq ?? 0, ctx.timing.REORDER_CAPACITY);
+    this.#lastRev = options.afterRev ?? 0;
     this.#outbox = new Outbox(ctx.timing.OUTBOX_CAPACITY, ctx.timing.MAX_IN_FLIGHT);
     const path = `/v1/conversations/${encodeURIComponent(id)}`;
     this.#socket = new ManagedSocket<ServerFrame>({
@@ -212,6 +248,26 @@ export class ConversationHandle {
     this.#flushRead();
   }
 
+  /** Changes the body of one of this user's messages. Resolves with the `change.ack` (`duplicate` when it changed nothing). */
+  edit(seq: number, body: string): Promise<ChangeAck> {
+    return this.#change("message.edit", EditData, { seq, body });
+  }
+
+  /** Deletes a message (this user's own; an owner or admin of a group may delete any). */
+  delete(seq: number): Promise<ChangeAck> {
+    return this.#change("message.delete", DeleteData, { seq });
+  }
+
+  /** Adds this user's reaction (one emoji or a `:name:`) to a message. */
+  react(seq: number, reaction: string): Promise<ChangeAck> {
+    return this.#change("reaction.add", ReactionData, { seq, reaction });
+  }
+
+  /** Removes this user's reaction. */
+  unreact(seq: number, reaction: string): Promise<ChangeAck> {
+    return this.#change("reaction.remove", ReactionData, { seq, reaction });
+  }
+
   /** Tells the others this user is typing (or stopped); dropped when not connected. */
   typing(active: boolean): void {
     if (this.#socket.state.phase === "live") this.#socket.send(active ? "typing.start" : "typing.stop", {});
@@ -230,12 +286,20 @@ export class ConversationHandle {
       this.#outbox.requeueInFlight();
       this.#syncInFlight = false;
       this.#readSent = 0;
+      // Changes are not queued: the caller learns at once and may try again (they are idempotent).
+      for (const [rid, p] of this.#changes) p.reject(new ChangeError("disconnected", `The connection closed before the answer to ${rid}.`));
+      this.#changes.clear();
     }
     if (phase === "joining") {
-      // Always with after_seq, even 0: the replay then covers everything
-      // this handle has not delivered, and the server switches the socket to
-      // live at the end of it with nothing lost or doubled at the seam.
-      this.#socket.send("conversation.join", { after_seq: this.#buffer.delivered, limit: this.#ctx.timing.PAGE_LIMIT }, RID.join);
+      // Always with a cursor, even 0: the replay then covers everything this
+      // handle has not seen, and the server switches the socket to live at
+      // the end of it with nothing lost or doubled at the seam. Once a rev is
+      // known, the cursor is the rev: the replay then brings edits,
+      // deletions and reactions too (protocol v1.1).
+      this.#replayByRev = this.#lastRev > 0;
+      this.#replayRev = this.#lastRev;
+      const cursor = this.#replayByRev ? { after_rev: this.#lastRev } : { after_seq: this.#buffer.delivered };
+      this.#socket.send("conversation.join", { ...cursor, limit: this.#ctx.timing.PAGE_LIMIT }, RID.join);
     } else if (phase === "live") {
       this.#pump();
       this.#flushRead();
@@ -252,9 +316,18 @@ export class ConversationHandle {
       case "messages.batch":
         return this.#onBatch(frame.data.messages, frame.data.has_more);
       case "message.new":
+      case "message.updated":
         this.#deliver([frame.data.message]);
         this.#fillGap();
         return;
+      case "change.ack": {
+        const pending = frame.rid === undefined ? undefined : this.#changes.get(frame.rid);
+        if (pending && frame.rid !== undefined) {
+          this.#changes.delete(frame.rid);
+          pending.resolve(frame.data);
+        }
+        return;
+      }
       case "message.ack":
         if (this.#outbox.ack(frame.data.client_msg_id)) {
           this.#events.emit("ack", frame.data);
@@ -296,9 +369,18 @@ export class ConversationHandle {
 
   #onBatch(messages: Message[], hasMore: boolean): void {
     const before = this.#buffer.delivered;
+    const revBefore = this.#replayRev;
     this.#deliver(messages);
     this.#syncInFlight = false;
     if (this.#socket.state.phase === "replaying") {
+      if (this.#replayByRev) {
+        const last = messages.at(-1)?.rev;
+        if (last !== undefined) this.#replayRev = Math.max(this.#replayRev, last);
+        if (hasMore && this.#replayRev > revBefore) this.#sync();
+        else this.#socket.dispatch({ type: "replayed" });
+        this.#fillGap();
+        return;
+      }
       // A page that says "more" but moved nothing would loop forever; take it as the end.
       if (hasMore && this.#buffer.delivered > before) this.#sync();
       else this.#socket.dispatch({ type: "replayed" }); // live now: #onEnter sends the outbox
@@ -311,9 +393,20 @@ export class ConversationHandle {
     if ((hasMore || this.#buffer.hasGap) && this.#buffer.delivered > before) this.#fillGap(true);
   }
 
+  /**
+   * New messages go through the SeqBuffer (each once, in `seq` order); a
+   * message already delivered that comes again has changed and is an
+   * `updated` event. Every message's `rev` moves the cursor of the next join.
+   */
   #deliver(messages: Message[]): void {
-    const mine = messages.filter((m) => m.conversation_id === this.id);
-    for (const m of this.#buffer.accept(mine)) this.#events.emit("message", m);
+    const fresh: Message[] = [];
+    for (const m of messages) {
+      if (m.conversation_id !== this.id) continue;
+      if (m.rev !== undefined && m.rev > this.#lastRev) this.#lastRev = m.rev;
+      if (m.seq <= this.#buffer.delivered) this.#events.emit("updated", m);
+      else fresh.push(m);
+    }
+    for (const m of this.#buffer.accept(fresh)) this.#events.emit("message", m);
   }
 
   /** Asks for what is missing below a held message (the server should never leave a gap; the SDK copes if it does). */
@@ -322,7 +415,25 @@ export class ConversationHandle {
   }
 
   #sync(): void {
-    this.#syncInFlight = this.#socket.send("sync", { after_seq: this.#buffer.delivered, limit: this.#ctx.timing.PAGE_LIMIT }, RID.sync);
+    const replayingByRev = this.#replayByRev && this.#socket.state.phase === "replaying";
+    const cursor = replayingByRev ? { after_rev: this.#replayRev } : { after_seq: this.#buffer.delivered };
+    this.#syncInFlight = this.#socket.send("sync", { ...cursor, limit: this.#ctx.timing.PAGE_LIMIT }, RID.sync);
+  }
+
+  #change<T>(type: string, schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: { issues: Parameters<typeof describeIssue>[0] } } }, data: unknown): Promise<ChangeAck> {
+    const parsed = schema.safeParse(data);
+    if (!parsed.success) return Promise.reject(new TypeError(`Parley: ${type}: ${describeIssue(parsed.error.issues)}.`));
+    if (this.#socket.state.phase !== "live") {
+      return Promise.reject(new ChangeError("disconnected", `Parley: ${type} needs a live connection (status "connected").`));
+    }
+    const rid = `c${++this.#changeRid}`;
+    return new Promise<ChangeAck>((resolve, reject) => {
+      this.#changes.set(rid, { resolve, reject });
+      if (!this.#socket.send(type, parsed.data, rid)) {
+        this.#changes.delete(rid);
+        reject(new ChangeError("disconnected", `Parley: ${type} could not be sent.`));
+      }
+    });
   }
 
   #onErrorFrame(rid: string | undefined, error: ErrorBody): void {
@@ -342,6 +453,12 @@ export class ConversationHandle {
       return;
     }
     if (rid === RID.sync) this.#syncInFlight = false;
+    const change = rid === undefined ? undefined : this.#changes.get(rid);
+    if (change && rid !== undefined) {
+      this.#changes.delete(rid);
+      change.reject(new ChangeError(error.code, error.message));
+      return;
+    }
     this.#error({ kind: "server_error", code: error.code, message: error.message });
   }
 

@@ -7,6 +7,7 @@ import {
   errorBody,
   parseClientFrame,
   toParleyError,
+  type ChangeAck,
   type ClientFrame,
   type ConversationView,
   type HistoryPage,
@@ -32,6 +33,7 @@ import { OutboxStore } from "./outbox-store.ts";
 import { LARGE_ROOM_MEMBERS } from "./members.ts";
 import { Room } from "./room.ts";
 import { advanceWatermark, historyWindow } from "./rules.ts";
+import { applyChange, type Change, type ChangeContext } from "./changes.ts";
 import { acceptMessage, type SendContext } from "./send.ts";
 import { encode, encodeError, isJoined, sendText, type SocketState } from "./sockets.ts";
 import { ConversationStore } from "./store.ts";
@@ -73,6 +75,8 @@ export class Conversation extends SocketActor<SocketState, ClientFrame, Room> {
   #fanout!: InboxFanout;
   /** What the send path (send.ts) works with. */
   #send!: SendContext;
+  /** What edits, deletions and reactions (changes.ts) work with. */
+  #changes!: ChangeContext;
   readonly #buckets = new Map<string, Bucket>();
   readonly #pollers = new Set<PollWaiter>();
   /** Per-socket sync budgets and per-user last relayed typing.start, in memory. */
@@ -105,6 +109,19 @@ export class Conversation extends SocketActor<SocketState, ClientFrame, Room> {
         for (const waiter of this.#pollers) {
           this.#pollers.delete(waiter);
           waiter.resolve(this.#pollPage(waiter.afterSeq));
+        }
+      },
+    };
+    this.#changes = {
+      store: this.#store,
+      room: this.sockets,
+      sendRate: this.config.sendRate,
+      buckets: this.#buckets,
+      committed: (message) => {
+        // The inboxes show the last message: a change to it is a change for everyone.
+        if (message.seq === this.#store.lastSeq) {
+          this.#store.bumpVersion(true);
+          this.scheduleAlarm(this.#fanout.changed(Date.now()));
         }
       },
     };
@@ -199,6 +216,11 @@ export class Conversation extends SocketActor<SocketState, ClientFrame, Room> {
    */
   send(userId: string, input: SendData, requestId?: string): Result<MessageAck> {
     return this.#asMember(userId, () => acceptMessage(this.#send, userId, input, { request_id: requestId }), { allowBlocked: true });
+  }
+
+  /** An edit, a deletion or a reaction over REST (`PATCH`/`DELETE …/messages/{seq}`, `…/reactions`); answered like a socket's `change.ack`. */
+  change(userId: string, change: Change): Result<ChangeAck> {
+    return this.#asMember(userId, (member) => applyChange(this.#changes, member, change));
   }
 
   /** `POST …/read`: the read watermark over REST. */
@@ -299,6 +321,16 @@ export class Conversation extends SocketActor<SocketState, ClientFrame, Room> {
         return;
       case "sync":
         return this.#sync(ws, st, frame.data, rid);
+      case "message.edit":
+        applyChange(this.#changes, this.#memberOf(st.uid), { kind: "edit", seq: frame.data.seq, body: frame.data.body }, ws, rid);
+        return;
+      case "message.delete":
+        applyChange(this.#changes, this.#memberOf(st.uid), { kind: "delete", seq: frame.data.seq }, ws, rid);
+        return;
+      case "reaction.add":
+      case "reaction.remove":
+        applyChange(this.#changes, this.#memberOf(st.uid), { kind: frame.type, seq: frame.data.seq, reaction: frame.data.reaction }, ws, rid);
+        return;
       case "typing.start":
       case "typing.stop":
         return this.#typing(st, frame.type === "typing.start" ? "start" : "stop");
@@ -332,34 +364,41 @@ export class Conversation extends SocketActor<SocketState, ClientFrame, Room> {
   // Frame handlers
   // -------------------------------------------------------------------------
 
-  #join(ws: WebSocket, st: SocketState, data: { after_seq?: number; limit?: number }, rid?: string): void {
+  #join(ws: WebSocket, st: SocketState, data: { after_seq?: number; after_rev?: number; limit?: number }, rid?: string): void {
     if (isJoined(st)) {
       sendText(ws, encodeError(errorBody("conflict", "This socket has already joined; reconnect to join again."), rid));
       return;
     }
     const wasOnline = this.sockets.isOnline(st.uid);
-    this.sockets.setPhase(ws, st, data.after_seq !== undefined ? "replaying" : "live");
+    const replay = data.after_seq !== undefined || data.after_rev !== undefined;
+    this.sockets.setPhase(ws, st, replay ? "replaying" : "live");
     sendText(ws, encode("conversation.joined", joinedData(this.#store, this.sockets, st.uid), rid));
-    if (data.after_seq !== undefined) {
-      const page = this.#store.page({ direction: "forward", after: data.after_seq, before: undefined, limit: data.limit ?? DEFAULT_PAGE_LIMIT });
+    if (replay) {
+      const page = this.#replayPage(data, data.limit ?? DEFAULT_PAGE_LIMIT);
       sendText(ws, encode("messages.batch", { messages: page.messages, has_more: page.hasMore }, rid));
       // The replay reached the end inside this same event: from here on,
       // live delivery takes over with no message in between.
       if (!page.hasMore) this.sockets.setPhase(ws, st, "live");
     }
     if (!wasOnline) this.sockets.presence({ user_id: st.uid, status: "online" }, this.#large(), ws);
-    this.log("info", "socket.joined", { session_id: st.sid, user_id: st.uid, after_seq: data.after_seq, phase: st.phase });
+    this.log("info", "socket.joined", { session_id: st.sid, user_id: st.uid, after_seq: data.after_seq, after_rev: data.after_rev, phase: st.phase });
   }
 
-  #sync(ws: WebSocket, st: SocketState, data: { after_seq: number; limit?: number }, rid?: string): void {
+  #sync(ws: WebSocket, st: SocketState, data: { after_seq?: number; after_rev?: number; limit?: number }, rid?: string): void {
     const rate = this.config.syncRate;
     const taken = takeToken(this.#syncBuckets.get(ws), Date.now(), rate);
     this.#syncBuckets.set(ws, taken.bucket);
     if (!taken.ok) throw new ParleyError("rate_limited", `At most ${rate.messages} sync requests per ${rate.per_ms / 1000} s.`, { retryAfterMs: taken.retryAfterMs });
-    const page = this.#store.page({ direction: "forward", after: data.after_seq, before: undefined, limit: data.limit ?? DEFAULT_PAGE_LIMIT });
+    const page = this.#replayPage(data, data.limit ?? DEFAULT_PAGE_LIMIT);
     sendText(ws, encode("messages.batch", { messages: page.messages, has_more: page.hasMore }, rid));
     // The replay reached the end inside this same event: live delivery takes over with no gap.
     if (st.phase === "replaying" && !page.hasMore) this.sockets.setPhase(ws, st, "live");
+  }
+
+  /** A page of the replay: messages after a seq (v1), or every message changed after a rev (v1.1), ascending by that cursor. */
+  #replayPage(cursor: { after_seq?: number; after_rev?: number }, limit: number): { messages: Message[]; hasMore: boolean } {
+    if (cursor.after_rev !== undefined) return this.#store.messages.byRev(cursor.after_rev, limit);
+    return this.#store.messages.bySeq(cursor.after_seq ?? 0, undefined, limit, false);
   }
 
   #typing(st: SocketState, state: "start" | "stop"): void {
@@ -401,6 +440,13 @@ export class Conversation extends SocketActor<SocketState, ClientFrame, Room> {
   // -------------------------------------------------------------------------
   // Helpers
   // -------------------------------------------------------------------------
+
+  /** The member behind a joined socket (a removed member's sockets are closed, so one is always found). */
+  #memberOf(userId: string): Member {
+    const member = this.#store.member(userId);
+    if (!member) throw new ParleyError("forbidden", "You are no longer a member of this conversation.");
+    return member;
+  }
 
   #large(): boolean {
     return this.#store.memberCount > LARGE_ROOM_MEMBERS;

@@ -89,15 +89,30 @@ export function notificationTargets(
   members: ReadonlyArray<{ user_id: string; username: string }>,
   repliedAuthorId: string | undefined,
 ): Array<{ user_id: string; kind: "mention" | "reply" }> {
-  const byName = new Map(members.map((m) => [m.username.toLowerCase(), m.user_id]));
   const memberIds = new Set(members.map((m) => m.user_id));
   const targets = new Map<string, "mention" | "reply">();
-  for (const match of body.matchAll(/(?:^|[^A-Za-z0-9_@])@([A-Za-z0-9_]{3,32})(?![A-Za-z0-9_])/g)) {
-    const id = byName.get(match[1]!.toLowerCase());
-    if (id && id !== senderId) targets.set(id, "mention");
+  for (const id of mentionedIds(body, members)) {
+    if (id !== senderId) targets.set(id, "mention");
   }
   if (repliedAuthorId && repliedAuthorId !== senderId && memberIds.has(repliedAuthorId) && !targets.has(repliedAuthorId)) {
     targets.set(repliedAuthorId, "reply");
   }
   return [...targets].map(([user_id, kind]) => ({ user_id, kind }));
+}
+
+const MENTION = /(?:^|[^A-Za-z0-9_@])@([A-Za-z0-9_]{3,32})(?![A-Za-z0-9_])/g;
+
+/**
+ * The members a body @-mentions, by username regardless of case, each once,
+ * in the order they first appear: what a message carries as `mentions`.
+ */
+export function mentionedIds(body: string, members: ReadonlyArray<{ user_id: string; username: string }>): string[] {
+  if (!body.includes("@")) return [];
+  const byName = new Map(members.map((m) => [m.username.toLowerCase(), m.user_id]));
+  const ids = new Set<string>();
+  for (const match of body.matchAll(MENTION)) {
+    const id = byName.get(match[1]!.toLowerCase());
+    if (id) ids.add(id);
+  }
+  return [...ids];
 }

@@ -133,4 +133,49 @@ export const MIGRATIONS: readonly Migration[] = [
       END;
     `,
   },
+  {
+    id: 6,
+    name: "messages-that-live",
+    sql: `
+      -- rev: the conversation's change counter (decision 0014). Every change
+      -- (a new message, an edit, a deletion, a reaction) takes the next rev
+      -- and stores it on the message it changed; existing messages start
+      -- with rev = seq, which keeps the two counters in step until the first
+      -- change that is not a new message.
+      ALTER TABLE messages ADD COLUMN rev INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE messages ADD COLUMN edited_at INTEGER;
+      ALTER TABLE messages ADD COLUMN deleted_at INTEGER;
+      -- JSON arrays: user ids a message mentions; its attachments.
+      ALTER TABLE messages ADD COLUMN mentions TEXT;
+      ALTER TABLE messages ADD COLUMN attachments TEXT;
+      UPDATE messages SET rev = seq;
+      CREATE INDEX messages_rev ON messages (rev);
+      CREATE TABLE reactions (
+        seq INTEGER NOT NULL,
+        reaction TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (seq, reaction, user_id)
+      );
+      -- Files: reserved by an upload, ready once stored in R2, attached by
+      -- a message, or waiting to be deleted from R2 (attachments.ts).
+      CREATE TABLE attachments (
+        id TEXT PRIMARY KEY,
+        uploader TEXT NOT NULL,
+        name TEXT NOT NULL,
+        content_type TEXT NOT NULL,
+        size INTEGER NOT NULL DEFAULT 0,
+        width INTEGER,
+        height INTEGER,
+        state TEXT NOT NULL CHECK (state IN ('reserved', 'ready', 'attached', 'doomed')),
+        seq INTEGER,
+        created_at INTEGER NOT NULL,
+        due_at INTEGER NOT NULL
+      );
+      CREATE INDEX attachments_due ON attachments (state, due_at);
+      -- The full-text index, kept by the alarm up to indexed_rev (search.ts).
+      CREATE VIRTUAL TABLE messages_fts USING fts5(body, tokenize = 'porter unicode61');
+      ALTER TABLE meta ADD COLUMN indexed_rev INTEGER NOT NULL DEFAULT 0;
+    `,
+  },
 ];

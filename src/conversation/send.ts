@@ -8,7 +8,8 @@ import { notificationId, randomId } from "../shared/ids.ts";
 import type { LogFields, Logger } from "../shared/log.ts";
 import { takeToken, type Bucket } from "../shared/rules.ts";
 import type { Rate } from "../shared/config.ts";
-import { notificationTargets } from "./members.ts";
+import { mentionedIds, notificationTargets } from "./members.ts";
+import { excerpt } from "./messages.ts";
 import type { OutboxStore } from "./outbox-store.ts";
 import type { Room } from "./room.ts";
 import { encode, sendText } from "./sockets.ts";
@@ -72,14 +73,20 @@ export function acceptMessage(cx: SendContext, userId: string, input: SendData, 
     return refuse(new ParleyError("rate_limited", `At most ${cx.sendRate.messages} messages per ${cx.sendRate.per_ms / 1000} s.`, { retryAfterMs: taken.retryAfterMs }));
   }
 
-  const message = store.next({
+  const mentions = input.body.includes("@") ? mentionedIds(input.body, [...store.members()]) : [];
+  const message = store.messages.next({
     server_msg_id: randomId("m_", 20),
     client_msg_id: input.client_msg_id,
     sender_id: userId,
     body: input.body,
     created_at: now,
     reply_to_seq: input.reply_to_seq,
+    ...(mentions.length > 0 ? { mentions } : {}),
   });
+  if (message.reply_to_seq !== undefined) {
+    const replied = store.messages.at(message.reply_to_seq);
+    if (replied) message.reply_to = { seq: replied.seq, sender_id: replied.sender_id, excerpt: excerpt(replied.body), ...(replied.deleted_at !== undefined ? { deleted: true } : {}) };
+  }
   const notifications = notificationsOf(store, message);
   const sender = store.member(userId)!;
   const delivered = Math.max(sender.delivered_seq, message.seq);
@@ -87,9 +94,9 @@ export function acceptMessage(cx: SendContext, userId: string, input: SendData, 
   // one statement, atomic by itself. Only a message that notifies someone
   // writes more, and then everything runs in one transaction.
   const inserted = notifications.length === 0
-    ? store.insert(message)
+    ? store.messages.insert(message)
     : store.transaction(() => {
-      if (!store.insert(message)) return false;
+      if (!store.messages.insert(message)) return false;
       for (const n of notifications) cx.outbox.enqueueNotification(n);
       return true;
     });
@@ -101,7 +108,7 @@ export function acceptMessage(cx: SendContext, userId: string, input: SendData, 
     return repeat(store.findByClientId(userId, input.client_msg_id)!);
   }
   cx.buckets.set(userId, taken.bucket);
-  store.appended(message);
+  store.messages.appended(message);
   store.receiptsWritten(userId, message.seq, delivered);
 
   const ack = toAck(message, false);

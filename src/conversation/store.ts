@@ -1,6 +1,7 @@
 import type { ConversationView, InboxUpdate, Member, Message, Receipt } from "../protocol/index.ts";
 import { runMigrations } from "../shared/migrations.ts";
 import type { HistoryWindow } from "./rules.ts";
+import { MessageLog } from "./messages.ts";
 import { MIGRATIONS } from "./schema.ts";
 
 interface MetaRow {
@@ -13,17 +14,6 @@ interface MetaRow {
   title: string | null;
   created_by: string;
   created_at: number;
-  [key: string]: SqlStorageValue;
-}
-
-interface MessageRow {
-  seq: number;
-  server_msg_id: string;
-  client_msg_id: string;
-  sender_id: string;
-  body: string;
-  created_at: number;
-  reply_to_seq: number | null;
   [key: string]: SqlStorageValue;
 }
 
@@ -47,8 +37,6 @@ export interface Meta {
 
 export type MemberRecord = Member & { read_seq: number; delivered_seq: number; joined_at: number };
 
-const MESSAGE_COLUMNS = "seq, server_msg_id, client_msg_id, sender_id, body, created_at, reply_to_seq";
-
 /**
  * Storage of one conversation: meta, members, messages, blocks. Every method
  * is synchronous: SQLite in a Durable Object runs in the actor's thread, so a
@@ -71,8 +59,8 @@ export class ConversationStore {
   #members = new Map<string, MemberRecord>();
   /** "blocker blocked" pairs (direct conversations only ever have a few). */
   #blocks = new Set<string>();
-  #lastSeq = 0;
-  #lastMessage: Message | undefined;
+  /** The messages, their counters, reactions and index. */
+  readonly messages: MessageLog;
   /** Changes other than messages (title, members, watermarks, blocks); see `version`. */
   #changes = 0;
   /** What the last completed broadcast sweep delivered, and the last change that needs one (fanout.ts). */
@@ -83,6 +71,7 @@ export class ConversationStore {
     this.#storage = storage;
     this.#sql = storage.sql;
     runMigrations(storage, MIGRATIONS);
+    this.messages = new MessageLog(this.#sql, () => this.#requireMeta().conversationId);
     this.#load();
   }
 
@@ -108,9 +97,7 @@ export class ConversationStore {
     for (const b of this.#sql.exec<{ blocker: string; blocked: string }>("SELECT blocker, blocked FROM blocks")) {
       this.#blocks.add(blockKey(b.blocker, b.blocked));
     }
-    const last = this.#meta ? this.#sql.exec<MessageRow>(`SELECT ${MESSAGE_COLUMNS} FROM messages ORDER BY seq DESC LIMIT 1`).toArray()[0] : undefined;
-    this.#lastSeq = last?.seq ?? 0;
-    this.#lastMessage = last && this.#toMessage(last);
+    if (this.#meta) this.messages.load();
   }
 
   /**
@@ -133,11 +120,11 @@ export class ConversationStore {
   }
 
   get lastSeq(): number {
-    return this.#lastSeq;
+    return this.messages.lastSeq;
   }
 
   get lastMessage(): Message | undefined {
-    return this.#lastMessage;
+    return this.messages.last;
   }
 
   get memberCount(): number {
@@ -150,7 +137,7 @@ export class ConversationStore {
    * every other change through the stored change count.
    */
   get version(): number {
-    return this.#changes + this.#lastSeq;
+    return this.#changes + this.messages.lastSeq;
   }
 
   /**
@@ -160,7 +147,7 @@ export class ConversationStore {
    * changes (a read watermark) do not count: they have outbox rows.
    */
   get behind(): boolean {
-    return this.#lastSeq > this.#fanout.seq || this.#broadcastVersion > this.#fanout.version;
+    return this.messages.lastSeq > this.#fanout.seq || this.#broadcastVersion > this.#fanout.version;
   }
 
   member(userId: string): MemberRecord | undefined {
@@ -209,8 +196,9 @@ export class ConversationStore {
       id: meta.conversationId,
       kind: meta.kind,
       members: members.map(({ user_id, username, role }) => ({ user_id, username, role })),
-      last_seq: this.#lastSeq,
+      last_seq: this.messages.lastSeq,
       member_count: this.#members.size,
+      last_rev: this.messages.lastRev,
     };
     if (meta.title !== undefined) view.title = meta.title;
     return view;
@@ -224,70 +212,19 @@ export class ConversationStore {
 
   /** The message a sender already sent under this `client_msg_id`, if any. */
   findByClientId(senderId: string, clientMsgId: string): Message | undefined {
-    const row = this.#sql
-      .exec<MessageRow>(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE sender_id = ? AND client_msg_id = ?`, senderId, clientMsgId)
-      .toArray()[0];
-    return row && this.#toMessage(row);
-  }
-
-  /** The message that `append` would write: the next `seq`. Writes nothing. */
-  next(input: Omit<Message, "conversation_id" | "seq">): Message {
-    const message: Message = { conversation_id: this.#requireMeta().conversationId, seq: this.#lastSeq + 1, ...input };
-    if (input.reply_to_seq === undefined) delete message.reply_to_seq;
-    return message;
-  }
-
-  /**
-   * Writes `message` (from `next`) unless its sender already used its
-   * `client_msg_id`: the unique index on (sender_id, client_msg_id) decides,
-   * in the same statement, so the common case costs one statement and no
-   * read. The statement also moves the sender's watermarks to the message
-   * (trigger `messages_sender_watermarks`). Returns false for a repeat, which
-   * wrote nothing. Call `appended` once the statement (or the surrounding
-   * transaction) has succeeded.
-   */
-  insert(message: Message): boolean {
-    return this.#sql.exec(
-      `INSERT INTO messages (${MESSAGE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (sender_id, client_msg_id) DO NOTHING`,
-      message.seq, message.server_msg_id, message.client_msg_id, message.sender_id, message.body, message.created_at,
-      message.reply_to_seq ?? null,
-    ).rowsWritten > 0;
-  }
-
-  /** The caches learn a committed message. */
-  appended(message: Message): void {
-    this.#lastSeq = message.seq;
-    this.#lastMessage = message;
+    return this.messages.byClientId(senderId, clientMsgId);
   }
 
   /** One message by `seq`. */
   messageAt(seq: number): Message | undefined {
-    const row = this.#sql.exec<MessageRow>(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE seq = ?`, seq).toArray()[0];
-    return row && this.#toMessage(row);
+    return this.messages.at(seq);
   }
 
   /** Messages in a window, ascending, and whether more lie beyond its far end. */
   page(window: HistoryWindow): { messages: Message[]; hasMore: boolean } {
-    const take = window.limit + 1;
-    let rows: MessageRow[];
-    if (window.direction === "forward") {
-      rows = this.#sql
-        .exec<MessageRow>(
-          `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE seq > ? AND seq < ? ORDER BY seq ASC LIMIT ?`,
-          window.after, window.before ?? Number.MAX_SAFE_INTEGER, take,
-        )
-        .toArray();
-      const hasMore = rows.length > window.limit;
-      return { messages: rows.slice(0, window.limit).map((r) => this.#toMessage(r)), hasMore };
-    }
-    rows = this.#sql
-      .exec<MessageRow>(
-        `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE seq < ? ORDER BY seq DESC LIMIT ?`,
-        window.before ?? Number.MAX_SAFE_INTEGER, take,
-      )
-      .toArray();
-    const hasMore = rows.length > window.limit;
-    return { messages: rows.slice(0, window.limit).reverse().map((r) => this.#toMessage(r)), hasMore };
+    return window.direction === "forward"
+      ? this.messages.bySeq(window.after, window.before, window.limit, false)
+      : this.messages.bySeq(0, window.before, window.limit, true);
   }
 
   // --- watermarks --------------------------------------------------------------
@@ -312,7 +249,7 @@ export class ConversationStore {
    * watermark to their message (send.ts), so no row is ever counted.
    */
   unread(m: MemberRecord): number {
-    return Math.max(0, this.#lastSeq - m.read_seq);
+    return Math.max(0, this.messages.lastSeq - m.read_seq);
   }
 
   // --- membership ----------------------------------------------------------
@@ -356,7 +293,7 @@ export class ConversationStore {
    */
   bumpVersion(forEveryone: boolean): number {
     const changes = this.#changes + 1;
-    const version = changes + this.#lastSeq;
+    const version = changes + this.messages.lastSeq;
     if (forEveryone) this.#sql.exec("UPDATE meta SET version = ?, broadcast_version = ? WHERE id = 1", changes, version);
     else this.#sql.exec("UPDATE meta SET version = ? WHERE id = 1", changes);
     this.#changes = changes;
@@ -385,12 +322,12 @@ export class ConversationStore {
     const blocked = meta.kind === "direct" && this.isBlocked(userId);
     const member = blocked ? undefined : this.#members.get(userId);
     const update: InboxUpdate = {
-      conversation: { id: meta.conversationId, kind: meta.kind, last_seq: this.#lastSeq, unread: member ? this.unread(member) : 0 },
+      conversation: { id: meta.conversationId, kind: meta.kind, last_seq: this.messages.lastSeq, unread: member ? this.unread(member) : 0 },
       version: this.version,
       read_seq: member?.read_seq ?? 0,
     };
     if (meta.title !== undefined) update.conversation.title = meta.title;
-    if (this.#lastMessage) update.conversation.last_message = this.#lastMessage;
+    if (this.messages.last) update.conversation.last_message = this.messages.last;
     if (member) {
       update.role = member.role;
       if (this.#members.size <= withMemberIdsUpTo) update.member_ids = [...this.#members.keys()];
@@ -424,20 +361,6 @@ export class ConversationStore {
   #requireMeta(): Meta {
     if (!this.#meta) throw new Error("conversation is not created");
     return this.#meta;
-  }
-
-  #toMessage(row: MessageRow): Message {
-    const message: Message = {
-      conversation_id: this.#requireMeta().conversationId,
-      seq: row.seq,
-      server_msg_id: row.server_msg_id,
-      client_msg_id: row.client_msg_id,
-      sender_id: row.sender_id,
-      body: row.body,
-      created_at: row.created_at,
-    };
-    if (row.reply_to_seq !== null) message.reply_to_seq = row.reply_to_seq;
-    return message;
   }
 }
 

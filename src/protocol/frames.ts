@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { ErrorBody } from "./errors.ts";
-import { MAX_BODY_CHARS, MAX_PAGE_LIMIT, MAX_RID_CHARS, PROTOCOL_VERSION } from "./limits.ts";
+import { MAX_ATTACHMENTS, MAX_BODY_CHARS, MAX_PAGE_LIMIT, MAX_REACTION_CHARS, MAX_RID_CHARS, PROTOCOL_VERSION } from "./limits.ts";
 
 // ---------------------------------------------------------------------------
 // Shared pieces
@@ -30,6 +30,17 @@ const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[
 
 const NOT_WHITE_SPACE = /\S/;
 
+const REACTION_NAME = /^:[a-z0-9_+-]{1,32}:$/;
+const EMOJI = /\p{Extended_Pictographic}|\p{Regional_Indicator}|\u20e3/u;
+
+/** One emoji grapheme, or a `:name:`. */
+export function isReaction(s: string): boolean {
+  if (REACTION_NAME.test(s)) return true;
+  if (!EMOJI.test(s) || LONE_SURROGATE.test(s)) return false;
+  const graphemes = [...new Intl.Segmenter(undefined, { granularity: "grapheme" }).segment(s)];
+  return graphemes.length === 1;
+}
+
 /** A message body: 1–4000 characters, not only white space, well-formed Unicode. */
 export const Body = z
   .string()
@@ -43,6 +54,46 @@ export const ConversationKind = z.enum(["direct", "group"]);
 export const Role = z.enum(["owner", "admin", "member"]);
 export const PresenceStatus = z.enum(["online", "away", "busy", "offline"]);
 
+/**
+ * A reaction: one emoji (a single grapheme that is pictographic, or a flag,
+ * or a keycap) or a short name between colons (`:thumbsup:`).
+ */
+export const Reaction = z
+  .string()
+  .max(MAX_REACTION_CHARS)
+  .refine(isReaction, "must be one emoji or a :name: of 1–32 of a–z, 0–9, _, + and -");
+
+/** How many users a reaction lists (the first who reacted); `count` says how many there are. */
+export const ReactionSummary = z.object({
+  reaction: Reaction,
+  count: z.number().int().positive(),
+  user_ids: z.array(UserId),
+});
+export type ReactionSummary = z.infer<typeof ReactionSummary>;
+
+export const AttachmentId = z.string().regex(/^a_[A-Za-z0-9]{1,64}$/, "must be an attachment id (a_…)");
+
+/** A file attached to a message (since v1.1); its bytes are at `GET /v1/conversations/{id}/attachments/{attachment_id}`. */
+export const Attachment = z.object({
+  id: AttachmentId,
+  name: z.string(),
+  content_type: z.string(),
+  size: z.number().int().nonnegative(),
+  /** Images: their pixel size. */
+  width: z.number().int().positive().optional(),
+  height: z.number().int().positive().optional(),
+});
+export type Attachment = z.infer<typeof Attachment>;
+
+/** What a reply shows of the message it answers (since v1.1): its sender and first characters, read when the reply is read. */
+export const ReplyPreview = z.object({
+  seq: Seq,
+  sender_id: UserId,
+  /** The first EXCERPT_CHARS code points of its body; empty when it was deleted. */
+  excerpt: z.string(),
+  deleted: z.boolean().optional(),
+});
+
 /** A message as clients see it. Optional fields are omitted, never null. */
 export const Message = z.object({
   conversation_id: ConversationId,
@@ -50,9 +101,23 @@ export const Message = z.object({
   server_msg_id: z.string(),
   client_msg_id: ClientMsgId,
   sender_id: UserId,
+  /** Empty once the message is deleted (a tombstone keeps its seq, sender and time). */
   body: z.string(),
   created_at: z.number().int(),
   reply_to_seq: Seq.optional(),
+  /** The conversation's change counter when this message last changed (since v1.1; see `after_rev`). */
+  rev: Seq.optional(),
+  /** Since v1.1: when the body was last edited, and when the message was deleted. */
+  edited_at: z.number().int().optional(),
+  deleted_at: z.number().int().optional(),
+  /** Since v1.1: the message it answers, as it is now. */
+  reply_to: ReplyPreview.optional(),
+  /** Since v1.1: members it @-mentions, resolved to user ids when it was sent or edited. */
+  mentions: z.array(UserId).optional(),
+  /** Since v1.1: reactions, in the order they first appeared; absent when none. */
+  reactions: z.array(ReactionSummary).optional(),
+  /** Since v1.1: its files; absent when none (and once deleted). */
+  attachments: z.array(Attachment).optional(),
 });
 export type Message = z.infer<typeof Message>;
 
@@ -69,6 +134,8 @@ export const ConversationView = z.object({
   last_seq: Seq,
   /** How many members there are (since v1.1). When it exceeds `members.length`, page the rest with `GET …/members`. */
   member_count: z.number().int().nonnegative().optional(),
+  /** The conversation's change counter (since v1.1): the `rev` of its latest change. */
+  last_rev: Seq.optional(),
 });
 export type ConversationView = z.infer<typeof ConversationView>;
 
@@ -99,16 +166,32 @@ function frame<T extends string, D extends z.ZodType>(type: T, data: D) {
 export const HelloData = z
   .object({ client: z.object({ name: z.string().max(64), version: z.string().max(64) }).optional() })
   .default({});
+/** At most one cursor: `after_seq` replays messages after a seq; `after_rev` (since v1.1) every change after a rev. */
+const oneCursor = (d: { after_seq?: number | undefined; after_rev?: number | undefined }) => d.after_seq === undefined || d.after_rev === undefined;
 export const JoinData = z
-  .object({ after_seq: Seq.optional(), limit: PageLimit.optional() })
+  .object({ after_seq: Seq.optional(), after_rev: Seq.optional(), limit: PageLimit.optional() })
+  .refine(oneCursor, { message: "give after_seq or after_rev, not both", path: ["after_rev"] })
   .default({});
 export const SendData = z.object({
   client_msg_id: ClientMsgId,
   body: Body,
   reply_to_seq: Seq.min(1).optional(),
+  /** Since v1.1: files uploaded by the sender to this conversation and not attached yet. */
+  attachments: z.array(AttachmentId).min(1).max(MAX_ATTACHMENTS).optional(),
 });
 export type SendData = z.infer<typeof SendData>;
-export const SyncData = z.object({ after_seq: Seq, limit: PageLimit.optional() });
+export const SyncData = z
+  .object({ after_seq: Seq.optional(), after_rev: Seq.optional(), limit: PageLimit.optional() })
+  .refine((d) => (d.after_seq === undefined) !== (d.after_rev === undefined), { message: "give after_seq or after_rev (exactly one)", path: ["after_seq"] });
+/** Since v1.1: the sender changes a message's body. */
+export const EditData = z.object({ seq: Seq.min(1), body: Body });
+/** Since v1.1: the sender, or an owner or admin of a group, deletes a message. */
+export const DeleteData = z.object({ seq: Seq.min(1) });
+/** Since v1.1: a member adds or removes their reaction. */
+export const ReactionData = z.object({ seq: Seq.min(1), reaction: Reaction });
+/** The answer to a change (edit, delete, reaction), to the requester: the message's new `rev`; `duplicate` when it changed nothing. */
+export const ChangeAck = z.object({ seq: Seq, rev: Seq, duplicate: z.boolean() });
+export type ChangeAck = z.infer<typeof ChangeAck>;
 export const ReceiptData = z.object({ up_to_seq: Seq });
 export const AuthRefreshData = z.object({ access_token: z.string().min(1).max(4096) });
 
@@ -125,6 +208,14 @@ export const ClientFrame = z.discriminatedUnion("type", [
   frame("typing.start", Empty),
   /** The sender stopped typing. */
   frame("typing.stop", Empty),
+  /** Since v1.1: edits a message. Answered `change.ack`; every live socket gets `message.updated`. */
+  frame("message.edit", EditData),
+  /** Since v1.1: deletes a message (a tombstone stays). Answered like an edit. */
+  frame("message.delete", DeleteData),
+  /** Since v1.1: adds the sender's reaction. Answered like an edit. */
+  frame("reaction.add", ReactionData),
+  /** Since v1.1: removes the sender's reaction. Answered like an edit. */
+  frame("reaction.remove", ReactionData),
   /** Read watermark, max-wins, capped at `last_seq`. */
   frame("receipt.read", ReceiptData),
   /** Delivery watermark, max-wins, capped at `last_seq`. */
@@ -179,6 +270,10 @@ export const ServerFrame = z.discriminatedUnion("type", [
   frame("message.ack", MessageAck),
   /** To every live socket of the conversation, the sender's included. */
   frame("message.new", z.object({ message: Message })),
+  /** Since v1.1: to every live socket, after an edit, a deletion or a reaction: the message as it is now. */
+  frame("message.updated", z.object({ message: Message })),
+  /** Since v1.1: to the requester's socket only, after a change is durable. */
+  frame("change.ack", ChangeAck),
   /** To the other members' sockets. */
   frame(
     "typing",

@@ -3,19 +3,19 @@
  * The Worker, the actors and the client SDK import it; every TypeScript type
  * of a frame is inferred from these schemas.
  */
-export { PROTOCOL_VERSION, MAX_FRAME_BYTES, MAX_BODY_CHARS, MAX_RID_CHARS, DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT, SEND_RATE, SYNC_RATE, TYPING_MIN_INTERVAL_MS, BAD_FRAME_LIMIT, DEFAULT_HEARTBEAT_MS, TYPING_EXPIRES_MS, PING_TEXT, PONG_TEXT, MAX_MEMBER_PAGE, DEFAULT_MEMBER_PAGE } from "./limits.ts";
+export { PROTOCOL_VERSION, MAX_FRAME_BYTES, MAX_BODY_CHARS, MAX_RID_CHARS, DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT, SEND_RATE, SYNC_RATE, TYPING_MIN_INTERVAL_MS, BAD_FRAME_LIMIT, DEFAULT_HEARTBEAT_MS, TYPING_EXPIRES_MS, PING_TEXT, PONG_TEXT, MAX_MEMBER_PAGE, DEFAULT_MEMBER_PAGE, MAX_REACTIONS_PER_MESSAGE, REACTION_USERS_LISTED, MAX_REACTION_CHARS, EXCERPT_CHARS, MAX_ATTACHMENTS } from "./limits.ts";
 export { ErrorCode, ErrorBody, HTTP_STATUS, ParleyError, errorBody, toParleyError } from "./errors.ts";
 export { CloseCode, shouldReconnect, shouldReauthenticate, isTerminal } from "./close-codes.ts";
 export {
   Seq, PageLimit, ClientMsgId, Rid, UserId, ConversationId, Body, ConversationKind, Role, PresenceStatus,
   Message, Member, ConversationView, Receipt, MessageAck, ClientFrame, ServerFrame, CLIENT_FRAME_TYPES,
-  SendData,
+  SendData, Reaction, ReactionSummary, Attachment, AttachmentId, ReplyPreview, EditData, DeleteData, ReactionData, ChangeAck, isReaction,
 } from "./frames.ts";
 export type { ClientFrameType, ServerFrameType, ServerData } from "./frames.ts";
 export {
   Username, DevLoginRequest, LoginResponse, CreateConversationRequest, ConversationResponse, HistoryQuery,
   HistoryPage, SendMessageRequest, SendMessageResponse, HealthResponse, ConversationList, AddMembersRequest,
-  SetRoleRequest, UpdateConversationRequest, ReadRequest, PollQuery, PollResponse, ReportRequest, MembersQuery,
+  SetRoleRequest, UpdateConversationRequest, ReadRequest, PollQuery, PollResponse, ReportRequest, MembersQuery, SeqParam, EditMessageRequest,
   MemberEntry, MemberPage,
 } from "./rest.ts";
 export { parseClientFrame, describeIssue, utf8Length } from "./parse.ts";

@@ -19,6 +19,17 @@ export const MAX_RID_CHARS = 64;
 export const DEFAULT_PAGE_LIMIT = 100;
 export const MAX_PAGE_LIMIT = 1000;
 
+/** Since v1.1: reactions. Distinct reactions one message may carry; users listed per reaction; longest reaction text. */
+export const MAX_REACTIONS_PER_MESSAGE = 20;
+export const REACTION_USERS_LISTED = 10;
+export const MAX_REACTION_CHARS = 34;
+
+/** Since v1.1: characters of a replied-to message shown in a reply's preview. */
+export const EXCERPT_CHARS = 100;
+
+/** Since v1.1: files one message may carry. */
+export const MAX_ATTACHMENTS = 10;
+
 /** Largest page of `GET /v1/conversations/{id}/members` (since v1.1); the default is 100. */
 export const MAX_MEMBER_PAGE = 500;
 export const DEFAULT_MEMBER_PAGE = 100;

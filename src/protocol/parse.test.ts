@@ -36,10 +36,10 @@ describe("parseClientFrame", () => {
 describe("the schemas", () => {
   it("have one variant per frame type of the contract (v1, plus the v1.1 additions of docs/protocol.md)", () => {
     expect(ClientFrame.options.map((o) => o.shape.type.value).sort()).toEqual(
-      ["auth.refresh", "conversation.join", "hello", "message.send", "ping", "receipt.delivered", "receipt.read", "sync", "typing.start", "typing.stop"],
+      ["auth.refresh", "conversation.join", "hello", "message.delete", "message.edit", "message.send", "ping", "reaction.add", "reaction.remove", "receipt.delivered", "receipt.read", "sync", "typing.start", "typing.stop"],
     );
     expect(ServerFrame.options.map((o) => o.shape.type.value).sort()).toEqual(
-      ["auth.refreshed", "connection.closing", "conversation.joined", "error", "hello.ack", "member.joined", "member.left", "message.ack", "message.new", "messages.batch", "pong", "presence", "presence.batch", "receipt.updated", "receipts.batch", "typing"],
+      ["auth.refreshed", "change.ack", "connection.closing", "conversation.joined", "error", "hello.ack", "member.joined", "member.left", "message.ack", "message.new", "message.updated", "messages.batch", "pong", "presence", "presence.batch", "receipt.updated", "receipts.batch", "typing"],
     );
   });
 

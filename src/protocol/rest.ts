@@ -75,6 +75,12 @@ export const SendMessageRequest = z.object({
 });
 export const SendMessageResponse = MessageAck;
 
+/** A `{seq}` in a path (since v1.1): digits only, at least 1. */
+export const SeqParam = z.string().regex(/^[1-9][0-9]{0,15}$/).transform(Number).pipe(Seq.min(1));
+
+/** `PATCH /v1/conversations/{id}/messages/{seq}` (since v1.1). */
+export const EditMessageRequest = z.object({ body: Body });
+
 /** `GET /healthz` */
 export const HealthResponse = z.object({ ok: z.literal(true), protocol: z.literal(1) });
 

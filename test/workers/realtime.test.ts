@@ -45,6 +45,7 @@ describe("two clients in a direct conversation", () => {
       sender_id: a.userId,
       body: "hi there",
       created_at: ack.data.created_at,
+      rev: 1,
     });
     // message.ack goes to the sender only.
     await cb.quiet(100);

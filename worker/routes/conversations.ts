@@ -4,12 +4,15 @@ import {
   ConversationId,
   CreateConversationRequest,
   DEFAULT_MEMBER_PAGE,
+  EditMessageRequest,
   HistoryQuery,
   MembersQuery,
   ParleyError,
   PollQuery,
+  Reaction,
   ReadRequest,
   SendMessageRequest,
+  SeqParam,
   SetRoleRequest,
   UpdateConversationRequest,
   UserId,
@@ -34,6 +37,7 @@ function conversationIdOf(c: Context<AppEnv>): string {
   return readParam(c, "id", ConversationId, noSuchConversation);
 }
 const noSuchMember = () => new ParleyError("not_found", "No such member.");
+const noSuchMessage = () => new ParleyError("not_found", "No such message.");
 
 /** `/v1/conversations/*`: create, read, history, send, members, long-poll, and the socket upgrade. */
 export const conversationRoutes = new Hono<AppEnv>();
@@ -101,6 +105,32 @@ conversationRoutes.post("/:id/messages", requireAuth(), async (c) => {
   const input = await readJson(c, SendMessageRequest);
   return c.json(unwrap(await conversation(c.env, id).send(c.get("principal").userId, input, c.get("requestId"))));
 });
+
+/** `PATCH …/messages/{seq} {body}` (since v1.1): edits; answered with the `change.ack` fields. */
+conversationRoutes.patch("/:id/messages/:seq", requireAuth(), async (c) => {
+  const id = conversationIdOf(c);
+  const seq = readParam(c, "seq", SeqParam, noSuchMessage);
+  const { body } = await readJson(c, EditMessageRequest);
+  return c.json(unwrap(await conversation(c.env, id).change(c.get("principal").userId, { kind: "edit", seq, body })));
+});
+
+/** `DELETE …/messages/{seq}` (since v1.1): leaves a tombstone. */
+conversationRoutes.delete("/:id/messages/:seq", requireAuth(), async (c) => {
+  const id = conversationIdOf(c);
+  const seq = readParam(c, "seq", SeqParam, noSuchMessage);
+  return c.json(unwrap(await conversation(c.env, id).change(c.get("principal").userId, { kind: "delete", seq })));
+});
+
+/** `PUT` / `DELETE …/messages/{seq}/reactions/{reaction}` (since v1.1): the caller's reaction, URL-encoded in the path. */
+for (const method of ["put", "delete"] as const) {
+  conversationRoutes[method]("/:id/messages/:seq/reactions/:reaction", requireAuth(), async (c) => {
+    const id = conversationIdOf(c);
+    const seq = readParam(c, "seq", SeqParam, noSuchMessage);
+    const reaction = readParam(c, "reaction", Reaction, () => new ParleyError("bad_request", "reaction: must be one emoji or a :name: of 1–32 of a–z, 0–9, _, + and -."));
+    const kind = method === "put" ? "reaction.add" : "reaction.remove";
+    return c.json(unwrap(await conversation(c.env, id).change(c.get("principal").userId, { kind, seq, reaction })));
+  });
+}
 
 conversationRoutes.patch("/:id", requireAuth(), async (c) => {
   const id = conversationIdOf(c);
