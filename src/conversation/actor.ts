@@ -15,6 +15,7 @@ import {
   type InboxUpdate,
   type Member,
   type MemberPage,
+  type MessageSearchPage,
   type Message,
   type MessageAck,
   type ParseResult,
@@ -34,6 +35,7 @@ import { LARGE_ROOM_MEMBERS } from "./members.ts";
 import { Room } from "./room.ts";
 import { advanceWatermark, historyWindow } from "./rules.ts";
 import { applyChange, type Change, type ChangeContext } from "./changes.ts";
+import { SearchIndex } from "./search.ts";
 import { acceptMessage, type SendContext } from "./send.ts";
 import { encode, encodeError, isJoined, sendText, type SocketState } from "./sockets.ts";
 import { ConversationStore } from "./store.ts";
@@ -77,6 +79,7 @@ export class Conversation extends SocketActor<SocketState, ClientFrame, Room> {
   #send!: SendContext;
   /** What edits, deletions and reactions (changes.ts) work with. */
   #changes!: ChangeContext;
+  #search!: SearchIndex;
   readonly #buckets = new Map<string, Bucket>();
   readonly #pollers = new Set<PollWaiter>();
   /** Per-socket sync budgets and per-user last relayed typing.start, in memory. */
@@ -90,6 +93,7 @@ export class Conversation extends SocketActor<SocketState, ClientFrame, Room> {
   protected override onStart(): void {
     this.#store = new ConversationStore(this.ctx.storage);
     this.#outbox = new OutboxStore(this.ctx.storage.sql);
+    this.#search = new SearchIndex(this.ctx.storage.sql, this.#store);
     this.#fanout = new InboxFanout(this.#store, this.#outbox, {
       deliver: (userId, update) => this.env.USER.get(this.env.USER.idFromName(userId)).applyConversation(update),
       notify: (userId, n) => this.env.USER.get(this.env.USER.idFromName(userId)).notify(n),
@@ -223,6 +227,16 @@ export class Conversation extends SocketActor<SocketState, ClientFrame, Room> {
     return this.#asMember(userId, (member) => applyChange(this.#changes, member, change));
   }
 
+  /** Full-text search of this conversation's messages, ranked, paged by offset (`GET …/search`). */
+  search(userId: string, query: string, limit: number, offset: number): Result<MessageSearchPage> {
+    return this.#asMember(userId, () => {
+      const { hits, more } = this.#search.search(query, limit, offset);
+      const page: MessageSearchPage = { results: hits };
+      if (more) page.next_cursor = String(offset + limit);
+      return page;
+    });
+  }
+
   /** `POST …/read`: the read watermark over REST. */
   markRead(userId: string, upToSeq: number): Result<Receipt> {
     return this.#asMember(userId, () => this.#moveReceipt(userId, "read", upToSeq));
@@ -350,9 +364,14 @@ export class Conversation extends SocketActor<SocketState, ClientFrame, Room> {
     }
   }
 
+  /** Deliveries to inboxes and notifications, then the search index's catching up. */
   protected override async onAlarm(now: number): Promise<number | undefined> {
     await this.#fanout.run(now);
-    return this.#fanout.due();
+    if (this.#store.meta) this.#search.catchUp();
+    const due = this.#fanout.due();
+    // A burst larger than one pass of the index comes back for the rest soon.
+    if (this.#store.meta && this.#search.behind) return Math.min(due ?? Infinity, Date.now() + 100);
+    return due;
   }
 
   protected override logFields(): LogFields {

@@ -118,3 +118,32 @@ export const ReportRequest = z.discriminatedUnion("kind", [
   }),
 ]);
 export type ReportRequest = z.infer<typeof ReportRequest>;
+
+/** `GET /v1/conversations/{id}/search?q=&limit=&cursor=` and `GET /v1/search?q=&limit=` (since v1.1). */
+export const MessageSearchQuery = z.object({
+  q: z.string().trim().min(1).max(200),
+  limit: z.string().regex(/^[0-9]{1,3}$/, "must be a whole number").transform(Number).pipe(z.number().int().min(1).max(50)).optional(),
+  cursor: z.string().regex(/^[0-9]{1,6}$/, "must be a cursor from a previous page").optional(),
+});
+export type MessageSearchQuery = z.infer<typeof MessageSearchQuery>;
+
+/** A part of a snippet, and whether it matched. */
+export const SnippetPart = z.object({ text: z.string(), match: z.boolean() });
+export const SearchHit = z.object({
+  message: Message,
+  snippet: z.array(SnippetPart),
+  /** bm25: lower is better. */
+  rank: z.number(),
+});
+export const MessageSearchPage = z.object({
+  results: z.array(SearchHit),
+  /** Pass as `cursor` for the next page; absent on the last one. */
+  next_cursor: z.string().optional(),
+});
+export type MessageSearchPage = z.infer<typeof MessageSearchPage>;
+export const GlobalSearchResponse = z.object({
+  results: z.array(SearchHit.extend({ conversation_id: ConversationId })),
+  /** True when some conversations were not searched (too many, or too slow): the answer is the best found in time. */
+  partial: z.boolean(),
+});
+export type GlobalSearchResponse = z.infer<typeof GlobalSearchResponse>;

@@ -12,6 +12,8 @@ import {
   type InboxClientFrame,
   type InboxConversation,
   type MeResponse,
+  type GlobalSearchResponse,
+  type MessageSearchPage,
   type ParseResult,
 } from "../protocol/index.ts";
 import { withTimeout } from "../shared/async.ts";
@@ -26,6 +28,11 @@ import { Presence } from "./presence.ts";
 import { notificationAllowed } from "./rules.ts";
 import { SessionStore } from "./session-store.ts";
 import { UserStore } from "./store.ts";
+
+/** A search across conversations asks at most this many (the most recently active), so many at a time, within this time. */
+export const SEARCH_FANOUT_MAX = 200;
+const SEARCH_CONCURRENCY = 10;
+const SEARCH_BUDGET_MS = 2000;
 
 /** How long a pull of a large conversation may take before its last known state is used. */
 const PULL_TIMEOUT_MS = 2000;
@@ -191,6 +198,50 @@ export class User extends SocketActor<InboxSocketState, InboxClientFrame, InboxS
   async listConversations(): Promise<Result<InboxConversation[]>> {
     await this.#pullLarge(false);
     return ok(this.#store.conversations());
+  }
+
+  /**
+   * Searches the user's conversations (`GET /v1/search`): the
+   * SEARCH_FANOUT_MAX most recently active, CONCURRENCY at a time, within
+   * SEARCH_BUDGET_MS in all; the best `limit` matches by rank. `partial`
+   * when some conversation was left out, failed or was too slow.
+   */
+  async search(query: string, limit: number): Promise<Result<GlobalSearchResponse>> {
+    const userId = this.#store.profile()?.user_id;
+    if (!userId) return ok({ results: [], partial: false });
+    const all = this.#store.conversations();
+    const ids = all.slice(0, SEARCH_FANOUT_MAX).map((c) => c.id);
+    const deadline = Date.now() + SEARCH_BUDGET_MS;
+    const results: GlobalSearchResponse["results"] = [];
+    let partial = all.length > ids.length;
+    let next = 0;
+    const worker = async () => {
+      while (next < ids.length) {
+        const id = ids[next++]!;
+        const left = deadline - Date.now();
+        if (left <= 0) {
+          partial = true;
+          return;
+        }
+        try {
+          const stub = this.env.CONVERSATION.get(this.env.CONVERSATION.idFromName(id));
+          const page: Result<MessageSearchPage> = await withTimeout(Promise.resolve(stub.search(userId, query, limit, 0)), left);
+          if (page.ok) for (const hit of page.value.results) results.push({ ...hit, conversation_id: id });
+          else if (page.error.code === "bad_request") throw new ParleyError("bad_request", page.error.message);
+          else partial = true;
+        } catch (e) {
+          if (e instanceof ParleyError) throw e;
+          partial = true;
+        }
+      }
+    };
+    try {
+      await Promise.all(Array.from({ length: Math.min(SEARCH_CONCURRENCY, ids.length) }, worker));
+    } catch (e) {
+      return err(e instanceof ParleyError ? e : new ParleyError("internal", "Search failed."));
+    }
+    results.sort((a, b) => a.rank - b.rank);
+    return ok({ results: results.slice(0, limit), partial });
   }
 
   /** The kept notifications, newest first (`GET /v1/notifications`). */

@@ -7,6 +7,7 @@ import {
   EditMessageRequest,
   HistoryQuery,
   MembersQuery,
+  MessageSearchQuery,
   ParleyError,
   PollQuery,
   Reaction,
@@ -92,6 +93,13 @@ conversationRoutes.get("/:id/members", requireAuth(), async (c) => {
   const id = conversationIdOf(c);
   const { after, limit } = readQuery(c, MembersQuery);
   return c.json(unwrap(await conversation(c.env, id).members(c.get("principal").userId, after, limit ?? DEFAULT_MEMBER_PAGE)));
+});
+
+/** `GET …/search?q=&limit=&cursor=` (since v1.1): full-text search of one conversation, ranked, paged. */
+conversationRoutes.get("/:id/search", requireAuth(), async (c) => {
+  const id = conversationIdOf(c);
+  const { q, limit, cursor } = readQuery(c, MessageSearchQuery);
+  return c.json(unwrap(await conversation(c.env, id).search(c.get("principal").userId, q, limit ?? 20, Number(cursor ?? 0))));
 });
 
 conversationRoutes.get("/:id/messages", requireAuth(), async (c) => {
