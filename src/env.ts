@@ -12,6 +12,8 @@ export interface Env extends ConfigVars {
   USER: DurableObjectNamespace<User>;
   LIMITER: DurableObjectNamespace<Limiter>;
   REPORTS: DurableObjectNamespace<Reports>;
+  /** Files attached to messages (src/conversation/attachments.ts). */
+  FILES: R2Bucket;
   /** HS256 secret for access tokens; `wrangler secret put AUTH_SECRET`. */
   AUTH_SECRET: string;
   /** "true" enables POST /v1/auth/dev-login. Never in production. */

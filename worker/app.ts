@@ -51,8 +51,11 @@ const limitBody = bodyLimit({
     throw new ParleyError("payload_too_large", `A request body may be at most ${MAX_REST_BODY_BYTES} bytes.`);
   },
 });
-// GET and HEAD carry no body to limit (socket upgrades among them): they skip the check.
-app.use("/v1/*", (c, next) => (c.req.method === "GET" || c.req.method === "HEAD" ? next() : limitBody(c, next)));
+// GET and HEAD carry no body to limit (socket upgrades among them): they
+// skip the check; an upload has its own limit (MAX_ATTACHMENT_BYTES).
+const UPLOAD = /^\/v1\/conversations\/[^/]+\/attachments$/;
+app.use("/v1/*", (c, next) =>
+  c.req.method === "GET" || c.req.method === "HEAD" || (c.req.method === "POST" && UPLOAD.test(c.req.path)) ? next() : limitBody(c, next));
 
 app.onError((e, c) => errorResponse(c, e));
 app.notFound((c) => errorResponse(c, new ParleyError("not_found", `No route for ${c.req.method} ${c.req.path}.`)));

@@ -7,6 +7,7 @@ import {
   errorBody,
   parseClientFrame,
   toParleyError,
+  type Attachment,
   type ChangeAck,
   type ClientFrame,
   type ConversationView,
@@ -34,6 +35,7 @@ import { OutboxStore } from "./outbox-store.ts";
 import { LARGE_ROOM_MEMBERS } from "./members.ts";
 import { Room } from "./room.ts";
 import { advanceWatermark, historyWindow } from "./rules.ts";
+import { AttachmentStore, objectKey } from "./attachments.ts";
 import { applyChange, type Change, type ChangeContext } from "./changes.ts";
 import { SearchIndex } from "./search.ts";
 import { acceptMessage, type SendContext } from "./send.ts";
@@ -80,6 +82,7 @@ export class Conversation extends SocketActor<SocketState, ClientFrame, Room> {
   /** What edits, deletions and reactions (changes.ts) work with. */
   #changes!: ChangeContext;
   #search!: SearchIndex;
+  #attachments!: AttachmentStore;
   readonly #buckets = new Map<string, Bucket>();
   readonly #pollers = new Set<PollWaiter>();
   /** Per-socket sync budgets and per-user last relayed typing.start, in memory. */
@@ -94,6 +97,7 @@ export class Conversation extends SocketActor<SocketState, ClientFrame, Room> {
     this.#store = new ConversationStore(this.ctx.storage);
     this.#outbox = new OutboxStore(this.ctx.storage.sql);
     this.#search = new SearchIndex(this.ctx.storage.sql, this.#store);
+    this.#attachments = new AttachmentStore(this.ctx.storage.sql);
     this.#fanout = new InboxFanout(this.#store, this.#outbox, {
       deliver: (userId, update) => this.env.USER.get(this.env.USER.idFromName(userId)).applyConversation(update),
       notify: (userId, n) => this.env.USER.get(this.env.USER.idFromName(userId)).notify(n),
@@ -103,6 +107,7 @@ export class Conversation extends SocketActor<SocketState, ClientFrame, Room> {
     this.#send = {
       store: this.#store,
       outbox: this.#outbox,
+      attachments: this.#attachments,
       room: this.sockets,
       sendRate: this.config.sendRate,
       buckets: this.#buckets,
@@ -118,10 +123,12 @@ export class Conversation extends SocketActor<SocketState, ClientFrame, Room> {
     };
     this.#changes = {
       store: this.#store,
+      attachments: this.#attachments,
       room: this.sockets,
       sendRate: this.config.sendRate,
       buckets: this.#buckets,
-      committed: (message) => {
+      committed: (message, kind) => {
+        if (kind === "delete") this.scheduleAlarm(Date.now());
         // The inboxes show the last message: a change to it is a change for everyone.
         if (message.seq === this.#store.lastSeq) {
           this.#store.bumpVersion(true);
@@ -225,6 +232,33 @@ export class Conversation extends SocketActor<SocketState, ClientFrame, Room> {
   /** An edit, a deletion or a reaction over REST (`PATCH`/`DELETE …/messages/{seq}`, `…/reactions`); answered like a socket's `change.ack`. */
   change(userId: string, change: Change): Result<ChangeAck> {
     return this.#asMember(userId, (member) => applyChange(this.#changes, member, change));
+  }
+
+  /** Reserves an upload for a member: its id and R2 key, before the Worker stores the bytes. */
+  reserveAttachment(userId: string, name: string, contentType: string): Result<{ id: string; key: string }> {
+    return this.#asMember(userId, () => {
+      const id = this.#attachments.reserve(userId, name, contentType, Date.now());
+      this.scheduleAlarm(this.#attachments.nextDue() ?? Date.now());
+      return { id, key: objectKey(this.#store.meta!.conversationId, id) };
+    });
+  }
+
+  /** The Worker stored an upload's bytes: it may now be sent with a message. */
+  attachmentReady(userId: string, id: string, size: number, width?: number, height?: number): Result<Attachment> {
+    return this.#asMember(userId, () => {
+      const attachment = this.#attachments.ready(userId, id, size, width, height, Date.now());
+      this.scheduleAlarm(this.#attachments.nextDue() ?? Date.now());
+      return attachment;
+    });
+  }
+
+  /** Where a file a member may download is, and what it is (`GET …/attachments/{id}`). */
+  attachmentFor(userId: string, id: string): Result<{ key: string; name: string; content_type: string; size: number }> {
+    return this.#asMember(userId, () => {
+      const row = this.#attachments.downloadable(id, userId);
+      if (!row) throw new ParleyError("not_found", "No such attachment.");
+      return { key: objectKey(this.#store.meta!.conversationId, id), name: row.name, content_type: row.content_type, size: row.size };
+    });
   }
 
   /** Full-text search of this conversation's messages, ranked, paged by offset (`GET …/search`). */
@@ -368,7 +402,8 @@ export class Conversation extends SocketActor<SocketState, ClientFrame, Room> {
   protected override async onAlarm(now: number): Promise<number | undefined> {
     await this.#fanout.run(now);
     if (this.#store.meta) this.#search.catchUp();
-    const due = this.#fanout.due();
+    const files = this.#store.meta ? await this.#attachments.sweep(this.env.FILES, this.#store.meta.conversationId, Date.now()) : undefined;
+    const due = [this.#fanout.due(), files].filter((t): t is number => t !== undefined).reduce<number | undefined>((a, t) => (a === undefined ? t : Math.min(a, t)), undefined);
     // A burst larger than one pass of the index comes back for the rest soon.
     if (this.#store.meta && this.#search.behind) return Math.min(due ?? Infinity, Date.now() + 100);
     return due;

@@ -13,6 +13,7 @@ import { MAX_REACTIONS_PER_MESSAGE, ParleyError, type ChangeAck, type Member, ty
 import type { Rate } from "../shared/config.ts";
 import { takeToken, type Bucket } from "../shared/rules.ts";
 import { mentionedIds } from "./members.ts";
+import type { AttachmentStore } from "./attachments.ts";
 import type { MessageRow } from "./messages.ts";
 import type { Room } from "./room.ts";
 import { encode, sendText } from "./sockets.ts";
@@ -20,6 +21,7 @@ import type { ConversationStore } from "./store.ts";
 
 export interface ChangeContext {
   store: ConversationStore;
+  attachments: AttachmentStore;
   room: Room;
   /** Changes draw from the sender's send budget: an edit or a reaction costs what a message costs. */
   sendRate: Rate;
@@ -52,7 +54,11 @@ export function applyChange(cx: ChangeContext, actor: Member, change: Change, ws
       break;
     }
     case "delete":
-      store.transaction(() => store.messages.tombstone(row.seq, now, rev));
+      // The tombstone and the fate of its files commit together; the alarm deletes the files.
+      store.transaction(() => {
+        store.messages.tombstone(row.seq, now, rev);
+        cx.attachments.doomMessage(row.seq, now);
+      });
       break;
     case "reaction.add":
       store.transaction(() => store.messages.addReaction(row.seq, actor.user_id, change.reaction, now, rev));

@@ -3,11 +3,12 @@
  * the broadcast. This is the hot path of the engine; what it costs is
  * measured against a bare Durable Object by `npm run bench`.
  */
-import { ParleyError, type Message, type MessageAck, type SendData } from "../protocol/index.ts";
+import { ParleyError, type Attachment, type Message, type MessageAck, type SendData } from "../protocol/index.ts";
 import { notificationId, randomId } from "../shared/ids.ts";
 import type { LogFields, Logger } from "../shared/log.ts";
 import { takeToken, type Bucket } from "../shared/rules.ts";
 import type { Rate } from "../shared/config.ts";
+import type { AttachmentStore } from "./attachments.ts";
 import { mentionedIds, notificationTargets } from "./members.ts";
 import { excerpt } from "./messages.ts";
 import type { OutboxStore } from "./outbox-store.ts";
@@ -18,6 +19,7 @@ import type { ConversationStore } from "./store.ts";
 export interface SendContext {
   store: ConversationStore;
   outbox: OutboxStore;
+  attachments: AttachmentStore;
   room: Room;
   sendRate: Rate;
   /** Send-rate buckets per user. In memory: a wake from hibernation refills them. */
@@ -74,6 +76,14 @@ export function acceptMessage(cx: SendContext, userId: string, input: SendData, 
   }
 
   const mentions = input.body.includes("@") ? mentionedIds(input.body, [...store.members()]) : [];
+  let files: Attachment[] = [];
+  if (input.attachments) {
+    try {
+      files = cx.attachments.claimable(input.attachments, userId);
+    } catch (e) {
+      return refuse(e as ParleyError);
+    }
+  }
   const message = store.messages.next({
     server_msg_id: randomId("m_", 20),
     client_msg_id: input.client_msg_id,
@@ -82,6 +92,7 @@ export function acceptMessage(cx: SendContext, userId: string, input: SendData, 
     created_at: now,
     reply_to_seq: input.reply_to_seq,
     ...(mentions.length > 0 ? { mentions } : {}),
+    ...(files.length > 0 ? { attachments: files } : {}),
   });
   if (message.reply_to_seq !== undefined) {
     const replied = store.messages.at(message.reply_to_seq);
@@ -93,11 +104,12 @@ export function acceptMessage(cx: SendContext, userId: string, input: SendData, 
   // The INSERT also moves the sender's watermarks (a trigger, schema.ts):
   // one statement, atomic by itself. Only a message that notifies someone
   // writes more, and then everything runs in one transaction.
-  const inserted = notifications.length === 0
+  const inserted = notifications.length === 0 && files.length === 0
     ? store.messages.insert(message)
     : store.transaction(() => {
       if (!store.messages.insert(message)) return false;
       for (const n of notifications) cx.outbox.enqueueNotification(n);
+      cx.attachments.attach(files.map((f) => f.id), message.seq);
       return true;
     });
   if (!inserted) {

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ClientMsgId, Body, ConversationId, ConversationView, Member, MessageAck, Message, PageLimit, Role, Seq, UserId } from "./frames.ts";
+import { ClientMsgId, Body, ConversationId, ConversationView, Member, MessageAck, Message, PageLimit, Role, Seq, SendData, UserId } from "./frames.ts";
 import { MAX_MEMBER_PAGE } from "./limits.ts";
 import { InboxConversation } from "./inbox.ts";
 
@@ -68,11 +68,7 @@ export const MemberPage = z.object({
 export type MemberPage = z.infer<typeof MemberPage>;
 
 /** `POST /v1/conversations/{id}/messages` — answered with the `message.ack` fields. */
-export const SendMessageRequest = z.object({
-  client_msg_id: ClientMsgId,
-  body: Body,
-  reply_to_seq: Seq.min(1).optional(),
-});
+export const SendMessageRequest = SendData;
 export const SendMessageResponse = MessageAck;
 
 /** A `{seq}` in a path (since v1.1): digits only, at least 1. */
@@ -147,3 +143,13 @@ export const GlobalSearchResponse = z.object({
   partial: z.boolean(),
 });
 export type GlobalSearchResponse = z.infer<typeof GlobalSearchResponse>;
+
+/** `POST /v1/conversations/{id}/attachments?name=` (since v1.1): the file's name as people see it. */
+export const UploadQuery = z.object({
+  name: z
+    .string()
+    .trim()
+    .min(1)
+    .max(200)
+    .refine((n) => !/[\u0000-\u001f\u007f/\\]/.test(n), "must not contain control characters or slashes"),
+});

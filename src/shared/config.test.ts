@@ -27,10 +27,17 @@ describe("readConfig", () => {
       SEND_RATE: "1000/1000", SYNC_RATE: "7/700", MAX_SOCKETS_PER_USER: "3", MAX_INBOX_SOCKETS: "4",
       MAX_GROUP_MEMBERS: "50", MAX_SESSIONS: "2", AUTH_RATE_LIMIT: "9/90", HEARTBEAT_MS: "5000", LOG_LEVEL: "DEBUG",
     });
-    expect(c).toEqual({
+    expect(c).toMatchObject({
       sendRate: { messages: 1000, per_ms: 1000 }, syncRate: { messages: 7, per_ms: 700 }, maxSocketsPerUser: 3, maxInboxSockets: 4,
       maxGroupMembers: 50, maxSessions: 2, authRate: { messages: 9, per_ms: 90 }, heartbeatMs: 5000, logLevel: "debug",
     });
+  });
+
+  it("reads the upload limits, keeping only well-formed content types", () => {
+    const c = readConfig({ MAX_ATTACHMENT_BYTES: "1024", ATTACHMENT_TYPES: "image/png, TEXT/plain,not a type,," });
+    expect(c.maxAttachmentBytes).toBe(1024);
+    expect([...c.attachmentTypes]).toEqual(["image/png", "text/plain"]);
+    expect(readConfig({ ATTACHMENT_TYPES: ",,," }).attachmentTypes.has("image/png")).toBe(true);
   });
 
   it("is read once per env object", () => {

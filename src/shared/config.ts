@@ -26,6 +26,8 @@ export interface ConfigVars {
   MAX_SOCKETS_PER_USER?: string;
   MAX_INBOX_SOCKETS?: string;
   LOG_LEVEL?: string;
+  MAX_ATTACHMENT_BYTES?: string;
+  ATTACHMENT_TYPES?: string;
 }
 
 export interface Config {
@@ -47,6 +49,10 @@ export interface Config {
   maxInboxSockets: number;
   /** Lowest level written to the log. */
   logLevel: Level;
+  /** Largest upload, in bytes. */
+  maxAttachmentBytes: number;
+  /** Content types an upload may have. */
+  attachmentTypes: ReadonlySet<string>;
 }
 
 export const DEFAULT_MAX_GROUP_MEMBERS = 1000;
@@ -54,6 +60,8 @@ export const DEFAULT_MAX_SESSIONS = 10;
 export const DEFAULT_AUTH_RATE: Rate = { messages: 20, per_ms: 60_000 };
 export const DEFAULT_MAX_SOCKETS_PER_USER = 10;
 export const DEFAULT_MAX_INBOX_SOCKETS = 10;
+export const DEFAULT_MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024;
+export const DEFAULT_ATTACHMENT_TYPES = ["image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf", "text/plain", "application/zip"];
 
 const cache = new WeakMap<object, Config>();
 
@@ -78,6 +86,8 @@ export function readConfig(env: ConfigVars): Config {
     maxSocketsPerUser: positiveInt(env.MAX_SOCKETS_PER_USER, DEFAULT_MAX_SOCKETS_PER_USER),
     maxInboxSockets: positiveInt(env.MAX_INBOX_SOCKETS, DEFAULT_MAX_INBOX_SOCKETS),
     logLevel: parseLogLevel(env.LOG_LEVEL),
+    maxAttachmentBytes: positiveInt(env.MAX_ATTACHMENT_BYTES, DEFAULT_MAX_ATTACHMENT_BYTES),
+    attachmentTypes: parseTypes(env.ATTACHMENT_TYPES),
   };
 }
 
@@ -95,4 +105,10 @@ export function parseRate(value: string | undefined, fallback: Rate): Rate {
 export function positiveInt(value: string | undefined, fallback: number): number {
   const n = Number(value);
   return Number.isSafeInteger(n) && n > 0 ? n : fallback;
+}
+
+/** A comma-separated list of content types (lower case, no parameters); empty or malformed entries are left out. */
+export function parseTypes(value: string | undefined): ReadonlySet<string> {
+  const types = (value ?? "").split(",").map((t) => t.trim().toLowerCase()).filter((t) => /^[a-z0-9.+-]+\/[a-z0-9.+-]+$/.test(t));
+  return new Set(types.length > 0 ? types : DEFAULT_ATTACHMENT_TYPES);
 }

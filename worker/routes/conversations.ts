@@ -1,6 +1,7 @@
 import { Hono, type Context } from "hono";
 import {
   AddMembersRequest,
+  AttachmentId,
   ConversationId,
   CreateConversationRequest,
   DEFAULT_MEMBER_PAGE,
@@ -16,9 +17,12 @@ import {
   SeqParam,
   SetRoleRequest,
   UpdateConversationRequest,
+  UploadQuery,
   UserId,
   type Member,
 } from "../../src/protocol/index.ts";
+import { INLINE_TYPES, imageSize } from "../../src/conversation/attachments.ts";
+import { configOf } from "../../src/shared/config.ts";
 import { directConversationId, randomId } from "../../src/shared/ids.ts";
 import { unwrap } from "../../src/shared/result.ts";
 import { conversation, directory, user } from "../actors.ts";
@@ -39,6 +43,7 @@ function conversationIdOf(c: Context<AppEnv>): string {
 }
 const noSuchMember = () => new ParleyError("not_found", "No such member.");
 const noSuchMessage = () => new ParleyError("not_found", "No such message.");
+const noSuchAttachment = () => new ParleyError("not_found", "No such attachment.");
 
 /** `/v1/conversations/*`: create, read, history, send, members, long-poll, and the socket upgrade. */
 export const conversationRoutes = new Hono<AppEnv>();
@@ -93,6 +98,58 @@ conversationRoutes.get("/:id/members", requireAuth(), async (c) => {
   const id = conversationIdOf(c);
   const { after, limit } = readQuery(c, MembersQuery);
   return c.json(unwrap(await conversation(c.env, id).members(c.get("principal").userId, after, limit ?? DEFAULT_MEMBER_PAGE)));
+});
+
+/**
+ * `POST …/attachments?name=` (since v1.1): the request body is the file,
+ * its Content-Type one of ATTACHMENT_TYPES, at most MAX_ATTACHMENT_BYTES.
+ * The actor reserves it first, so it knows of every object that may exist;
+ * answered 201 `{attachment}`, to be sent with a message within a day.
+ */
+conversationRoutes.post("/:id/attachments", requireAuth(), async (c) => {
+  const id = conversationIdOf(c);
+  const { maxAttachmentBytes, attachmentTypes } = configOf(c.env);
+  const type = (c.req.header("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
+  if (!attachmentTypes.has(type)) {
+    throw new ParleyError("bad_request", `Content-Type: ${type || "(none)"} is not accepted; send one of ${[...attachmentTypes].join(", ")}.`);
+  }
+  const { name } = readQuery(c, UploadQuery);
+  const declared = Number(c.req.header("content-length") ?? "0");
+  if (declared > maxAttachmentBytes) throw new ParleyError("payload_too_large", `A file may be at most ${maxAttachmentBytes} bytes.`);
+  const bytes = new Uint8Array(await c.req.arrayBuffer());
+  if (bytes.length > maxAttachmentBytes) throw new ParleyError("payload_too_large", `A file may be at most ${maxAttachmentBytes} bytes.`);
+  if (bytes.length === 0) throw new ParleyError("bad_request", "The request body is the file, and it is empty.");
+  const me = c.get("principal").userId;
+  const actor = conversation(c.env, id);
+  const reserved = unwrap(await actor.reserveAttachment(me, name, type));
+  await c.env.FILES.put(reserved.key, bytes, { httpMetadata: { contentType: type } });
+  const size = imageSize(bytes, type);
+  const attachment = unwrap(await actor.attachmentReady(me, reserved.id, bytes.length, size?.width, size?.height));
+  return c.json({ attachment }, 201);
+});
+
+/**
+ * `GET …/attachments/{attachment_id}` (since v1.1): for members. Never
+ * sniffed; shown inline only for PNG, JPEG, GIF and WebP, a download
+ * otherwise; no script runs from it (CSP sandbox).
+ */
+conversationRoutes.get("/:id/attachments/:attachment", requireAuth(), async (c) => {
+  const id = conversationIdOf(c);
+  const attachmentId = readParam(c, "attachment", AttachmentId, noSuchAttachment);
+  const file = unwrap(await conversation(c.env, id).attachmentFor(c.get("principal").userId, attachmentId));
+  const object = await c.env.FILES.get(file.key);
+  if (!object) throw noSuchAttachment();
+  const disposition = INLINE_TYPES.has(file.content_type) ? "inline" : "attachment";
+  return new Response(object.body, {
+    headers: {
+      "Content-Type": file.content_type,
+      "Content-Length": String(object.size),
+      "Content-Disposition": `${disposition}; filename*=UTF-8''${encodeURIComponent(file.name)}`,
+      "X-Content-Type-Options": "nosniff",
+      "Content-Security-Policy": "default-src 'none'; sandbox",
+      "Cache-Control": "private, max-age=3600",
+    },
+  });
 });
 
 /** `GET …/search?q=&limit=&cursor=` (since v1.1): full-text search of one conversation, ranked, paged. */
