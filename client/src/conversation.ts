@@ -51,6 +51,8 @@ export interface ConversationEvents {
 export interface SendOptions {
   /** The `seq` of the message this one answers. */
   replyToSeq?: number;
+  /** Ids of files uploaded to this conversation with `api.upload` (protocol v1.1). */
+  attachments?: string[];
 }
 
 export interface SendResult {
@@ -228,6 +230,7 @@ export class ConversationHandle {
       client_msg_id: clientMsgId,
       body,
       ...(options.replyToSeq !== undefined ? { reply_to_seq: options.replyToSeq } : {}),
+      ...(options.attachments?.length ? { attachments: options.attachments } : {}),
     });
     if (!data.success) throw new TypeError(`Parley: send(): ${describeIssue(data.error.issues)}.`);
     if (this.#outbox.isFull) {

@@ -4,12 +4,12 @@
  */
 export { ParleyClient, SDK_VERSION } from "./client.ts";
 export type { ParleyClientOptions, ClientEvents } from "./client.ts";
-export { ConversationHandle } from "./conversation.ts";
+export { ChangeError, ConversationHandle } from "./conversation.ts";
 export type { ConversationEvents, ConversationOptions, SendOptions, SendResult } from "./conversation.ts";
 export { InboxHandle } from "./inbox.ts";
 export type { InboxEvents } from "./inbox.ts";
 export { ParleyApi } from "./rest.ts";
-export type { HistoryOptions } from "./rest.ts";
+export type { HistoryOptions, SearchOptions } from "./rest.ts";
 export type { AccessToken, AuthOptions } from "./auth.ts";
 export type { ParleyEventError, WebSocketLike, WebSocketConstructor } from "./socket.ts";
 export { publicStatus, transition, INITIAL_STATE } from "./machine.ts";

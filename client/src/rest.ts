@@ -1,13 +1,18 @@
 import type { z } from "zod";
 import {
+  ChangeAck,
   ConversationList,
   ConversationResponse,
   ErrorBody,
+  GlobalSearchResponse,
   HistoryPage,
   LoginResponse,
   MeResponse,
+  MessageSearchPage,
   ParleyError,
+  UploadResponse,
   describeIssue,
+  type Attachment,
   type ConversationView,
   type InboxConversation,
 } from "../../src/protocol/index.ts";
@@ -41,13 +46,15 @@ async function requestJson<S extends z.ZodType>(
   schema: S,
   options: RequestOptions,
 ): Promise<z.infer<S>> {
+  // A file goes as it is, with its own content type; anything else as JSON.
+  const raw = body instanceof RawBody ? body : undefined;
   const res = await options.fetch(url, {
     method,
     headers: {
       ...(options.token !== undefined ? { authorization: `Bearer ${options.token}` } : {}),
-      ...(body !== undefined ? { "content-type": "application/json" } : {}),
+      ...(raw ? { "content-type": raw.contentType } : body !== undefined ? { "content-type": "application/json" } : {}),
     },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    ...(raw ? { body: raw.bytes } : body !== undefined ? { body: JSON.stringify(body) } : {}),
     signal: AbortSignal.timeout(options.timeoutMs),
   });
   const value: unknown = await res.json().catch(() => undefined);
@@ -63,6 +70,26 @@ async function requestJson<S extends z.ZodType>(
     throw new ParleyError("internal", `${method} ${url} answered outside the contract (${describeIssue(parsed.error.issues)}).`);
   }
   return parsed.data;
+}
+
+/** A request body sent as bytes with its own content type (an upload), not as JSON. */
+class RawBody {
+  readonly bytes: Blob | ArrayBuffer;
+  constructor(
+    bytes: Blob | ArrayBuffer | Uint8Array,
+    readonly contentType: string,
+  ) {
+    // A view is copied to its own ArrayBuffer: fetch takes a buffer, not any view of one.
+    this.bytes = bytes instanceof Uint8Array ? bytes.slice().buffer : bytes;
+  }
+}
+
+/** Options of a search in one conversation. */
+export interface SearchOptions {
+  /** Results per page, 1–50 (default 20). */
+  limit?: number;
+  /** `next_cursor` of the previous page. */
+  cursor?: string;
 }
 
 /** The global `fetch`, called unbound: a browser refuses `window.fetch` called as another object's method. */
@@ -136,6 +163,63 @@ export class ParleyApi {
     return this.#call("GET", `/v1/conversations/${encodeURIComponent(id)}/messages${qs}`, undefined, HistoryPage);
   }
 
+  /** Edits one of the user's messages over REST (the socket's `edit` is the same change). */
+  editMessage(id: string, seq: number, body: string): Promise<ChangeAck> {
+    return this.#call("PATCH", `${messagePath(id, seq)}`, { body }, ChangeAck);
+  }
+
+  /** Deletes a message (the user's own; an owner or admin of a group may delete any). */
+  deleteMessage(id: string, seq: number): Promise<ChangeAck> {
+    return this.#call("DELETE", messagePath(id, seq), undefined, ChangeAck);
+  }
+
+  /** Adds (`on`) or removes the user's reaction. */
+  react(id: string, seq: number, reaction: string, on = true): Promise<ChangeAck> {
+    return this.#call(on ? "PUT" : "DELETE", `${messagePath(id, seq)}/reactions/${encodeURIComponent(reaction)}`, undefined, ChangeAck);
+  }
+
+  /** Full-text search in one conversation, best first; page with `next_cursor`. */
+  search(id: string, query: string, options: SearchOptions = {}): Promise<MessageSearchPage> {
+    const qs = new URLSearchParams({ q: query });
+    if (options.limit !== undefined) qs.set("limit", String(options.limit));
+    if (options.cursor !== undefined) qs.set("cursor", options.cursor);
+    return this.#call("GET", `/v1/conversations/${encodeURIComponent(id)}/search?${qs}`, undefined, MessageSearchPage);
+  }
+
+  /** Full-text search across the user's conversations; `partial` when some could not be searched in time. */
+  searchAll(query: string, limit?: number): Promise<GlobalSearchResponse> {
+    const qs = new URLSearchParams({ q: query });
+    if (limit !== undefined) qs.set("limit", String(limit));
+    return this.#call("GET", `/v1/search?${qs}`, undefined, GlobalSearchResponse);
+  }
+
+  /**
+   * Uploads a file to a conversation: its `id` then goes in a message's
+   * attachments (`send(body, {attachments: [id]})`) within a day.
+   */
+  async upload(id: string, file: Blob | ArrayBuffer | Uint8Array, options: { name: string; contentType: string }): Promise<Attachment> {
+    const qs = new URLSearchParams({ name: options.name });
+    const path = `/v1/conversations/${encodeURIComponent(id)}/attachments?${qs}`;
+    return (await this.#call("POST", path, new RawBody(file, options.contentType), UploadResponse)).attachment;
+  }
+
+  /** A file's bytes (members only), as a Blob of its content type: for an `<img>`, `URL.createObjectURL` it. */
+  async download(id: string, attachmentId: string): Promise<Blob> {
+    const url = joinUrl(this.#baseUrl, `/v1/conversations/${encodeURIComponent(id)}/attachments/${encodeURIComponent(attachmentId)}`);
+    const get = async (token: string | undefined) =>
+      this.#fetch(url, { headers: token !== undefined ? { authorization: `Bearer ${token}` } : {}, signal: AbortSignal.timeout(this.#timing.REQUEST_TIMEOUT_MS) });
+    let res = await get(await this.#tokens.current());
+    if (res.status === 401) {
+      const refreshed = await this.#tokens.refresh();
+      if (refreshed.ok) res = await get(refreshed.token);
+    }
+    if (!res.ok) {
+      const error = ErrorBody.safeParse(await res.json().catch(() => undefined));
+      throw new ParleyError(error.success ? error.data.code : "internal", error.success ? error.data.message : `HTTP ${res.status}`);
+    }
+    return res.blob();
+  }
+
   async #call<S extends z.ZodType>(method: string, path: string, body: unknown, schema: S): Promise<z.infer<S>> {
     const url = joinUrl(this.#baseUrl, path);
     const options = { fetch: this.#fetch, timeoutMs: this.#timing.REQUEST_TIMEOUT_MS };
@@ -148,4 +232,8 @@ export class ParleyApi {
       return await requestJson(url, method, body, schema, { ...options, token: refreshed.token });
     }
   }
+}
+
+function messagePath(id: string, seq: number): string {
+  return `/v1/conversations/${encodeURIComponent(id)}/messages/${seq}`;
 }

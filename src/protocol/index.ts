@@ -16,7 +16,7 @@ export {
   Username, DevLoginRequest, LoginResponse, CreateConversationRequest, ConversationResponse, HistoryQuery,
   HistoryPage, SendMessageRequest, SendMessageResponse, HealthResponse, ConversationList, AddMembersRequest,
   SetRoleRequest, UpdateConversationRequest, ReadRequest, PollQuery, PollResponse, ReportRequest, MembersQuery, SeqParam, EditMessageRequest,
-  MessageSearchQuery, MessageSearchPage, GlobalSearchResponse, SearchHit, UploadQuery,
+  MessageSearchQuery, MessageSearchPage, GlobalSearchResponse, SearchHit, UploadQuery, UploadResponse,
   MemberEntry, MemberPage,
 } from "./rest.ts";
 export { parseClientFrame, describeIssue, utf8Length } from "./parse.ts";

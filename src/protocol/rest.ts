@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ClientMsgId, Body, ConversationId, ConversationView, Member, MessageAck, Message, PageLimit, Role, Seq, SendData, UserId } from "./frames.ts";
+import { Attachment, ClientMsgId, Body, ConversationId, ConversationView, Member, MessageAck, Message, PageLimit, Role, Seq, SendData, UserId } from "./frames.ts";
 import { MAX_MEMBER_PAGE } from "./limits.ts";
 import { InboxConversation } from "./inbox.ts";
 
@@ -153,3 +153,6 @@ export const UploadQuery = z.object({
     .max(200)
     .refine((n) => !/[\u0000-\u001f\u007f/\\]/.test(n), "must not contain control characters or slashes"),
 });
+
+/** The answer of an upload (201). */
+export const UploadResponse = z.object({ attachment: Attachment });

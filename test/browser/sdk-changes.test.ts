@@ -88,3 +88,32 @@ describe("edits, deletions and reactions between two SDK clients", () => {
     expect(messagesB.map((m) => m.seq)).toEqual([1, 2, 3]);
   });
 });
+
+describe("files and search through the SDK", () => {
+  it("uploads a file, sends it with a message, downloads it on the other side, and finds messages", async () => {
+    const alice = await ParleyApi.devLogin(engine.url, uniqueName("alice"));
+    const bob = await ParleyApi.devLogin(engine.url, uniqueName("bob"));
+    const a = new ParleyClient({ baseUrl: engine.url, token: alice.access_token, WebSocket, timing: FAST });
+    const b = new ParleyClient({ baseUrl: engine.url, token: bob.access_token, WebSocket, timing: FAST });
+    clients.push(a, b);
+    const conversation = await a.api.createDirect(bob.user.username);
+    const bytes = new TextEncoder().encode("the minutes of the meeting");
+    const file = await a.api.upload(conversation.id, bytes, { name: "minutes.txt", contentType: "text/plain" });
+    expect(file).toMatchObject({ name: "minutes.txt", content_type: "text/plain", size: bytes.length });
+
+    const chatB = b.conversation(conversation.id);
+    const received: Message[] = [];
+    chatB.on("message", (m) => received.push(m));
+    chatB.connect();
+    const chatA = a.conversation(conversation.id).connect();
+    await until("both connected", () => chatA.status === "connected" && chatB.status === "connected");
+    chatA.send("minutes attached", { attachments: [file.id] });
+    await until("b gets it", () => received.length === 1);
+    expect(received[0]!.attachments).toEqual([file]);
+    const blob = await b.api.download(conversation.id, file.id);
+    expect(await blob.text()).toBe("the minutes of the meeting");
+
+    const found = await b.api.search(conversation.id, "minutes");
+    expect(found.results.map((r) => r.message.seq)).toEqual([1]);
+  });
+});
