@@ -1,4 +1,5 @@
 import { Hono, type Context } from "hono";
+import { authSecret } from "../../src/auth/secret.ts";
 import {
   AddMembersRequest,
   ConversationId,
@@ -15,7 +16,7 @@ import {
   UserId,
   type Member,
 } from "../../src/protocol/index.ts";
-import { directConversationId, randomId } from "../../src/shared/ids.ts";
+import { directConversationId, groupConversationId, verifyConversationId } from "../../src/shared/ids.ts";
 import { unwrap } from "../../src/shared/result.ts";
 import { conversation, directory, user } from "../actors.ts";
 import { requireAuth } from "../auth.ts";
@@ -27,11 +28,15 @@ const noSuchConversation = () => new ParleyError("not_found", "No such conversat
 
 /**
  * The conversation id of the path, or `404 not_found` for one that is
- * malformed. Every conversation route reads its id here, so a rule about
- * which ids may address an actor lives in one place.
+ * malformed or that this deployment never minted (its MAC does not check
+ * out, decision 0013): such an id reaches no actor. Every conversation
+ * route reads its id here, so a rule about which ids may address an actor
+ * lives in one place.
  */
-function conversationIdOf(c: Context<AppEnv>): string {
-  return readParam(c, "id", ConversationId, noSuchConversation);
+async function conversationIdOf(c: Context<AppEnv>): Promise<string> {
+  const id = readParam(c, "id", ConversationId, noSuchConversation);
+  if (!(await verifyConversationId(authSecret(c.env), id))) throw noSuchConversation();
+  return id;
 }
 const noSuchMember = () => new ParleyError("not_found", "No such member.");
 
@@ -47,7 +52,7 @@ conversationRoutes.post("/", requireAuth(), async (c) => {
     const other = await directory(c.env).lookup(input.with);
     if (!other) throw new ParleyError("not_found", `No user named ${input.with}.`);
     if (other.id === me.userId) throw new ParleyError("bad_request", "with: a direct conversation needs another user.");
-    id = await directConversationId(me.userId, other.id);
+    id = await directConversationId(authSecret(c.env), me.userId, other.id);
     members = [
       { user_id: me.userId, username: me.username, role: "member" },
       { user_id: other.id, username: other.username, role: "member" },
@@ -55,7 +60,7 @@ conversationRoutes.post("/", requireAuth(), async (c) => {
   } else {
     const { found, missing } = await directory(c.env).lookupMany(input.members);
     if (missing.length > 0) throw new ParleyError("not_found", `No user named ${missing.join(", ")}.`);
-    id = randomId("c_g", 20);
+    id = await groupConversationId(authSecret(c.env));
     members = [
       { user_id: me.userId, username: me.username, role: "owner" },
       ...found.filter((u) => u.id !== me.userId).map((u): Member => ({ user_id: u.id, username: u.username, role: "member" })),
@@ -79,37 +84,37 @@ conversationRoutes.get("/", requireAuth(), async (c) => {
 });
 
 conversationRoutes.get("/:id", requireAuth(), async (c) => {
-  const id = conversationIdOf(c);
+  const id = await conversationIdOf(c);
   const view = unwrap(await conversation(c.env, id).describe(c.get("principal").userId));
   return c.json({ conversation: view });
 });
 
 conversationRoutes.get("/:id/members", requireAuth(), async (c) => {
-  const id = conversationIdOf(c);
+  const id = await conversationIdOf(c);
   const { after, limit } = readQuery(c, MembersQuery);
   return c.json(unwrap(await conversation(c.env, id).members(c.get("principal").userId, after, limit ?? DEFAULT_MEMBER_PAGE)));
 });
 
 conversationRoutes.get("/:id/messages", requireAuth(), async (c) => {
-  const id = conversationIdOf(c);
+  const id = await conversationIdOf(c);
   const query = readQuery(c, HistoryQuery);
   return c.json(unwrap(await conversation(c.env, id).history(c.get("principal").userId, query)));
 });
 
 conversationRoutes.post("/:id/messages", requireAuth(), async (c) => {
-  const id = conversationIdOf(c);
+  const id = await conversationIdOf(c);
   const input = await readJson(c, SendMessageRequest);
   return c.json(unwrap(await conversation(c.env, id).send(c.get("principal").userId, input, c.get("requestId"))));
 });
 
 conversationRoutes.patch("/:id", requireAuth(), async (c) => {
-  const id = conversationIdOf(c);
+  const id = await conversationIdOf(c);
   const { title } = await readJson(c, UpdateConversationRequest);
   return c.json(unwrap(await conversation(c.env, id).setTitle(c.get("principal").userId, title)));
 });
 
 conversationRoutes.post("/:id/members", requireAuth(), async (c) => {
-  const id = conversationIdOf(c);
+  const id = await conversationIdOf(c);
   const { usernames } = await readJson(c, AddMembersRequest);
   const { found, missing } = await directory(c.env).lookupMany(usernames);
   if (missing.length > 0) throw new ParleyError("not_found", `No user named ${missing.join(", ")}.`);
@@ -118,31 +123,31 @@ conversationRoutes.post("/:id/members", requireAuth(), async (c) => {
 });
 
 conversationRoutes.delete("/:id/members/:user_id", requireAuth(), async (c) => {
-  const id = conversationIdOf(c);
+  const id = await conversationIdOf(c);
   const target = readParam(c, "user_id", UserId, noSuchMember);
   return c.json(unwrap(await conversation(c.env, id).removeMember(c.get("principal").userId, target)));
 });
 
 conversationRoutes.patch("/:id/members/:user_id", requireAuth(), async (c) => {
-  const id = conversationIdOf(c);
+  const id = await conversationIdOf(c);
   const target = readParam(c, "user_id", UserId, noSuchMember);
   const { role } = await readJson(c, SetRoleRequest);
   return c.json(unwrap(await conversation(c.env, id).setRole(c.get("principal").userId, target, role)));
 });
 
 conversationRoutes.post("/:id/read", requireAuth(), async (c) => {
-  const id = conversationIdOf(c);
+  const id = await conversationIdOf(c);
   const { up_to_seq } = await readJson(c, ReadRequest);
   return c.json(unwrap(await conversation(c.env, id).markRead(c.get("principal").userId, up_to_seq)));
 });
 
 conversationRoutes.get("/:id/poll", requireAuth(), async (c) => {
-  const id = conversationIdOf(c);
+  const id = await conversationIdOf(c);
   const { after_seq, timeout_ms } = readQuery(c, PollQuery);
   return c.json(unwrap(await conversation(c.env, id).poll(c.get("principal").userId, after_seq, timeout_ms ?? 25_000)));
 });
 
 conversationRoutes.get("/:id/ws", ...upgradeChecks, async (c) => {
-  const id = conversationIdOf(c);
+  const id = await conversationIdOf(c);
   return forwardUpgrade(c, conversation(c.env, id));
 });

@@ -4,7 +4,7 @@ import { authSecret } from "../../src/auth/secret.ts";
 import { verifyRefreshToken } from "../../src/auth/sessions.ts";
 import { ParleyError, RefreshRequest, ReportRequest, Username } from "../../src/protocol/index.ts";
 import { configOf } from "../../src/shared/config.ts";
-import { directConversationId } from "../../src/shared/ids.ts";
+import { directConversationId, verifyConversationId } from "../../src/shared/ids.ts";
 import { unwrap } from "../../src/shared/result.ts";
 import { conversation, directory, limiter, reports } from "../actors.ts";
 import { requireAuth } from "../auth.ts";
@@ -76,7 +76,7 @@ async function setBlock(c: Parameters<MiddlewareHandler<AppEnv>>[0], on: boolean
   const target = await directory(c.env).lookup(username);
   if (!target) throw noSuchUser();
   if (target.id === me.userId) throw new ParleyError("bad_request", "username: you cannot block yourself.");
-  const id = await directConversationId(me.userId, target.id);
+  const id = await directConversationId(authSecret(c.env), me.userId, target.id);
   const result = unwrap(await conversation(c.env, id).setBlock(me.userId, target.id, on));
   return c.json({ username: target.username, blocked: result.blocked });
 }
@@ -93,6 +93,8 @@ safetyRoutes.post("/reports", requireAuth(), async (c) => {
     const filed = await reports(c.env).file({ reporter_id: me.userId, kind: "user", target_user_id: target.id, reason: input.reason, details: input.details });
     return c.json({ report: filed }, 201);
   }
+  // Only an id this deployment minted reaches a conversation actor (decision 0013).
+  if (!(await verifyConversationId(authSecret(c.env), input.conversation_id))) throw new ParleyError("not_found", "No such conversation.");
   const message = unwrap(await conversation(c.env, input.conversation_id).messageForReport(me.userId, input.seq));
   const filed = await reports(c.env).file({
     reporter_id: me.userId,
