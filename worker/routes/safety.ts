@@ -84,19 +84,27 @@ async function setBlock(c: Parameters<MiddlewareHandler<AppEnv>>[0], on: boolean
 safetyRoutes.post("/blocks/:username", requireAuth(), (c) => setBlock(c, true));
 safetyRoutes.delete("/blocks/:username", requireAuth(), (c) => setBlock(c, false));
 
+/**
+ * Files a report in the reporter's shard (decision 0014). The reporter's
+ * budget (REPORT_RATE_LIMIT, a Limiter actor per reporter) is taken before
+ * any lookup, so a flood costs one Limiter call per request; the shard then
+ * refuses a second open report about the same target with `conflict`.
+ */
 safetyRoutes.post("/reports", requireAuth(), async (c) => {
   const me = c.get("principal");
   const input = await readJson(c, ReportRequest);
+  const budget = await limiter(c.env, `report:${me.userId}`).take(configOf(c.env).reportRate);
+  if (!budget.ok) throw new ParleyError("rate_limited", "Too many reports; wait and retry.", { retryAfterMs: budget.retryAfterMs });
   if (input.kind === "user") {
     const target = await directory(c.env).lookup(input.username);
     if (!target) throw noSuchUser();
-    const filed = await reports(c.env).file({ reporter_id: me.userId, kind: "user", target_user_id: target.id, reason: input.reason, details: input.details });
+    const filed = unwrap(await reports(c.env, me.userId).file({ reporter_id: me.userId, kind: "user", target_user_id: target.id, reason: input.reason, details: input.details }));
     return c.json({ report: filed }, 201);
   }
   // Only an id this deployment minted reaches a conversation actor (decision 0013).
   if (!(await verifyConversationId(authSecret(c.env), input.conversation_id))) throw new ParleyError("not_found", "No such conversation.");
   const message = unwrap(await conversation(c.env, input.conversation_id).messageForReport(me.userId, input.seq));
-  const filed = await reports(c.env).file({
+  const filed = unwrap(await reports(c.env, me.userId).file({
     reporter_id: me.userId,
     kind: "message",
     target_user_id: message.sender_id,
@@ -105,6 +113,6 @@ safetyRoutes.post("/reports", requireAuth(), async (c) => {
     message,
     reason: input.reason,
     details: input.details,
-  });
+  }));
   return c.json({ report: filed }, 201);
 });
