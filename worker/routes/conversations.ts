@@ -46,6 +46,9 @@ export const conversationRoutes = new Hono<AppEnv>();
 conversationRoutes.post("/", requireAuth(), async (c) => {
   const me = c.get("principal");
   const input = await readJson(c, CreateConversationRequest);
+  // The creator is listed under the Directory's username, never the token's claim: registering
+  // (idempotent) answers the registered spelling, or conflict when the claim names someone else.
+  const self = unwrap(await directory(c.env).register(me.userId, me.username));
   let id: string;
   let members: Member[];
   if (input.kind === "direct") {
@@ -54,7 +57,7 @@ conversationRoutes.post("/", requireAuth(), async (c) => {
     if (other.id === me.userId) throw new ParleyError("bad_request", "with: a direct conversation needs another user.");
     id = await directConversationId(authSecret(c.env), me.userId, other.id);
     members = [
-      { user_id: me.userId, username: me.username, role: "member" },
+      { user_id: me.userId, username: self.username, role: "member" },
       { user_id: other.id, username: other.username, role: "member" },
     ];
   } else {
@@ -62,7 +65,7 @@ conversationRoutes.post("/", requireAuth(), async (c) => {
     if (missing.length > 0) throw new ParleyError("not_found", `No user named ${missing.join(", ")}.`);
     id = await groupConversationId(authSecret(c.env));
     members = [
-      { user_id: me.userId, username: me.username, role: "owner" },
+      { user_id: me.userId, username: self.username, role: "owner" },
       ...found.filter((u) => u.id !== me.userId).map((u): Member => ({ user_id: u.id, username: u.username, role: "member" })),
     ];
   }
