@@ -15,7 +15,7 @@ async function tokenClaiming(user: Session, name: string): Promise<string> {
   return (await mintAccessToken(SECRET, { userId: user.userId, username: name, sessionId: "their-session" })).token;
 }
 
-function expectConflict(res: { status: number; body: any }, label: string): void {
+function expectConflict(res: { status: number; body?: any }, label: string): void {
   expect(res.status, label).toBe(409);
   expect(ErrorBody.parse(res.body).code, label).toBe("conflict");
 }
