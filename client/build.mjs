@@ -1,6 +1,7 @@
 // Builds the web app into client/dist (served by the Worker as static assets,
 // see [assets] in wrangler.toml): app.js bundled by esbuild from app/main.ts
-// (the SDK and the protocol schemas included), index.html and styles.css copied.
+// (the SDK and the protocol schemas included), index.html, styles.css and
+// _headers (the Content-Security-Policy of the app) copied.
 //   node client/build.mjs
 import { copyFile, mkdir } from "node:fs/promises";
 import { dirname, join } from "node:path";
@@ -48,6 +49,7 @@ const result = await build({
   logLevel: "warning",
   plugins: [englishOnly],
 });
-await Promise.all(["index.html", "styles.css"].map((f) => copyFile(join(app, f), join(dist, f))));
+// _headers: the Content-Security-Policy and other headers Workers static assets send with these files.
+await Promise.all(["index.html", "styles.css", "_headers"].map((f) => copyFile(join(app, f), join(dist, f))));
 const bytes = Object.values(result.metafile.outputs).reduce((n, o) => n + (o.bytes ?? 0), 0);
 console.log(`client: built client/dist (app.js and map ${Math.round(bytes / 1024)} KiB) in ${Date.now() - started} ms`);

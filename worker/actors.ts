@@ -1,4 +1,5 @@
 import type { Env } from "../src/env.ts";
+import { reportShard } from "../src/reports/shards.ts";
 
 /** Stubs of the actors, found by name. The Worker holds no other state. */
 export function directory(env: Env) {
@@ -17,6 +18,7 @@ export function limiter(env: Env, key: string) {
   return env.LIMITER.get(env.LIMITER.idFromName(key));
 }
 
-export function reports(env: Env) {
-  return env.REPORTS.get(env.REPORTS.idFromName("global"));
+/** The Reports shard that keeps this reporter's reports (decision 0016). */
+export function reports(env: Env, reporterId: string) {
+  return env.REPORTS.get(env.REPORTS.idFromName(reportShard(reporterId)));
 }

@@ -1,4 +1,5 @@
 import type { Context, MiddlewareHandler } from "hono";
+import { authSecret } from "../src/auth/secret.ts";
 import { verifyAccessToken } from "../src/auth/tokens.ts";
 import { ParleyError } from "../src/protocol/index.ts";
 import type { AppEnv } from "./types.ts";
@@ -21,7 +22,8 @@ export function requireAuth(options: { allowQueryToken?: boolean } = {}): Middle
   return async (c, next) => {
     const token = bearerToken(c, options.allowQueryToken ?? false);
     if (!token) throw new ParleyError("unauthorized", "Send an access token: Authorization: Bearer <token>.");
-    c.set("principal", await verifyAccessToken(c.env.AUTH_SECRET, token));
+    // The deployment secret is checked before the token (a bad one is 500, logged).
+    c.set("principal", await verifyAccessToken(authSecret(c.env), token));
     await next();
   };
 }

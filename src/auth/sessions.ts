@@ -11,6 +11,7 @@
 import { UserId } from "../protocol/index.ts";
 import { DEFAULT_MAX_SESSIONS, positiveInt } from "../shared/config.ts";
 import { randomId } from "../shared/ids.ts";
+import { requireSecretBytes } from "./secret.ts";
 
 /** Sessions (families) a user may hold at once when MAX_SESSIONS is not set. */
 /** A session unused for this long is expired: its refresh token no longer works. */
@@ -73,8 +74,9 @@ export async function verifyRefreshToken(secret: string, token: string): Promise
 
 const encoder = new TextEncoder();
 
+/** Checks the secret's length first: a token is never signed or accepted under a short one. */
 async function macKey(secret: string): Promise<CryptoKey> {
-  return crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]);
+  return crypto.subtle.importKey("raw", encoder.encode(requireSecretBytes(secret)), { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]);
 }
 
 function toBase64Url(bytes: Uint8Array): string {

@@ -1,5 +1,6 @@
 import { sign, verify } from "hono/jwt";
 import { ParleyError, UserId, Username } from "../protocol/index.ts";
+import { requireSecretBytes } from "./secret.ts";
 
 /** Lifetime of an access token. */
 export const ACCESS_TOKEN_TTL_MS = 15 * 60 * 1000;
@@ -66,19 +67,12 @@ export async function verifyAccessToken(secret: string, token: string): Promise<
 const keys = new Map<string, Promise<CryptoKey>>();
 
 function hmacKey(secret: string | undefined): Promise<CryptoKey> {
-  const raw = requireSecret(secret);
-  let key = keys.get(raw);
+  let key = secret === undefined ? undefined : keys.get(secret);
   if (!key) {
+    // Checked before the first use of a secret only: a cached key's secret passed.
+    const raw = requireSecretBytes(secret);
     key = crypto.subtle.importKey("raw", new TextEncoder().encode(raw), { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]);
     keys.set(raw, key);
   }
   return key;
-}
-
-function requireSecret(secret: string | undefined): string {
-  if (!secret || secret.length < 16) {
-    // A configuration fault, not the caller's: logged by the error handler as internal.
-    throw new Error("AUTH_SECRET is not set or shorter than 16 characters; set it with `wrangler secret put AUTH_SECRET`.");
-  }
-  return secret;
 }

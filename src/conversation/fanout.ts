@@ -126,7 +126,8 @@ export class InboxFanout {
 
   /** When the alarm must next run for deliveries, if at all. */
   due(): number | undefined {
-    const rows = this.#outbox.nextAt();
+    // A conversation not created yet has no outbox rows, and maybe no schema (store.ts creates it on the first write).
+    const rows = this.#store.meta ? this.#outbox.nextAt() : undefined;
     if (this.#sweepDue === undefined) return rows;
     return rows === undefined ? this.#sweepDue : Math.min(rows, this.#sweepDue);
   }

@@ -51,6 +51,15 @@ export type MemberRecord = Member & { read_seq: number; delivered_seq: number; j
  * sender's watermarks); `rowsWritten` is pinned by a test for 2 and 1 000
  * members. Caches change only after the SQL they mirror succeeded, so a
  * rolled-back transaction leaves them as they were.
+ *
+ * The schema is created by the first write, not by the constructor: an
+ * actor that is only read — asked about a conversation that was never
+ * created — leaves no tables and no rows behind (decision 0015). The only
+ * writes a conversation that does not exist can get are `create` and
+ * `setBlock`, which create the schema first (inside the caller's
+ * transaction, if any: a rollback takes the schema with it); a store that
+ * has a schema runs its pending migrations when it is constructed, as
+ * before.
  */
 export class ConversationStore {
   readonly #storage: DurableObjectStorage;
@@ -66,19 +75,37 @@ export class ConversationStore {
   /** What the last completed broadcast sweep delivered, and the last change that needs one (fanout.ts). */
   #fanout = { version: 0, seq: 0 };
   #broadcastVersion = 0;
+  /** Whether the schema exists (see the class comment). */
+  #hasSchema: boolean;
 
   constructor(storage: DurableObjectStorage) {
     this.#storage = storage;
     this.#sql = storage.sql;
-    runMigrations(storage, MIGRATIONS);
+    this.#hasSchema = this.#schemaExists();
+    if (this.#hasSchema) runMigrations(storage, MIGRATIONS);
     this.messages = new MessageLog(this.#sql, () => this.#requireMeta().conversationId);
     this.#load();
   }
 
+  /** A read of the catalogue, which writes nothing. */
+  #schemaExists(): boolean {
+    return this.#sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_migrations'").toArray().length > 0;
+  }
+
+  /** Creates the schema before the first write (migrations nest in the caller's transaction as savepoints). */
+  #ensureSchema(): void {
+    if (this.#hasSchema) return;
+    runMigrations(this.#storage, MIGRATIONS);
+    this.#hasSchema = true;
+  }
+
   #load(): void {
-    const meta = this.#sql
-      .exec<MetaRow>("SELECT version, fanout_version, fanout_seq, broadcast_version, conversation_id, kind, title, created_by, created_at FROM meta")
-      .toArray()[0];
+    // Without a schema there is nothing stored: the caches are those of an empty store.
+    const meta = this.#hasSchema
+      ? this.#sql
+        .exec<MetaRow>("SELECT version, fanout_version, fanout_seq, broadcast_version, conversation_id, kind, title, created_by, created_at FROM meta")
+        .toArray()[0]
+      : undefined;
     this.#changes = meta?.version ?? 0;
     this.#fanout = { version: meta?.fanout_version ?? 0, seq: meta?.fanout_seq ?? 0 };
     this.#broadcastVersion = meta?.broadcast_version ?? 0;
@@ -90,12 +117,14 @@ export class ConversationStore {
       createdAt: meta.created_at,
     };
     this.#members.clear();
-    for (const m of this.#sql.exec<MemberRow>("SELECT * FROM members ORDER BY joined_at, rowid")) {
-      this.#members.set(m.user_id, { ...m });
-    }
     this.#blocks.clear();
-    for (const b of this.#sql.exec<{ blocker: string; blocked: string }>("SELECT blocker, blocked FROM blocks")) {
-      this.#blocks.add(blockKey(b.blocker, b.blocked));
+    if (this.#hasSchema) {
+      for (const m of this.#sql.exec<MemberRow>("SELECT * FROM members ORDER BY joined_at, rowid")) {
+        this.#members.set(m.user_id, { ...m });
+      }
+      for (const b of this.#sql.exec<{ blocker: string; blocked: string }>("SELECT blocker, blocked FROM blocks")) {
+        this.#blocks.add(blockKey(b.blocker, b.blocked));
+      }
     }
     if (this.#meta) this.messages.load();
   }
@@ -110,6 +139,7 @@ export class ConversationStore {
     try {
       return this.#storage.transactionSync(body);
     } catch (e) {
+      this.#hasSchema = this.#schemaExists();
       this.#load();
       throw e;
     }
@@ -169,6 +199,7 @@ export class ConversationStore {
    */
   create(meta: Meta, members: readonly Member[], now: number): boolean {
     if (this.#meta) return false;
+    this.#ensureSchema();
     this.#sql.exec(
       "INSERT INTO meta (id, conversation_id, kind, title, created_by, created_at) VALUES (1, ?, ?, ?, ?, ?)",
       meta.conversationId, meta.kind, meta.title ?? null, meta.createdBy, meta.createdAt,
@@ -339,6 +370,9 @@ export class ConversationStore {
   // --- blocks ------------------------------------------------------------------
 
   setBlock(blocker: string, blocked: string, on: boolean, now: number): void {
+    // Lifting a block that cannot exist writes nothing (and creates no schema).
+    if (!on && !this.#hasSchema) return;
+    this.#ensureSchema();
     if (on) {
       this.#sql.exec("INSERT OR IGNORE INTO blocks (blocker, blocked, created_at) VALUES (?, ?, ?)", blocker, blocked, now);
       this.#blocks.add(blockKey(blocker, blocked));

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { Attachment, ClientMsgId, Body, ConversationId, ConversationView, Member, MessageAck, Message, PageLimit, Role, Seq, SendData, UserId } from "./frames.ts";
 import { MAX_MEMBER_PAGE } from "./limits.ts";
 import { InboxConversation } from "./inbox.ts";
+import { displayText } from "./text.ts";
 
 /** Names that collide with routes (`GET /v1/users/search`) or would confuse people. */
 const RESERVED_USERNAMES: ReadonlySet<string> = new Set(["search", "me", "admin", "parley", "system"]);
@@ -11,6 +12,12 @@ export const Username = z
   .string()
   .regex(/^[A-Za-z0-9_]{3,32}$/, "must be 3–32 characters of a–z, 0–9 and _")
   .refine((u) => !RESERVED_USERNAMES.has(u.toLowerCase()), "is reserved");
+
+/** Longest group title, in code points. */
+export const MAX_TITLE_CHARS = 200;
+
+/** A group title: the rules of every name people see (text.ts), 1–200 characters once trimmed. */
+const Title = displayText(MAX_TITLE_CHARS, "must not be empty or only white space");
 
 /** `POST /v1/auth/dev-login` */
 export const DevLoginRequest = z.object({ username: Username });
@@ -29,7 +36,7 @@ export const CreateConversationRequest = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("direct"), with: Username }),
   z.object({
     kind: z.literal("group"),
-    title: z.string().trim().min(1).max(200),
+    title: Title,
     members: z.array(Username).max(1000).default([]),
   }),
 ]);
@@ -90,7 +97,7 @@ export const AddMembersRequest = z.object({ usernames: z.array(Username).min(1).
 export const SetRoleRequest = z.object({ role: Role });
 
 /** `PATCH /v1/conversations/{id}` (Parley extension: rename a group). */
-export const UpdateConversationRequest = z.object({ title: z.string().trim().min(1).max(200) });
+export const UpdateConversationRequest = z.object({ title: Title });
 
 /** `POST /v1/conversations/{id}/read` */
 export const ReadRequest = z.object({ up_to_seq: Seq });

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { UserId } from "./frames.ts";
+import { displayText } from "./text.ts";
 
 /**
  * People and sessions over REST (PROTOCOL §7): `GET /v1/me`, `PATCH /v1/me`,
@@ -17,24 +18,12 @@ export const DEFAULT_SEARCH_LIMIT = 20;
 /** Longest search query, in characters. */
 export const MAX_SEARCH_QUERY_CHARS = 64;
 
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
-// Control characters (C0, DEL, C1) would break the layout of every client that shows the name.
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
-
-function codePoints(s: string): number {
-  let n = 0;
-  for (const _ of s) n++;
-  return n;
-}
-
-/** A display name: 1–64 characters once trimmed, no control characters, well-formed Unicode. */
-export const DisplayName = z
-  .string()
-  .trim()
-  .refine((s) => s.length > 0, "must not be empty or only white space (send null to clear it)")
-  .refine((s) => !CONTROL.test(s), "must not contain control characters")
-  .refine((s) => !LONE_SURROGATE.test(s), "must be well-formed Unicode (it has a lone surrogate)")
-  .refine((s) => codePoints(s) <= MAX_DISPLAY_NAME_CHARS, `must be at most ${MAX_DISPLAY_NAME_CHARS} characters`);
+/**
+ * A display name: 1–64 characters once trimmed, no control or bidirectional
+ * formatting characters, not only invisible ones, well-formed Unicode
+ * (the rules of every name people see, text.ts).
+ */
+export const DisplayName = displayText(MAX_DISPLAY_NAME_CHARS, "must not be empty or only white space (send null to clear it)");
 
 function isPlainHttpsUrl(s: string): boolean {
   // The URL parser silently drops tabs and newlines; refuse them instead.

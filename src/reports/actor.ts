@@ -1,10 +1,11 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env.ts";
-import type { Message } from "../protocol/index.ts";
+import { ParleyError, type Message } from "../protocol/index.ts";
 import { randomId } from "../shared/ids.ts";
 import { configOf } from "../shared/config.ts";
 import { createLogger } from "../shared/log.ts";
 import { runMigrations, type Migration } from "../shared/migrations.ts";
+import { err, ok, type Result } from "../shared/result.ts";
 
 const MIGRATIONS: readonly Migration[] = [
   {
@@ -28,6 +29,16 @@ const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX reports_open ON reports (reviewed_at, created_at);
     `,
   },
+  {
+    id: 2,
+    name: "one open report per reporter and target",
+    // The target is the user of a user report, the message (conversation, seq) of a message report.
+    // A reviewer closes a report by setting reviewed_at; the reporter may then report the same target again.
+    sql: `
+      CREATE UNIQUE INDEX reports_one_open ON reports (reporter_id, kind, target_user_id, coalesce(conversation_id, ''), coalesce(seq, 0))
+        WHERE reviewed_at IS NULL;
+    `,
+  },
 ];
 
 export interface ReportInput {
@@ -41,7 +52,13 @@ export interface ReportInput {
   details?: string;
 }
 
-/** The review queue: every report, kept for moderators. One actor ("global"). */
+/**
+ * The review queue: reports kept for moderators, in one of REPORT_SHARDS
+ * actors chosen by the reporter (src/reports/shards.ts, decision 0016). A
+ * reporter has at most one open report per target (the reported user, or
+ * the reported message); the per-reporter rate limit is taken by the Worker
+ * before anything is looked up (worker/routes/safety.ts).
+ */
 export class Reports extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -50,7 +67,19 @@ export class Reports extends DurableObject<Env> {
     });
   }
 
-  file(input: ReportInput): { id: string; created_at: number } {
+  /** Files a report; `conflict` when the reporter already has an open report about this target. */
+  file(input: ReportInput): Result<{ id: string; created_at: number }> {
+    const open = this.ctx.storage.sql
+      .exec<{ id: string }>(
+        `SELECT id FROM reports WHERE reporter_id = ? AND kind = ? AND target_user_id = ? AND coalesce(conversation_id, '') = ? AND coalesce(seq, 0) = ?
+           AND reviewed_at IS NULL`,
+        input.reporter_id, input.kind, input.target_user_id, input.conversation_id ?? "", input.seq ?? 0,
+      )
+      .toArray()[0];
+    if (open) {
+      const what = input.kind === "user" ? "this user" : "this message";
+      return err(new ParleyError("conflict", `You already have an open report about ${what} (${open.id}); it will be reviewed.`));
+    }
     const id = randomId("rp_", 20);
     const created_at = Date.now();
     this.ctx.storage.sql.exec(
@@ -59,8 +88,10 @@ export class Reports extends DurableObject<Env> {
       id, input.reporter_id, input.kind, input.target_user_id, input.conversation_id ?? null, input.seq ?? null,
       input.message ? JSON.stringify(input.message) : null, input.reason, input.details ?? null, created_at,
     );
-    createLogger(configOf(this.env).logLevel)("info", "report.filed", { actor: "Reports:global", report_id: id, user_id: input.reporter_id, kind: input.kind });
-    return { id, created_at };
+    createLogger(configOf(this.env).logLevel)("info", "report.filed", {
+      actor: `Reports:${this.ctx.id.name ?? this.ctx.id.toString()}`, report_id: id, user_id: input.reporter_id, kind: input.kind,
+    });
+    return ok({ id, created_at });
   }
 
   /** Open reports, oldest first, for a review tool. */

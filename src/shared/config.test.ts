@@ -26,10 +26,12 @@ describe("readConfig", () => {
     const c = readConfig({
       SEND_RATE: "1000/1000", SYNC_RATE: "7/700", MAX_SOCKETS_PER_USER: "3", MAX_INBOX_SOCKETS: "4",
       MAX_GROUP_MEMBERS: "50", MAX_SESSIONS: "2", AUTH_RATE_LIMIT: "9/90", HEARTBEAT_MS: "5000", LOG_LEVEL: "DEBUG",
+      REFRESH_RATE_LIMIT: "3/30", REPORT_RATE_LIMIT: "4/40",
     });
     expect(c).toMatchObject({
       sendRate: { messages: 1000, per_ms: 1000 }, syncRate: { messages: 7, per_ms: 700 }, maxSocketsPerUser: 3, maxInboxSockets: 4,
       maxGroupMembers: 50, maxSessions: 2, authRate: { messages: 9, per_ms: 90 }, heartbeatMs: 5000, logLevel: "debug",
+      refreshRate: { messages: 3, per_ms: 30 }, reportRate: { messages: 4, per_ms: 40 },
     });
   });
 

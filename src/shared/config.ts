@@ -21,6 +21,8 @@ export interface ConfigVars {
   MAX_GROUP_MEMBERS?: string;
   MAX_SESSIONS?: string;
   AUTH_RATE_LIMIT?: string;
+  REFRESH_RATE_LIMIT?: string;
+  REPORT_RATE_LIMIT?: string;
   SEND_RATE?: string;
   SYNC_RATE?: string;
   MAX_SOCKETS_PER_USER?: string;
@@ -37,8 +39,12 @@ export interface Config {
   maxGroupMembers: number;
   /** Refresh-token families (signed-in devices) per user. */
   maxSessions: number;
-  /** Per-IP budget of the auth endpoints. */
+  /** Per-address budget of sign-ins (every `/v1/auth/*` route but refresh and logout). */
   authRate: Rate;
+  /** Per-session (refresh-token family) budget of `POST /v1/auth/refresh`. */
+  refreshRate: Rate;
+  /** Per-reporter budget of `POST /v1/reports`. */
+  reportRate: Rate;
   /** Per-user send budget in one conversation; announced in `hello.ack.limits.send_rate`. */
   sendRate: Rate;
   /** Per-socket budget of `sync` requests. */
@@ -58,6 +64,8 @@ export interface Config {
 export const DEFAULT_MAX_GROUP_MEMBERS = 1000;
 export const DEFAULT_MAX_SESSIONS = 10;
 export const DEFAULT_AUTH_RATE: Rate = { messages: 20, per_ms: 60_000 };
+export const DEFAULT_REFRESH_RATE: Rate = { messages: 10, per_ms: 60_000 };
+export const DEFAULT_REPORT_RATE: Rate = { messages: 10, per_ms: 3_600_000 };
 export const DEFAULT_MAX_SOCKETS_PER_USER = 10;
 export const DEFAULT_MAX_INBOX_SOCKETS = 10;
 export const DEFAULT_MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024;
@@ -81,6 +89,8 @@ export function readConfig(env: ConfigVars): Config {
     maxGroupMembers: positiveInt(env.MAX_GROUP_MEMBERS, DEFAULT_MAX_GROUP_MEMBERS),
     maxSessions: positiveInt(env.MAX_SESSIONS, DEFAULT_MAX_SESSIONS),
     authRate: parseRate(env.AUTH_RATE_LIMIT, DEFAULT_AUTH_RATE),
+    refreshRate: parseRate(env.REFRESH_RATE_LIMIT, DEFAULT_REFRESH_RATE),
+    reportRate: parseRate(env.REPORT_RATE_LIMIT, DEFAULT_REPORT_RATE),
     sendRate: parseRate(env.SEND_RATE, SEND_RATE),
     syncRate: parseRate(env.SYNC_RATE, SYNC_RATE),
     maxSocketsPerUser: positiveInt(env.MAX_SOCKETS_PER_USER, DEFAULT_MAX_SOCKETS_PER_USER),

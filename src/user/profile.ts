@@ -35,12 +35,20 @@ export class Profiles {
    * The profile, created on first contact. A user who logged in through dev
    * login is in the Directory already; a user whose token another backend
    * minted is registered now (just in time), which refuses a username held
-   * by another id.
+   * by another id, or an id registered under another username.
+   *
+   * `username` is the token's `name` claim. Once the profile exists it must
+   * name the registered user (in any case): the stored username, the
+   * Directory's, is the one shown, and a token claiming another is refused
+   * here — at `GET`/`PATCH /v1/me` and the inbox upgrade — without a
+   * Directory call on every request.
    */
   async ensure(userId: string, username: string): Promise<Result<ProfileRecord>> {
     const existing = this.#store.profile();
     if (existing) {
-      return existing.user_id === userId ? ok(existing) : err(new ParleyError("forbidden", "This actor belongs to another user."));
+      if (existing.user_id !== userId) return err(new ParleyError("forbidden", "This actor belongs to another user."));
+      if (existing.username.toLowerCase() !== username.toLowerCase()) return err(nameMismatch(username, existing.username));
+      return ok(existing);
     }
     const registered = await this.#directory().register(userId, username);
     if (!registered.ok) return registered;
@@ -73,4 +81,12 @@ export class Profiles {
   #directory() {
     return this.#env.DIRECTORY.get(this.#env.DIRECTORY.idFromName("global"));
   }
+}
+
+/** A token whose `name` is not the registered username of its `sub`. */
+export function nameMismatch(claimed: string, registered: string): ParleyError {
+  return new ParleyError(
+    "conflict",
+    `The token's name claim (${claimed}) is not this user's username (${registered}); a username cannot change, so mint tokens with the registered one.`,
+  );
 }

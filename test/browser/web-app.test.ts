@@ -28,7 +28,7 @@ const RECONNECT_TIMEOUT_MS = 45_000;
 
 let engine: Engine;
 let browser: Browser;
-/** Uncaught exceptions in any page: the app must have none. */
+/** Uncaught exceptions and Content-Security-Policy violations in any page: the app must have none. */
 const pageErrors: string[] = [];
 
 beforeAll(async () => {
@@ -60,7 +60,12 @@ async function newPage(options: { clock?: boolean } = {}): Promise<Page> {
   const page = await context.newPage();
   page.setDefaultTimeout(PAGE_TIMEOUT_MS);
   page.on("pageerror", (err) => pageErrors.push(`${err.name}: ${err.message}`));
-  await page.goto(`${engine.url}/`);
+  page.on("console", (msg) => {
+    if (msg.type() === "error" && /Content Security Policy/i.test(msg.text())) pageErrors.push(`CSP: ${msg.text()}`);
+  });
+  const response = await page.goto(`${engine.url}/`);
+  // The app runs under its policy (client/app/_headers), and works under it.
+  expect(response?.headers()["content-security-policy"]).toContain("default-src 'none'");
   return page;
 }
 

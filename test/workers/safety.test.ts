@@ -1,6 +1,7 @@
 import { SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { ErrorBody, PollResponse } from "../../src/protocol/index.ts";
+import { reportShard } from "../../src/reports/shards.ts";
 import { api, createDirect, createGroup, inbox, joined, login, openSocket, uniqueName } from "./helpers.ts";
 
 describe("blocks", () => {
@@ -100,7 +101,7 @@ describe("reports", () => {
     const msgReport = await api("POST", "/v1/reports", a.token, { kind: "message", conversation_id: id, seq: 1, reason: "abuse", details: "see seq 1" });
     expect(msgReport.status).toBe(201);
     const { env } = await import("cloudflare:test");
-    const open = await env.REPORTS.get(env.REPORTS.idFromName("global")).open(1000);
+    const open = await env.REPORTS.get(env.REPORTS.idFromName(reportShard(a.userId))).open(1000);
     const stored = open.find((r) => r.id === msgReport.body.report.id);
     expect(stored).toMatchObject({ reporter_id: a.userId, kind: "message", target_user_id: b.userId, seq: 1, reason: "abuse" });
     expect(JSON.parse(String(stored!.message_json)).body).toBe("something nasty");

@@ -1,4 +1,5 @@
 import { Hono, type Context } from "hono";
+import { authSecret } from "../../src/auth/secret.ts";
 import { verifyRefreshToken } from "../../src/auth/sessions.ts";
 import { mintAccessToken, verifyAccessToken } from "../../src/auth/tokens.ts";
 import {
@@ -20,8 +21,10 @@ import type { AppEnv } from "../types.ts";
  * actor (refresh-token families, see src/auth/sessions.ts); the Worker only
  * mints the short-lived access token, whose `sid` names the session.
  *
- * Per-IP rate limits on these endpoints come from the safety middleware
- * (worker/routes/safety.ts), applied to this router where it is mounted.
+ * Rate limits on these endpoints (per address for sign-ins, per session for
+ * refresh, none for logout) come from the safety middleware
+ * (worker/routes/safety.ts), applied to this router where it is mounted;
+ * it also checks AUTH_SECRET before anything else runs.
  */
 export const authRoutes = new Hono<AppEnv>();
 
@@ -36,7 +39,7 @@ authRoutes.post("/dev-login", async (c) => {
 authRoutes.post("/refresh", async (c) => {
   const { refresh_token } = await readJson(c, RefreshRequest);
   // Garbage and forgeries never reach an actor: only a token this deployment signed names one.
-  const parts = await verifyRefreshToken(c.env.AUTH_SECRET, refresh_token);
+  const parts = await verifyRefreshToken(authSecret(c.env), refresh_token);
   if (!parts) throw new ParleyError("unauthorized", "The refresh token is invalid; log in again.");
   const grant = unwrap(await user(c.env, parts.userId).refresh(refresh_token));
   return c.json(await loginResponse(c, grant));
@@ -52,20 +55,20 @@ authRoutes.post("/logout", async (c) => {
   const text = await c.req.text();
   const { refresh_token } = text.trim() === "" ? {} : await readJson(c, LogoutRequest);
   if (refresh_token !== undefined) {
-    const parts = await verifyRefreshToken(c.env.AUTH_SECRET, refresh_token);
+    const parts = await verifyRefreshToken(authSecret(c.env), refresh_token);
     if (!parts) throw new ParleyError("unauthorized", "The refresh token is invalid.");
     unwrap(await user(c.env, parts.userId).logout(refresh_token));
     return c.body(null, 204);
   }
   const token = bearerToken(c, false);
   if (!token) throw new ParleyError("unauthorized", "Send the session's refresh token in the body, or its access token: Authorization: Bearer <token>.");
-  const me = await verifyAccessToken(c.env.AUTH_SECRET, token);
+  const me = await verifyAccessToken(authSecret(c.env), token);
   unwrap(await user(c.env, me.userId).revokeSession(me.sessionId));
   return c.body(null, 204);
 });
 
 async function loginResponse(c: Context<AppEnv>, grant: SessionGrant): Promise<LoginResponse> {
-  const { token, expiresAt } = await mintAccessToken(c.env.AUTH_SECRET, {
+  const { token, expiresAt } = await mintAccessToken(authSecret(c.env), {
     userId: grant.user.id,
     username: grant.user.username,
     sessionId: grant.family_id,

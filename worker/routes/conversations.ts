@@ -1,4 +1,5 @@
 import { Hono, type Context } from "hono";
+import { authSecret } from "../../src/auth/secret.ts";
 import {
   AddMembersRequest,
   AttachmentId,
@@ -23,7 +24,7 @@ import {
 } from "../../src/protocol/index.ts";
 import { INLINE_TYPES, imageSize } from "../../src/conversation/attachments.ts";
 import { configOf } from "../../src/shared/config.ts";
-import { directConversationId, randomId } from "../../src/shared/ids.ts";
+import { directConversationId, groupConversationId, verifyConversationId } from "../../src/shared/ids.ts";
 import { unwrap } from "../../src/shared/result.ts";
 import { conversation, directory, user } from "../actors.ts";
 import { requireAuth } from "../auth.ts";
@@ -35,11 +36,15 @@ const noSuchConversation = () => new ParleyError("not_found", "No such conversat
 
 /**
  * The conversation id of the path, or `404 not_found` for one that is
- * malformed. Every conversation route reads its id here, so a rule about
- * which ids may address an actor lives in one place.
+ * malformed or that this deployment never minted (its MAC does not check
+ * out, decision 0015): such an id reaches no actor. Every conversation
+ * route reads its id here, so a rule about which ids may address an actor
+ * lives in one place.
  */
-function conversationIdOf(c: Context<AppEnv>): string {
-  return readParam(c, "id", ConversationId, noSuchConversation);
+async function conversationIdOf(c: Context<AppEnv>): Promise<string> {
+  const id = readParam(c, "id", ConversationId, noSuchConversation);
+  if (!(await verifyConversationId(authSecret(c.env), id))) throw noSuchConversation();
+  return id;
 }
 const noSuchMember = () => new ParleyError("not_found", "No such member.");
 const noSuchMessage = () => new ParleyError("not_found", "No such message.");
@@ -51,23 +56,26 @@ export const conversationRoutes = new Hono<AppEnv>();
 conversationRoutes.post("/", requireAuth(), async (c) => {
   const me = c.get("principal");
   const input = await readJson(c, CreateConversationRequest);
+  // The creator is listed under the Directory's username, never the token's claim: registering
+  // (idempotent) answers the registered spelling, or conflict when the claim names someone else.
+  const self = unwrap(await directory(c.env).register(me.userId, me.username));
   let id: string;
   let members: Member[];
   if (input.kind === "direct") {
     const other = await directory(c.env).lookup(input.with);
     if (!other) throw new ParleyError("not_found", `No user named ${input.with}.`);
     if (other.id === me.userId) throw new ParleyError("bad_request", "with: a direct conversation needs another user.");
-    id = await directConversationId(me.userId, other.id);
+    id = await directConversationId(authSecret(c.env), me.userId, other.id);
     members = [
-      { user_id: me.userId, username: me.username, role: "member" },
+      { user_id: me.userId, username: self.username, role: "member" },
       { user_id: other.id, username: other.username, role: "member" },
     ];
   } else {
     const { found, missing } = await directory(c.env).lookupMany(input.members);
     if (missing.length > 0) throw new ParleyError("not_found", `No user named ${missing.join(", ")}.`);
-    id = randomId("c_g", 20);
+    id = await groupConversationId(authSecret(c.env));
     members = [
-      { user_id: me.userId, username: me.username, role: "owner" },
+      { user_id: me.userId, username: self.username, role: "owner" },
       ...found.filter((u) => u.id !== me.userId).map((u): Member => ({ user_id: u.id, username: u.username, role: "member" })),
     ];
   }
@@ -89,13 +97,13 @@ conversationRoutes.get("/", requireAuth(), async (c) => {
 });
 
 conversationRoutes.get("/:id", requireAuth(), async (c) => {
-  const id = conversationIdOf(c);
+  const id = await conversationIdOf(c);
   const view = unwrap(await conversation(c.env, id).describe(c.get("principal").userId));
   return c.json({ conversation: view });
 });
 
 conversationRoutes.get("/:id/members", requireAuth(), async (c) => {
-  const id = conversationIdOf(c);
+  const id = await conversationIdOf(c);
   const { after, limit } = readQuery(c, MembersQuery);
   return c.json(unwrap(await conversation(c.env, id).members(c.get("principal").userId, after, limit ?? DEFAULT_MEMBER_PAGE)));
 });
@@ -107,7 +115,7 @@ conversationRoutes.get("/:id/members", requireAuth(), async (c) => {
  * answered 201 `{attachment}`, to be sent with a message within a day.
  */
 conversationRoutes.post("/:id/attachments", requireAuth(), async (c) => {
-  const id = conversationIdOf(c);
+  const id = await conversationIdOf(c);
   const { maxAttachmentBytes, attachmentTypes } = configOf(c.env);
   const type = (c.req.header("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
   if (!attachmentTypes.has(type)) {
@@ -134,7 +142,7 @@ conversationRoutes.post("/:id/attachments", requireAuth(), async (c) => {
  * otherwise; no script runs from it (CSP sandbox).
  */
 conversationRoutes.get("/:id/attachments/:attachment", requireAuth(), async (c) => {
-  const id = conversationIdOf(c);
+  const id = await conversationIdOf(c);
   const attachmentId = readParam(c, "attachment", AttachmentId, noSuchAttachment);
   const file = unwrap(await conversation(c.env, id).attachmentFor(c.get("principal").userId, attachmentId));
   const object = await c.env.FILES.get(file.key);
@@ -154,26 +162,26 @@ conversationRoutes.get("/:id/attachments/:attachment", requireAuth(), async (c) 
 
 /** `GET …/search?q=&limit=&cursor=` (since v1.1): full-text search of one conversation, ranked, paged. */
 conversationRoutes.get("/:id/search", requireAuth(), async (c) => {
-  const id = conversationIdOf(c);
+  const id = await conversationIdOf(c);
   const { q, limit, cursor } = readQuery(c, MessageSearchQuery);
   return c.json(unwrap(await conversation(c.env, id).search(c.get("principal").userId, q, limit ?? 20, Number(cursor ?? 0))));
 });
 
 conversationRoutes.get("/:id/messages", requireAuth(), async (c) => {
-  const id = conversationIdOf(c);
+  const id = await conversationIdOf(c);
   const query = readQuery(c, HistoryQuery);
   return c.json(unwrap(await conversation(c.env, id).history(c.get("principal").userId, query)));
 });
 
 conversationRoutes.post("/:id/messages", requireAuth(), async (c) => {
-  const id = conversationIdOf(c);
+  const id = await conversationIdOf(c);
   const input = await readJson(c, SendMessageRequest);
   return c.json(unwrap(await conversation(c.env, id).send(c.get("principal").userId, input, c.get("requestId"))));
 });
 
 /** `PATCH …/messages/{seq} {body}` (since v1.1): edits; answered with the `change.ack` fields. */
 conversationRoutes.patch("/:id/messages/:seq", requireAuth(), async (c) => {
-  const id = conversationIdOf(c);
+  const id = await conversationIdOf(c);
   const seq = readParam(c, "seq", SeqParam, noSuchMessage);
   const { body } = await readJson(c, EditMessageRequest);
   return c.json(unwrap(await conversation(c.env, id).change(c.get("principal").userId, { kind: "edit", seq, body })));
@@ -181,7 +189,7 @@ conversationRoutes.patch("/:id/messages/:seq", requireAuth(), async (c) => {
 
 /** `DELETE …/messages/{seq}` (since v1.1): leaves a tombstone. */
 conversationRoutes.delete("/:id/messages/:seq", requireAuth(), async (c) => {
-  const id = conversationIdOf(c);
+  const id = await conversationIdOf(c);
   const seq = readParam(c, "seq", SeqParam, noSuchMessage);
   return c.json(unwrap(await conversation(c.env, id).change(c.get("principal").userId, { kind: "delete", seq })));
 });
@@ -189,7 +197,7 @@ conversationRoutes.delete("/:id/messages/:seq", requireAuth(), async (c) => {
 /** `PUT` / `DELETE …/messages/{seq}/reactions/{reaction}` (since v1.1): the caller's reaction, URL-encoded in the path. */
 for (const method of ["put", "delete"] as const) {
   conversationRoutes[method]("/:id/messages/:seq/reactions/:reaction", requireAuth(), async (c) => {
-    const id = conversationIdOf(c);
+    const id = await conversationIdOf(c);
     const seq = readParam(c, "seq", SeqParam, noSuchMessage);
     const reaction = readParam(c, "reaction", Reaction, () => new ParleyError("bad_request", "reaction: must be one emoji or a :name: of 1–32 of a–z, 0–9, _, + and -."));
     const kind = method === "put" ? "reaction.add" : "reaction.remove";
@@ -198,13 +206,13 @@ for (const method of ["put", "delete"] as const) {
 }
 
 conversationRoutes.patch("/:id", requireAuth(), async (c) => {
-  const id = conversationIdOf(c);
+  const id = await conversationIdOf(c);
   const { title } = await readJson(c, UpdateConversationRequest);
   return c.json(unwrap(await conversation(c.env, id).setTitle(c.get("principal").userId, title)));
 });
 
 conversationRoutes.post("/:id/members", requireAuth(), async (c) => {
-  const id = conversationIdOf(c);
+  const id = await conversationIdOf(c);
   const { usernames } = await readJson(c, AddMembersRequest);
   const { found, missing } = await directory(c.env).lookupMany(usernames);
   if (missing.length > 0) throw new ParleyError("not_found", `No user named ${missing.join(", ")}.`);
@@ -213,31 +221,31 @@ conversationRoutes.post("/:id/members", requireAuth(), async (c) => {
 });
 
 conversationRoutes.delete("/:id/members/:user_id", requireAuth(), async (c) => {
-  const id = conversationIdOf(c);
+  const id = await conversationIdOf(c);
   const target = readParam(c, "user_id", UserId, noSuchMember);
   return c.json(unwrap(await conversation(c.env, id).removeMember(c.get("principal").userId, target)));
 });
 
 conversationRoutes.patch("/:id/members/:user_id", requireAuth(), async (c) => {
-  const id = conversationIdOf(c);
+  const id = await conversationIdOf(c);
   const target = readParam(c, "user_id", UserId, noSuchMember);
   const { role } = await readJson(c, SetRoleRequest);
   return c.json(unwrap(await conversation(c.env, id).setRole(c.get("principal").userId, target, role)));
 });
 
 conversationRoutes.post("/:id/read", requireAuth(), async (c) => {
-  const id = conversationIdOf(c);
+  const id = await conversationIdOf(c);
   const { up_to_seq } = await readJson(c, ReadRequest);
   return c.json(unwrap(await conversation(c.env, id).markRead(c.get("principal").userId, up_to_seq)));
 });
 
 conversationRoutes.get("/:id/poll", requireAuth(), async (c) => {
-  const id = conversationIdOf(c);
+  const id = await conversationIdOf(c);
   const { after_seq, timeout_ms } = readQuery(c, PollQuery);
   return c.json(unwrap(await conversation(c.env, id).poll(c.get("principal").userId, after_seq, timeout_ms ?? 25_000)));
 });
 
 conversationRoutes.get("/:id/ws", ...upgradeChecks, async (c) => {
-  const id = conversationIdOf(c);
+  const id = await conversationIdOf(c);
   return forwardUpgrade(c, conversation(c.env, id));
 });

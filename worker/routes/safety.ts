@@ -1,7 +1,10 @@
 import { Hono, type MiddlewareHandler } from "hono";
-import { ParleyError, ReportRequest, Username } from "../../src/protocol/index.ts";
+import { refreshKey, signInKey } from "../../src/auth/rate-keys.ts";
+import { authSecret } from "../../src/auth/secret.ts";
+import { verifyRefreshToken } from "../../src/auth/sessions.ts";
+import { ParleyError, RefreshRequest, ReportRequest, Username } from "../../src/protocol/index.ts";
 import { configOf } from "../../src/shared/config.ts";
-import { directConversationId } from "../../src/shared/ids.ts";
+import { directConversationId, verifyConversationId } from "../../src/shared/ids.ts";
 import { unwrap } from "../../src/shared/result.ts";
 import { conversation, directory, limiter, reports } from "../actors.ts";
 import { requireAuth } from "../auth.ts";
@@ -9,18 +12,53 @@ import { readJson, readParam } from "../http.ts";
 import type { AppEnv } from "../types.ts";
 
 /**
- * Per-IP limit on the auth endpoints (login, refresh, logout), held in a
- * Limiter actor per IP so it holds across every Worker isolate. Refusals are
- * 429 rate_limited with Retry-After.
+ * The budgets of the auth endpoints, held in Limiter actors (one per key) so
+ * they hold across every Worker isolate. Refusals are 429 rate_limited with
+ * Retry-After.
+ *
+ * - Logout is never refused: a refused logout would leave the session alive.
+ * - A refresh whose token this deployment signed draws from its session's
+ *   budget (REFRESH_RATE_LIMIT), so sign-ins behind one address never starve
+ *   the refreshes of the people behind it. Any other refresh (garbage, a
+ *   forgery) draws from the address's budget: only a verified token names a
+ *   bucket of its own.
+ * - Everything else (sign-ins) draws from the client address's budget
+ *   (AUTH_RATE_LIMIT), IPv6 addresses by their /64 (src/auth/rate-keys.ts).
+ *   The address is `CF-Connecting-IP`, which only Cloudflare's edge sets
+ *   honestly (docs/auth.md §5).
+ *
+ * First of all, the deployment secret is checked: a misconfigured deployment
+ * answers 500 before any state (a bucket, a user, a session) is touched.
  */
 export const authRateLimit: MiddlewareHandler<AppEnv> = async (c, next) => {
-  const ip = c.req.header("cf-connecting-ip") ?? "unknown";
-  const result = await limiter(c.env, `auth:${ip}`).take(configOf(c.env).authRate);
-  if (!result.ok) {
-    throw new ParleyError("rate_limited", "Too many sign-in requests from this address; wait and retry.", { retryAfterMs: result.retryAfterMs });
-  }
+  const secret = authSecret(c.env);
+  if (c.req.path === "/v1/auth/logout") return next();
+  const config = configOf(c.env);
+  const family = c.req.path === "/v1/auth/refresh" ? await refreshFamily(() => c.req.text(), secret) : undefined;
+  const [key, rate, message] = family
+    ? [refreshKey(family), config.refreshRate, "Too many refreshes of this session; wait and retry (refresh single-flight)."]
+    : [signInKey(c.req.header("cf-connecting-ip")), config.authRate, "Too many sign-in requests from this address; wait and retry."];
+  const result = await limiter(c.env, key).take(rate);
+  if (!result.ok) throw new ParleyError("rate_limited", message, { retryAfterMs: result.retryAfterMs });
   await next();
 };
+
+/**
+ * The session family of a refresh request whose token verifies, else
+ * undefined (the route then answers the malformed body or the bad token).
+ * Hono caches the body, so the route reads it again for free.
+ */
+async function refreshFamily(body: () => Promise<string>, secret: string): Promise<string | undefined> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(await body());
+  } catch {
+    return undefined;
+  }
+  const request = RefreshRequest.safeParse(parsed);
+  if (!request.success) return undefined;
+  return (await verifyRefreshToken(secret, request.data.refresh_token))?.familyId;
+}
 
 /** `/v1/blocks/*` and `/v1/reports`. */
 export const safetyRoutes = new Hono<AppEnv>();
@@ -38,7 +76,7 @@ async function setBlock(c: Parameters<MiddlewareHandler<AppEnv>>[0], on: boolean
   const target = await directory(c.env).lookup(username);
   if (!target) throw noSuchUser();
   if (target.id === me.userId) throw new ParleyError("bad_request", "username: you cannot block yourself.");
-  const id = await directConversationId(me.userId, target.id);
+  const id = await directConversationId(authSecret(c.env), me.userId, target.id);
   const result = unwrap(await conversation(c.env, id).setBlock(me.userId, target.id, on));
   return c.json({ username: target.username, blocked: result.blocked });
 }
@@ -46,17 +84,27 @@ async function setBlock(c: Parameters<MiddlewareHandler<AppEnv>>[0], on: boolean
 safetyRoutes.post("/blocks/:username", requireAuth(), (c) => setBlock(c, true));
 safetyRoutes.delete("/blocks/:username", requireAuth(), (c) => setBlock(c, false));
 
+/**
+ * Files a report in the reporter's shard (decision 0016). The reporter's
+ * budget (REPORT_RATE_LIMIT, a Limiter actor per reporter) is taken before
+ * any lookup, so a flood costs one Limiter call per request; the shard then
+ * refuses a second open report about the same target with `conflict`.
+ */
 safetyRoutes.post("/reports", requireAuth(), async (c) => {
   const me = c.get("principal");
   const input = await readJson(c, ReportRequest);
+  const budget = await limiter(c.env, `report:${me.userId}`).take(configOf(c.env).reportRate);
+  if (!budget.ok) throw new ParleyError("rate_limited", "Too many reports; wait and retry.", { retryAfterMs: budget.retryAfterMs });
   if (input.kind === "user") {
     const target = await directory(c.env).lookup(input.username);
     if (!target) throw noSuchUser();
-    const filed = await reports(c.env).file({ reporter_id: me.userId, kind: "user", target_user_id: target.id, reason: input.reason, details: input.details });
+    const filed = unwrap(await reports(c.env, me.userId).file({ reporter_id: me.userId, kind: "user", target_user_id: target.id, reason: input.reason, details: input.details }));
     return c.json({ report: filed }, 201);
   }
+  // Only an id this deployment minted reaches a conversation actor (decision 0015).
+  if (!(await verifyConversationId(authSecret(c.env), input.conversation_id))) throw new ParleyError("not_found", "No such conversation.");
   const message = unwrap(await conversation(c.env, input.conversation_id).messageForReport(me.userId, input.seq));
-  const filed = await reports(c.env).file({
+  const filed = unwrap(await reports(c.env, me.userId).file({
     reporter_id: me.userId,
     kind: "message",
     target_user_id: message.sender_id,
@@ -65,6 +113,6 @@ safetyRoutes.post("/reports", requireAuth(), async (c) => {
     message,
     reason: input.reason,
     details: input.details,
-  });
+  }));
   return c.json({ report: filed }, 201);
 });
