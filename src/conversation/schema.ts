@@ -133,4 +133,15 @@ export const MIGRATIONS: readonly Migration[] = [
       END;
     `,
   },
+  {
+    id: 6,
+    name: "notification-cause",
+    sql: `
+      -- Who caused each owed notification (the sender of the message, or who
+      -- added the member): the receiving User actor drops notifications from
+      -- people blocked either way (decision 0013). NULL for rows written
+      -- before this migration.
+      ALTER TABLE notify_outbox ADD COLUMN caused_by TEXT;
+    `,
+  },
 ];

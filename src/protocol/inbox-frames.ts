@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { AuthRefreshData, ConversationId, HelloData, Rid, Seq, ServerFrame, type ServerFrameType } from "./frames.ts";
+import { AuthRefreshData, ConversationId, HelloData, Rid, Seq, ServerFrame, UserId, type ServerFrameType } from "./frames.ts";
 import { InboxConversation } from "./inbox.ts";
 import { PROTOCOL_VERSION } from "./limits.ts";
 import { parseFrame, type ParseResult } from "./parse.ts";
@@ -29,6 +29,16 @@ export const Notification = z.object({
   read_at: z.number().int().optional(),
 });
 export type Notification = z.infer<typeof Notification>;
+
+/**
+ * What a Conversation actor hands a member's User actor (internal RPC, not on
+ * the wire): the notification and who caused it (the sender of the message,
+ * or who added the member), so that the User actor drops notifications from
+ * people blocked either way (docs/protocol.md §18.1). Absent for
+ * notifications written before the field existed.
+ */
+export const NotificationDelivery = Notification.extend({ caused_by: UserId.optional() });
+export type NotificationDelivery = z.infer<typeof NotificationDelivery>;
 
 /** `GET /v1/notifications?limit=&unread_only=` — newest first (Parley extension of §7). */
 export const NotificationsQuery = z.object({
@@ -94,10 +104,20 @@ function shared<T extends ServerFrameType>(type: T): ServerVariant<T> {
 export const InboxServerFrame = z.discriminatedUnion("type", [
   /** To one socket: answer to `hello`; `conversation_id` is absent. */
   shared("hello.ack"),
-  /** To one socket, right after `hello.ack`: the inbox, latest activity first. */
+  /**
+   * To one socket, right after `hello.ack`: the newest part of the inbox,
+   * latest activity first. Since v1.1 it holds at most INBOX_SNAPSHOT_MAX
+   * entries; `has_more` says whether older ones exist, and `next_cursor`
+   * continues with `GET /v1/conversations?cursor=` (both absent before v1.1).
+   */
   frame(
     "inbox.snapshot",
-    z.object({ conversations: z.array(InboxConversation), notifications_unread: z.number().int().nonnegative() }),
+    z.object({
+      conversations: z.array(InboxConversation),
+      notifications_unread: z.number().int().nonnegative(),
+      has_more: z.boolean().optional(),
+      next_cursor: z.string().optional(),
+    }),
   ),
   /** To each of the user's sockets: a conversation changed (message, unread count, title, role). */
   frame("inbox.updated", z.object({ conversation: InboxConversation })),
