@@ -71,7 +71,10 @@ function frame<T extends string, D extends z.ZodType>(type: T, data: D) {
 export const InboxClientFrame = z.discriminatedUnion("type", [
   /** First frame of every socket. Answered `hello.ack` (without `conversation_id`), then `inbox.snapshot`. */
   frame("hello", HelloData),
-  /** Sets the user's status for every contact; answered `presence` (the user's own, to each of their inbox sockets). */
+  /**
+   * Sets the user's status for every contact; answered `presence` (the user's own, to each of their inbox sockets).
+   * Since v1.1 limited per user (PRESENCE_SET_RATE; `rate_limited` past it), and contacts hear it coalesced over 1 s.
+   */
   frame("presence.set", z.object({ status: SettablePresence })),
   /** Marks notifications read; answered `notifications.read` (to each of the user's inbox sockets). */
   frame("notification.read", z.object({ ids: z.array(NotificationId).min(1).max(MAX_NOTIFICATION_IDS) })),
