@@ -122,7 +122,7 @@ export class Conversation extends SocketActor<SocketState, ClientFrame, Room> {
       maxMembers: this.config.maxGroupMembers,
       schedule: (at) => this.scheduleAlarm(at),
       log: this.log,
-      admit: (userId, adderId, conversationId) => this.#user(userId).admitToGroup(adderId, conversationId),
+      admit: (userId, adderId, conversationId, until) => this.#user(userId).admitToGroup(adderId, conversationId, until),
       spend: (adderId, action, people) => this.#user(adderId).spendGroupBudget(action, people),
     };
   }

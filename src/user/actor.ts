@@ -270,8 +270,8 @@ export class User extends SocketActor<InboxSocketState, InboxClientFrame, InboxS
   }
 
   /** "May `adderId` add you to this group?", asked by the conversation before it adds this user (group-access.ts). */
-  admitToGroup(adderId: string, conversationId: string): Result<{ expires_at: number }> {
-    return this.#access.admit(adderId, conversationId);
+  admitToGroup(adderId: string, conversationId: string, until: number): Result<{ expires_at: number }> {
+    return this.#access.admit(adderId, conversationId, until);
   }
 
   /** Spends this user's budget of group creations and people added, asked by the conversation first (group-access.ts). */

@@ -8,11 +8,12 @@ import { groupAddAllowed } from "./rules.ts";
 import type { UserStore } from "./store.ts";
 
 /**
- * How long an allowed group add may take to land: the conversation commits
- * it only before the admission expires (conversation/membership.ts), and a
- * block of the adder waits until then (decision 0013).
+ * The longest an allowed group add may take to land, whatever the
+ * conversation asks for (conversation/membership.ts, admissionWindow asks
+ * 5–15 s): the conversation commits it only before the admission expires,
+ * and a block of the adder waits until then (decision 0013).
  */
-export const ADMISSION_TTL_MS = 5000;
+export const MAX_ADMISSION_MS = 30_000;
 /** What a block waits beyond an admission's expiry, for clocks of two machines that differ a little. */
 const ADMISSION_CLOCK_MARGIN_MS = 1000;
 
@@ -69,9 +70,10 @@ export class GroupAccess {
    * "May `adderId` add you to group `conversationId`?": never when they are
    * blocked either way; under the `contacts` setting, only when the two share
    * a direct conversation. A yes is an admission the conversation must use
-   * before `expires_at`.
+   * before `expires_at`: the `until` it asked for, at most MAX_ADMISSION_MS
+   * from now.
    */
-  admit(adderId: string, conversationId: string): Result<{ expires_at: number }> {
+  admit(adderId: string, conversationId: string, until: number): Result<{ expires_at: number }> {
     const allowed = groupAddAllowed(
       this.#blocks.isBlockedEitherWay(adderId),
       this.#store.settings().group_adds,
@@ -82,7 +84,7 @@ export class GroupAccess {
       return err(new ParleyError("forbidden", "This user cannot be added by you."));
     }
     const now = Date.now();
-    const expiresAt = now + ADMISSION_TTL_MS;
+    const expiresAt = Math.min(Number.isFinite(until) ? until : now, now + MAX_ADMISSION_MS);
     this.#blocks.recordAdmission(adderId, conversationId, expiresAt, now);
     return ok({ expires_at: expiresAt });
   }

@@ -77,7 +77,7 @@ describe("a block and groups", () => {
   it("a block answers only once no group add admitted before it can still land", async () => {
     const [a, m] = await Promise.all([login(), login()]);
     // The conversation has asked A's actor and got a yes; its add is "in flight".
-    const admitted = await userActor(a.userId).admitToGroup(m.userId, "c_ginflight");
+    const admitted = await userActor(a.userId).admitToGroup(m.userId, "c_ginflight", Date.now() + 5000);
     expect(admitted.ok).toBe(true);
     const expiresAt = admitted.ok ? admitted.value.expires_at : 0;
     expect((await api("POST", `/v1/blocks/${m.username}`, a.token)).status).toBe(200);
@@ -85,7 +85,11 @@ describe("a block and groups", () => {
     // the time the block answers, it has landed or can no longer land.
     expect(Date.now()).toBeGreaterThanOrEqual(expiresAt);
     // From the block on, M is refused.
-    expect((await userActor(a.userId).admitToGroup(m.userId, "c_glater")).ok).toBe(false);
+    expect((await userActor(a.userId).admitToGroup(m.userId, "c_glater", Date.now() + 5000)).ok).toBe(false);
+    // No conversation can make a block wait long: an admission lasts 30 s at most.
+    const [c, o] = await Promise.all([login(), login()]);
+    const far = await userActor(c.userId).admitToGroup(o.userId, "c_gfar", Date.now() + 3_600_000);
+    expect(far.ok && far.value.expires_at).toBeLessThanOrEqual(Date.now() + 30_000);
     // A block with no add in flight answers at once.
     const [b, n] = await Promise.all([login(), login()]);
     const started = Date.now();
