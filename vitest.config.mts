@@ -27,6 +27,8 @@ export default defineConfig({
                 ALLOWED_ORIGINS: "https://app.example",
                 HEARTBEAT_MS: "30000",
                 MAX_GROUP_MEMBERS: "12",
+                // Small enough that a test can use it up with a few dozen users.
+                GROUP_ADD_RATE: "40/3600000",
               },
             },
           }),

@@ -131,7 +131,9 @@ class ChatApp {
     });
     inbox.on("status", () => this.#renderStatus());
     inbox.connect();
-    // The REST list draws the sidebar before the inbox socket is up.
+    // The REST list draws the sidebar before the inbox socket is up. Both
+    // give the newest conversations only (the first page, and the snapshot's
+    // cap): older ones appear when they next change.
     this.#client.api
       .listConversations()
       .then((list) => {

@@ -135,7 +135,11 @@ export class ParleyApi {
     return this.#call("GET", "/v1/me", undefined, MeResponse);
   }
 
-  /** The user's conversations, latest activity first, with unread counts. */
+  /**
+   * The user's conversations, latest activity first, with unread counts: the
+   * first page of `GET /v1/conversations` only (the newest 50, since v1.1);
+   * older ones are not read yet (the list's `next_cursor` pages them).
+   */
   async listConversations(): Promise<InboxConversation[]> {
     return (await this.#call("GET", "/v1/conversations", undefined, ConversationList)).conversations;
   }

@@ -30,7 +30,7 @@ import { takeToken, type Bucket } from "../shared/rules.ts";
 import { SocketActor, type Identity } from "../shared/socket-actor.ts";
 import { INBOX_COALESCE_MS, InboxFanout } from "./fanout.ts";
 import { joinedData, memberPage } from "./join.ts";
-import { addMembers, removeMember, setBlock, setRole, setTitle, type MembershipContext } from "./membership.ts";
+import { addMembers, admitMembers, planAdd, removeMember, setBlock, setRole, setTitle, type MembershipContext } from "./membership.ts";
 import { OutboxStore } from "./outbox-store.ts";
 import { LARGE_ROOM_MEMBERS } from "./members.ts";
 import { Room } from "./room.ts";
@@ -150,6 +150,8 @@ export class Conversation extends SocketActor<SocketState, ClientFrame, Room> {
       maxMembers: this.config.maxGroupMembers,
       schedule: (at) => this.scheduleAlarm(at),
       log: this.log,
+      admit: (userId, adderId, conversationId, until) => this.#user(userId).admitToGroup(adderId, conversationId, until),
+      spend: (adderId, action, people) => this.#user(adderId).spendGroupBudget(action, people),
     };
   }
 
@@ -157,13 +159,27 @@ export class Conversation extends SocketActor<SocketState, ClientFrame, Room> {
   // RPC (called by the Worker)
   // -------------------------------------------------------------------------
 
-  /** Creates the conversation; for an existing one, returns it unchanged. */
-  create(input: CreateInput): Result<{ conversation: ConversationView; created: boolean }> {
+  /**
+   * Creates the conversation; for an existing one, returns it unchanged. A
+   * new group first spends its creator's budget and asks every other
+   * member's User actor whether the creator may add them (membership.ts,
+   * admitMembers).
+   */
+  async create(input: CreateInput): Promise<Result<{ conversation: ConversationView; created: boolean }>> {
     if (input.kind === "direct" && this.#store.isBlocked(input.created_by)) {
       return err(new ParleyError("forbidden", "You cannot start a conversation with this user."));
     }
     if (input.members.length > this.config.maxGroupMembers) {
       return err(new ParleyError("conflict", `A group has at most ${this.config.maxGroupMembers} members.`));
+    }
+    if (input.kind === "group" && !this.#store.meta) {
+      try {
+        const others = input.members.filter((m) => m.user_id !== input.created_by);
+        const admittedUntil = await admitMembers(this.#membership, input.conversation_id, input.created_by, "create", others);
+        if (others.length > 0 && Date.now() > admittedUntil) return err(new ParleyError("internal", "Creating the group took too long; retry."));
+      } catch (e) {
+        return err(toParleyError(e));
+      }
     }
     const now = Date.now();
     const created = this.#store.transaction(() => {
@@ -174,7 +190,10 @@ export class Conversation extends SocketActor<SocketState, ClientFrame, Room> {
       if (input.kind === "group") {
         for (const m of input.members) {
           if (m.user_id === input.created_by) continue;
-          this.#outbox.enqueueNotification({ id: notificationId(input.conversation_id, 0, "added", now), user_id: m.user_id, kind: "added", seq: 0, created_at: now });
+          this.#outbox.enqueueNotification({
+            id: notificationId(input.conversation_id, 0, "added", now), user_id: m.user_id, kind: "added", seq: 0, created_at: now,
+            caused_by: input.created_by,
+          });
         }
       }
       return true;
@@ -294,9 +313,23 @@ export class Conversation extends SocketActor<SocketState, ClientFrame, Room> {
     return ok(page);
   }
 
-  /** Adds members (groups; admins and the owner). Already present ones are left as they are. */
-  addMembers(actorId: string, members: Member[]): Result<{ conversation: ConversationView; added: Member[] }> {
-    return this.#asMember(actorId, (actor) => addMembers(this.#membership, actor, members));
+  /**
+   * Adds members (groups; admins and the owner). Already present ones are
+   * left as they are. The rules are checked, then the adder's budget is spent
+   * and each newcomer's User actor asked (admitMembers), then, since other
+   * events ran meanwhile, everything is checked again and committed in one
+   * synchronous step.
+   */
+  async addMembers(actorId: string, members: Member[]): Promise<Result<{ conversation: ConversationView; added: Member[] }>> {
+    const planned = this.#asMember(actorId, (actor) => planAdd(this.#membership, actor, members));
+    if (!planned.ok) return planned;
+    let admittedUntil: number;
+    try {
+      admittedUntil = await admitMembers(this.#membership, this.#store.meta!.conversationId, actorId, "add", planned.value);
+    } catch (e) {
+      return err(toParleyError(e));
+    }
+    return this.#asMember(actorId, (actor) => addMembers(this.#membership, actor, planned.value, admittedUntil));
   }
 
   /** Removes a member, or lets one leave (`actorId === targetId`). */
@@ -527,6 +560,10 @@ export class Conversation extends SocketActor<SocketState, ClientFrame, Room> {
       if (error.code === "internal") this.log("error", "rpc.fault", { user_id: userId, error: describeError(e) });
       return err(error);
     }
+  }
+
+  #user(userId: string) {
+    return this.env.USER.get(this.env.USER.idFromName(userId));
   }
 
   #pollPage(afterSeq: number): { messages: Message[]; last_seq: number } {

@@ -22,7 +22,7 @@
  *
  * Every delivery runs from the actor's alarm (socket-actor.ts schedules it).
  */
-import type { InboxUpdate, Notification } from "../protocol/index.ts";
+import type { InboxUpdate, NotificationDelivery } from "../protocol/index.ts";
 import { withTimeout } from "../shared/async.ts";
 import { describeError, type Logger } from "../shared/log.ts";
 import type { Result } from "../shared/result.ts";
@@ -75,7 +75,7 @@ export function sweepDueAt(now: number, lastSweepAt: number | undefined, members
 
 export interface FanoutDeps {
   deliver(userId: string, update: InboxUpdate): Promise<void>;
-  notify(userId: string, n: Notification): Promise<Result<unknown>>;
+  notify(userId: string, n: NotificationDelivery): Promise<Result<unknown>>;
   log: Logger;
 }
 
@@ -233,7 +233,9 @@ export class InboxFanout {
    * Delivers owed notifications the same way: deleted once the User actor has
    * it (its `notify` is idempotent by id), kept and retried when the call
    * fails. A refusal the receiver reports as an error (a malformed
-   * notification) is dropped and logged: retrying cannot fix it.
+   * notification) is dropped and logged: retrying cannot fix it. Each carries
+   * who caused it, so the receiver can drop those of people blocked either
+   * way.
    */
   async #deliverNotifications(): Promise<void> {
     const conversationId = this.#store.meta!.conversationId;
@@ -241,7 +243,10 @@ export class InboxFanout {
     if (rows.length === 0) return;
     const results = await Promise.allSettled(
       rows.map((r) =>
-        withTimeout(this.#deps.notify(r.user_id, { id: r.id, kind: r.kind, conversation_id: conversationId, seq: r.seq, created_at: r.created_at }), DELIVERY_TIMEOUT_MS),
+        withTimeout(this.#deps.notify(r.user_id, {
+          id: r.id, kind: r.kind, conversation_id: conversationId, seq: r.seq, created_at: r.created_at,
+          ...(r.caused_by !== null ? { caused_by: r.caused_by } : {}),
+        }), DELIVERY_TIMEOUT_MS),
       ),
     );
     this.#store.transaction(() => {

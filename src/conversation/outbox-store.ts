@@ -16,6 +16,8 @@ export interface PendingNotification {
   kind: "mention" | "reply" | "added";
   seq: number;
   created_at: number;
+  /** Who caused it (the sender, or who added the member); null for rows older than the column. */
+  caused_by: string | null;
   attempts: number;
 }
 
@@ -85,15 +87,15 @@ export class OutboxStore {
 
   enqueueNotification(n: Omit<PendingNotification, "attempts">): void {
     this.#sql.exec(
-      "INSERT OR IGNORE INTO notify_outbox (id, user_id, kind, seq, created_at) VALUES (?, ?, ?, ?, ?)",
-      n.id, n.user_id, n.kind, n.seq, n.created_at,
+      "INSERT OR IGNORE INTO notify_outbox (id, user_id, kind, seq, created_at, caused_by) VALUES (?, ?, ?, ?, ?, ?)",
+      n.id, n.user_id, n.kind, n.seq, n.created_at, n.caused_by,
     );
   }
 
   dueNotifications(now: number, limit: number): PendingNotification[] {
     return this.#sql
       .exec<PendingNotification & Record<string, SqlStorageValue>>(
-        "SELECT id, user_id, kind, seq, created_at, attempts FROM notify_outbox WHERE next_at <= ? ORDER BY next_at, created_at LIMIT ?",
+        "SELECT id, user_id, kind, seq, created_at, caused_by, attempts FROM notify_outbox WHERE next_at <= ? ORDER BY next_at, created_at LIMIT ?",
         now, limit,
       )
       .toArray();

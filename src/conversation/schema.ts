@@ -178,4 +178,15 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE meta ADD COLUMN indexed_rev INTEGER NOT NULL DEFAULT 0;
     `,
   },
+  {
+    id: 7,
+    name: "notification-cause",
+    sql: `
+      -- Who caused each owed notification (the sender of the message, or who
+      -- added the member): the receiving User actor drops notifications from
+      -- people blocked either way (decision 0013). NULL for rows written
+      -- before this migration.
+      ALTER TABLE notify_outbox ADD COLUMN caused_by TEXT;
+    `,
+  },
 ];

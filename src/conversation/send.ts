@@ -144,6 +144,7 @@ function notificationsOf(store: ConversationStore, message: Message) {
       kind: t.kind,
       seq: message.seq,
       created_at: message.created_at,
+      caused_by: message.sender_id,
     }));
 }
 

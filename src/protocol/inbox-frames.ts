@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { AuthRefreshData, ConversationId, HelloData, Rid, Seq, ServerFrame, type ServerFrameType } from "./frames.ts";
+import { AuthRefreshData, ConversationId, HelloData, Rid, Seq, ServerFrame, UserId, type ServerFrameType } from "./frames.ts";
 import { InboxConversation } from "./inbox.ts";
 import { PROTOCOL_VERSION } from "./limits.ts";
 import { parseFrame, type ParseResult } from "./parse.ts";
@@ -29,6 +29,16 @@ export const Notification = z.object({
   read_at: z.number().int().optional(),
 });
 export type Notification = z.infer<typeof Notification>;
+
+/**
+ * What a Conversation actor hands a member's User actor (internal RPC, not on
+ * the wire): the notification and who caused it (the sender of the message,
+ * or who added the member), so that the User actor drops notifications from
+ * people blocked either way (docs/protocol.md §18.1). Absent for
+ * notifications written before the field existed.
+ */
+export const NotificationDelivery = Notification.extend({ caused_by: UserId.optional() });
+export type NotificationDelivery = z.infer<typeof NotificationDelivery>;
 
 /** `GET /v1/notifications?limit=&unread_only=` — newest first (Parley extension of §7). */
 export const NotificationsQuery = z.object({
@@ -61,7 +71,10 @@ function frame<T extends string, D extends z.ZodType>(type: T, data: D) {
 export const InboxClientFrame = z.discriminatedUnion("type", [
   /** First frame of every socket. Answered `hello.ack` (without `conversation_id`), then `inbox.snapshot`. */
   frame("hello", HelloData),
-  /** Sets the user's status for every contact; answered `presence` (the user's own, to each of their inbox sockets). */
+  /**
+   * Sets the user's status for every contact; answered `presence` (the user's own, to each of their inbox sockets).
+   * Since v1.1 limited per user (PRESENCE_SET_RATE; `rate_limited` past it), and contacts hear it coalesced over 1 s.
+   */
   frame("presence.set", z.object({ status: SettablePresence })),
   /** Marks notifications read; answered `notifications.read` (to each of the user's inbox sockets). */
   frame("notification.read", z.object({ ids: z.array(NotificationId).min(1).max(MAX_NOTIFICATION_IDS) })),
@@ -94,10 +107,20 @@ function shared<T extends ServerFrameType>(type: T): ServerVariant<T> {
 export const InboxServerFrame = z.discriminatedUnion("type", [
   /** To one socket: answer to `hello`; `conversation_id` is absent. */
   shared("hello.ack"),
-  /** To one socket, right after `hello.ack`: the inbox, latest activity first. */
+  /**
+   * To one socket, right after `hello.ack`: the newest part of the inbox,
+   * latest activity first. Since v1.1 it holds at most INBOX_SNAPSHOT_MAX
+   * entries; `has_more` says whether older ones exist, and `next_cursor`
+   * continues with `GET /v1/conversations?cursor=` (both absent before v1.1).
+   */
   frame(
     "inbox.snapshot",
-    z.object({ conversations: z.array(InboxConversation), notifications_unread: z.number().int().nonnegative() }),
+    z.object({
+      conversations: z.array(InboxConversation),
+      notifications_unread: z.number().int().nonnegative(),
+      has_more: z.boolean().optional(),
+      next_cursor: z.string().optional(),
+    }),
   ),
   /** To each of the user's sockets: a conversation changed (message, unread count, title, role). */
   frame("inbox.updated", z.object({ conversation: InboxConversation })),

@@ -17,18 +17,18 @@ export {
   HistoryPage, SendMessageRequest, SendMessageResponse, HealthResponse, ConversationList, AddMembersRequest,
   SetRoleRequest, UpdateConversationRequest, ReadRequest, PollQuery, PollResponse, ReportRequest, MembersQuery, SeqParam, EditMessageRequest,
   MessageSearchQuery, MessageSearchPage, GlobalSearchResponse, SearchHit, UploadQuery, UploadResponse,
-  MemberEntry, MemberPage,
+  MemberEntry, MemberPage, ConversationListQuery, MAX_CONVERSATION_PAGE, DEFAULT_CONVERSATION_PAGE,
 } from "./rest.ts";
 export { parseClientFrame, describeIssue, utf8Length } from "./parse.ts";
 export { InboxConversation, InboxUpdate } from "./inbox.ts";
 export type { ParseResult } from "./parse.ts";
 export {
-  DisplayName, AvatarUrl, NotificationSetting, Settings, DEFAULT_SETTINGS, UserView, MeResponse, PatchMeRequest,
+  DisplayName, AvatarUrl, NotificationSetting, GroupAddsSetting, Settings, DEFAULT_SETTINGS, UserView, MeResponse, PatchMeRequest,
   UserResponse, SearchQuery, SearchResponse, RefreshRequest, LogoutRequest, MAX_DISPLAY_NAME_CHARS,
   MAX_AVATAR_URL_CHARS, MAX_SEARCH_LIMIT, DEFAULT_SEARCH_LIMIT, MAX_SEARCH_QUERY_CHARS,
 } from "./users.ts";
 export {
-  Notification, NotificationId, NotificationsQuery, NotificationsResponse, ReadNotificationsRequest, SettablePresence, InboxClientFrame, InboxServerFrame, INBOX_CLIENT_FRAME_TYPES,
+  Notification, NotificationDelivery, NotificationId, NotificationsQuery, NotificationsResponse, ReadNotificationsRequest, SettablePresence, InboxClientFrame, InboxServerFrame, INBOX_CLIENT_FRAME_TYPES,
   MAX_NOTIFICATION_IDS, MAX_INBOX_SOCKETS, parseInboxClientFrame,
 } from "./inbox-frames.ts";
 export type { InboxServerFrameType, InboxServerData, InboxParseResult } from "./inbox-frames.ts";

@@ -87,8 +87,32 @@ export const EditMessageRequest = z.object({ body: Body });
 /** `GET /healthz` */
 export const HealthResponse = z.object({ ok: z.literal(true), protocol: z.literal(1) });
 
-/** `GET /v1/conversations` — the caller's conversations, latest activity first. */
-export const ConversationList = z.object({ conversations: z.array(InboxConversation) });
+/** Largest page of `GET /v1/conversations` (since v1.1), and the default. */
+export const MAX_CONVERSATION_PAGE = 100;
+export const DEFAULT_CONVERSATION_PAGE = 50;
+
+/**
+ * `GET /v1/conversations?cursor=&limit=` (paged since v1.1). `cursor` is the
+ * `next_cursor` of the previous page (or of `inbox.snapshot`), unchanged;
+ * `limit` is written in decimal digits only.
+ */
+export const ConversationListQuery = z.object({
+  cursor: z.string().min(1).max(200).optional(),
+  limit: z
+    .string()
+    .regex(/^[0-9]{1,4}$/, `must be a whole number from 1 to ${MAX_CONVERSATION_PAGE}`)
+    .transform(Number)
+    .pipe(z.number().int().min(1, `must be from 1 to ${MAX_CONVERSATION_PAGE}`).max(MAX_CONVERSATION_PAGE, `must be from 1 to ${MAX_CONVERSATION_PAGE}`))
+    .optional(),
+});
+export type ConversationListQuery = z.infer<typeof ConversationListQuery>;
+
+/**
+ * `GET /v1/conversations` — a page of the caller's conversations, latest
+ * activity first; `next_cursor` (since v1.1) is present when more follow.
+ */
+export const ConversationList = z.object({ conversations: z.array(InboxConversation), next_cursor: z.string().optional() });
+export type ConversationList = z.infer<typeof ConversationList>;
 
 /** `POST /v1/conversations/{id}/members` */
 export const AddMembersRequest = z.object({ usernames: z.array(Username).min(1).max(100) });

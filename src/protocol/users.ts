@@ -47,10 +47,18 @@ export const AvatarUrl = z
 export const NotificationSetting = z.enum(["all", "mentions", "none"]);
 export type NotificationSetting = z.infer<typeof NotificationSetting>;
 
+/**
+ * Who may add the user to a group (since v1.1): everyone (the default), or
+ * only their contacts, the people they share a direct conversation with.
+ * People blocked either way never may (docs/protocol.md §18.1).
+ */
+export const GroupAddsSetting = z.enum(["everyone", "contacts"]);
+export type GroupAddsSetting = z.infer<typeof GroupAddsSetting>;
+
 /** The user's settings, every field present (defaults filled in). */
-export const Settings = z.object({ notifications: NotificationSetting });
+export const Settings = z.object({ notifications: NotificationSetting, group_adds: GroupAddsSetting });
 export type Settings = z.infer<typeof Settings>;
-export const DEFAULT_SETTINGS: Settings = { notifications: "all" };
+export const DEFAULT_SETTINGS: Settings = { notifications: "all", group_adds: "everyone" };
 
 /** A person as others see them. Optional fields are omitted, never null. */
 export const UserView = z.object({
@@ -72,7 +80,7 @@ export type MeResponse = z.infer<typeof MeResponse>;
 export const PatchMeRequest = z.strictObject({
   display_name: DisplayName.nullable().optional(),
   avatar_url: AvatarUrl.nullable().optional(),
-  settings: z.strictObject({ notifications: NotificationSetting.optional() }).optional(),
+  settings: z.strictObject({ notifications: NotificationSetting.optional(), group_adds: GroupAddsSetting.optional() }).optional(),
 });
 export type PatchMeRequest = z.infer<typeof PatchMeRequest>;
 

@@ -27,6 +27,10 @@ export interface ConfigVars {
   SYNC_RATE?: string;
   MAX_SOCKETS_PER_USER?: string;
   MAX_INBOX_SOCKETS?: string;
+  GROUP_CREATE_RATE?: string;
+  GROUP_ADD_RATE?: string;
+  PRESENCE_SET_RATE?: string;
+  INBOX_SNAPSHOT_MAX?: string;
   LOG_LEVEL?: string;
   MAX_ATTACHMENT_BYTES?: string;
   ATTACHMENT_TYPES?: string;
@@ -53,6 +57,14 @@ export interface Config {
   maxSocketsPerUser: number;
   /** Inbox sockets one user may hold. */
   maxInboxSockets: number;
+  /** Per-user budget of group creations (one token per group). */
+  groupCreateRate: Rate;
+  /** Per-user budget of people added to groups, at creation or later (one token per person, at least one per request). */
+  groupAddRate: Rate;
+  /** Per-user budget of `presence.set` frames, all inbox sockets together. */
+  presenceSetRate: Rate;
+  /** Most conversations in `inbox.snapshot` (the newest); the rest are paged with `GET /v1/conversations`. */
+  inboxSnapshotMax: number;
   /** Lowest level written to the log. */
   logLevel: Level;
   /** Largest upload, in bytes. */
@@ -70,6 +82,10 @@ export const DEFAULT_MAX_SOCKETS_PER_USER = 10;
 export const DEFAULT_MAX_INBOX_SOCKETS = 10;
 export const DEFAULT_MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024;
 export const DEFAULT_ATTACHMENT_TYPES = ["image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf", "text/plain", "application/zip"];
+export const DEFAULT_GROUP_CREATE_RATE: Rate = { messages: 20, per_ms: 600_000 };
+export const DEFAULT_GROUP_ADD_RATE: Rate = { messages: 1000, per_ms: 3_600_000 };
+export const DEFAULT_PRESENCE_SET_RATE: Rate = { messages: 10, per_ms: 10_000 };
+export const DEFAULT_INBOX_SNAPSHOT_MAX = 50;
 
 const cache = new WeakMap<object, Config>();
 
@@ -95,6 +111,10 @@ export function readConfig(env: ConfigVars): Config {
     syncRate: parseRate(env.SYNC_RATE, SYNC_RATE),
     maxSocketsPerUser: positiveInt(env.MAX_SOCKETS_PER_USER, DEFAULT_MAX_SOCKETS_PER_USER),
     maxInboxSockets: positiveInt(env.MAX_INBOX_SOCKETS, DEFAULT_MAX_INBOX_SOCKETS),
+    groupCreateRate: parseRate(env.GROUP_CREATE_RATE, DEFAULT_GROUP_CREATE_RATE),
+    groupAddRate: parseRate(env.GROUP_ADD_RATE, DEFAULT_GROUP_ADD_RATE),
+    presenceSetRate: parseRate(env.PRESENCE_SET_RATE, DEFAULT_PRESENCE_SET_RATE),
+    inboxSnapshotMax: positiveInt(env.INBOX_SNAPSHOT_MAX, DEFAULT_INBOX_SNAPSHOT_MAX),
     logLevel: parseLogLevel(env.LOG_LEVEL),
     maxAttachmentBytes: positiveInt(env.MAX_ATTACHMENT_BYTES, DEFAULT_MAX_ATTACHMENT_BYTES),
     attachmentTypes: parseTypes(env.ATTACHMENT_TYPES),

@@ -26,6 +26,20 @@ describe("takeToken", () => {
     const later = takeToken({ tokens: 0, updatedAt: 0 }, 1_000_000, RATE);
     expect(later.bucket.tokens).toBe(2);
   });
+
+  it("takes a cost of several tokens whole or not at all; a cost above the capacity never passes", () => {
+    const ten = { messages: 10, per_ms: 10_000 };
+    const first = takeToken(undefined, 0, ten, 7);
+    expect(first).toMatchObject({ ok: true, bucket: { tokens: 3 } });
+    const refused = takeToken(first.bucket, 0, ten, 4);
+    expect(refused.ok).toBe(false);
+    if (!refused.ok) expect(refused.retryAfterMs).toBe(1000);
+    expect(refused.bucket.tokens).toBe(3);
+    expect(takeToken(refused.bucket, 1000, ten, 4)).toMatchObject({ ok: true, bucket: { tokens: 0 } });
+    const never = takeToken(undefined, 0, ten, 11);
+    expect(never.ok).toBe(false);
+    if (!never.ok) expect(never.retryAfterMs).toBe(Infinity);
+  });
 });
 
 describe("recordBadFrame", () => {

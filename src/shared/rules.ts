@@ -10,17 +10,24 @@ export interface Bucket {
   updatedAt: number;
 }
 
+/**
+ * Takes `cost` tokens (one by default) or none. A refusal says how long
+ * until `cost` tokens are back; a cost above the capacity can never be met
+ * and is refused with `retryAfterMs: Infinity` (the caller says why).
+ */
 export function takeToken(
   bucket: Bucket | undefined,
   now: number,
   rate: { messages: number; per_ms: number },
+  cost = 1,
 ): { bucket: Bucket; ok: true } | { bucket: Bucket; ok: false; retryAfterMs: number } {
   const refillPerMs = rate.messages / rate.per_ms;
   const prior = bucket ?? { tokens: rate.messages, updatedAt: now };
   const elapsed = Math.max(0, now - prior.updatedAt);
   const tokens = Math.min(rate.messages, prior.tokens + elapsed * refillPerMs);
-  if (tokens >= 1) return { ok: true, bucket: { tokens: tokens - 1, updatedAt: now } };
-  return { ok: false, bucket: { tokens, updatedAt: now }, retryAfterMs: Math.ceil((1 - tokens) / refillPerMs) };
+  if (tokens >= cost) return { ok: true, bucket: { tokens: tokens - cost, updatedAt: now } };
+  const retryAfterMs = cost > rate.messages ? Infinity : Math.ceil((cost - tokens) / refillPerMs);
+  return { ok: false, bucket: { tokens, updatedAt: now }, retryAfterMs };
 }
 
 /**

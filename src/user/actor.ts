@@ -1,16 +1,18 @@
 import { hashToken, newFamilyId, newRefreshToken, parseRefreshToken } from "../auth/sessions.ts";
 import type { Env } from "../env.ts";
 import {
+  DEFAULT_CONVERSATION_PAGE,
   InboxUpdate,
   Notification,
+  NotificationDelivery,
   ParleyError,
   PatchMeRequest,
   PresenceStatus,
   UserId,
   describeIssue,
   parseInboxClientFrame,
+  type ConversationList,
   type InboxClientFrame,
-  type InboxConversation,
   type MeResponse,
   type GlobalSearchResponse,
   type MessageSearchPage,
@@ -20,12 +22,15 @@ import { withTimeout } from "../shared/async.ts";
 import type { LogFields } from "../shared/log.ts";
 import { runMigrations } from "../shared/migrations.ts";
 import { err, ok, type Result } from "../shared/result.ts";
+import { takeToken, type Bucket } from "../shared/rules.ts";
 import { SocketActor, type Identity } from "../shared/socket-actor.ts";
+import { BlockStore } from "./block-store.ts";
+import { GroupAccess, rateLimited } from "./group-access.ts";
 import { InboxSockets, encodeInbox, sendText, type InboxSocketState } from "./inbox-sockets.ts";
 import { Profiles } from "./profile.ts";
 import { USER_MIGRATIONS } from "./migrations.ts";
 import { Presence } from "./presence.ts";
-import { notificationAllowed } from "./rules.ts";
+import { decodeInboxCursor, encodeInboxCursor, notificationAllowed } from "./rules.ts";
 import { SessionStore } from "./session-store.ts";
 import { UserStore } from "./store.ts";
 
@@ -59,10 +64,13 @@ export class User extends SocketActor<InboxSocketState, InboxClientFrame, InboxS
   #sessions!: SessionStore;
   #presence!: Presence;
   #profiles!: Profiles;
+  #access!: GroupAccess;
   /** This actor's user, once known (for log lines). */
   #userId: string | undefined;
   /** When the watches on large conversations were last renewed. */
   #watchedAt = 0;
+  /** The `presence.set` budget of all the user's inbox sockets (in memory: a flood keeps the actor awake). */
+  #presenceBucket: Bucket | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env, (c, heartbeatMs, onClosed, log) => new InboxSockets(c, heartbeatMs, onClosed, log));
@@ -74,6 +82,7 @@ export class User extends SocketActor<InboxSocketState, InboxClientFrame, InboxS
     this.#sessions = new SessionStore(this.ctx.storage);
     this.#profiles = new Profiles(this.#store, this.env, (at) => this.scheduleAlarm(at), this.log);
     this.#presence = new Presence(this.#store, this.sockets, this.env, this.log);
+    this.#access = new GroupAccess(new BlockStore(this.ctx.storage), this.#store, this.config, this.log, (other) => this.#presence.blocked(other));
     // A restart that skipped the close events (a crash, a deploy) can leave
     // the user "online" with no socket: sockets that survived hibernation
     // are still listed here, so none listed means none open.
@@ -194,10 +203,21 @@ export class User extends SocketActor<InboxSocketState, InboxClientFrame, InboxS
     else if (result.change === "removed") this.sockets.broadcast("inbox.removed", { conversation_id: result.conversationId });
   }
 
-  /** The user's conversations, latest activity first (`GET /v1/conversations`); large ones pulled fresh first. */
-  async listConversations(): Promise<Result<InboxConversation[]>> {
+  /**
+   * A page of the user's conversations, latest activity first
+   * (`GET /v1/conversations?cursor=&limit=`). Every large conversation is
+   * pulled fresh first, whichever page is asked for: a pull can move a large
+   * conversation ahead of others, so the order is exact only with all of
+   * them current.
+   */
+  async listConversations(options: { cursor?: string; limit?: number } = {}): Promise<Result<ConversationList>> {
+    const after = options.cursor === undefined ? undefined : decodeInboxCursor(options.cursor);
+    if (options.cursor !== undefined && !after) {
+      return err(new ParleyError("bad_request", "cursor: not a cursor of this list; pass next_cursor back unchanged."));
+    }
     await this.#pullLarge(false);
-    return ok(this.#store.conversations());
+    const page = this.#store.conversationPage(options.limit ?? DEFAULT_CONVERSATION_PAGE, after);
+    return ok({ conversations: page.conversations, ...(page.next ? { next_cursor: encodeInboxCursor(page.next) } : {}) });
   }
 
   /**
@@ -209,11 +229,11 @@ export class User extends SocketActor<InboxSocketState, InboxClientFrame, InboxS
   async search(query: string, limit: number): Promise<Result<GlobalSearchResponse>> {
     const userId = this.#store.profile()?.user_id;
     if (!userId) return ok({ results: [], partial: false });
-    const all = this.#store.conversations();
-    const ids = all.slice(0, SEARCH_FANOUT_MAX).map((c) => c.id);
+    const first = this.#store.conversationPage(SEARCH_FANOUT_MAX);
+    const ids = first.conversations.map((c) => c.id);
     const deadline = Date.now() + SEARCH_BUDGET_MS;
     const results: GlobalSearchResponse["results"] = [];
-    let partial = all.length > ids.length;
+    let partial = first.next !== undefined;
     let next = 0;
     const worker = async () => {
       while (next < ids.length) {
@@ -260,11 +280,16 @@ export class User extends SocketActor<InboxSocketState, InboxClientFrame, InboxS
     return ok(data);
   }
 
-  /** Stores a notification once (by id) if the user's settings want it, and pushes it to their sockets. */
-  notify(notification: Notification): Result<{ delivered: boolean }> {
-    const parsed = Notification.safeParse(notification);
+  /**
+   * Stores a notification once (by id) if the user's settings want it and
+   * whoever caused it is not blocked either way, and pushes it to their
+   * sockets. `caused_by` stays here: it is not stored or sent.
+   */
+  notify(notification: NotificationDelivery): Result<{ delivered: boolean }> {
+    const parsed = NotificationDelivery.safeParse(notification);
     if (!parsed.success) return err(new ParleyError("bad_request", `Notification ${describeIssue(parsed.error.issues)}`));
-    const n = parsed.data;
+    const { caused_by: causedBy, ...n } = parsed.data;
+    if (causedBy !== undefined && this.#access.isBlockedEitherWay(causedBy)) return ok({ delivered: false });
     if (!notificationAllowed(this.#store.settings().notifications, n.kind) || !this.#store.addNotification(n)) {
       return ok({ delivered: false });
     }
@@ -278,6 +303,31 @@ export class User extends SocketActor<InboxSocketState, InboxClientFrame, InboxS
     const what = PresenceStatus.safeParse(status);
     if (!who.success || !what.success) return;
     this.#presence.received(who.data, what.data, lastSeenAt, at);
+  }
+
+  // -------------------------------------------------------------------------
+  // RPC: blocks and groups (decision 0013)
+  // -------------------------------------------------------------------------
+
+  /** Records or lifts a block that concerns this user (the Worker's block route; group-access.ts). */
+  setBlock(otherId: string, direction: "out" | "in", on: boolean): Promise<Result<{ blocked: boolean }>> {
+    return this.#access.setBlock(otherId, direction, on);
+  }
+
+  /** After an unblock: tells `otherId` this user's status, which they heard nothing of while blocked. */
+  announcePresenceTo(otherId: string): void {
+    const me = this.#store.profile();
+    if (me && UserId.safeParse(otherId).success) this.#presence.announceTo(me.user_id, otherId);
+  }
+
+  /** "May `adderId` add you to this group?", asked by the conversation before it adds this user (group-access.ts). */
+  admitToGroup(adderId: string, conversationId: string, until: number): Result<{ expires_at: number }> {
+    return this.#access.admit(adderId, conversationId, until);
+  }
+
+  /** Spends this user's budget of group creations and people added, asked by the conversation first (group-access.ts). */
+  spendGroupBudget(action: "create" | "add", people: number): Result<{ spent: true }> {
+    return this.#access.spend(action, people);
   }
 
   // -------------------------------------------------------------------------
@@ -307,9 +357,13 @@ export class User extends SocketActor<InboxSocketState, InboxClientFrame, InboxS
    */
   protected override async onHello(ws: WebSocket, st: InboxSocketState, rid: string | undefined): Promise<void> {
     await this.#pullLarge(true);
+    // The newest part of the inbox only: the rest is paged over REST.
+    const page = this.#store.conversationPage(this.config.inboxSnapshotMax);
     sendText(ws, encodeInbox("inbox.snapshot", {
-      conversations: this.#store.conversations(),
+      conversations: page.conversations,
       notifications_unread: this.#store.unreadNotifications(),
+      has_more: page.next !== undefined,
+      ...(page.next ? { next_cursor: encodeInboxCursor(page.next) } : {}),
     }, rid));
     this.#presence.replay(ws, st.uid);
     this.#presence.connected(st.uid, Date.now());
@@ -317,9 +371,17 @@ export class User extends SocketActor<InboxSocketState, InboxClientFrame, InboxS
 
   protected override onFrame(ws: WebSocket, st: InboxSocketState, frame: InboxClientFrame): void {
     switch (frame.type) {
-      case "presence.set":
-        this.#presence.set(st.uid, frame.data.status, Date.now(), { ws, rid: frame.rid });
+      case "presence.set": {
+        // Each accepted frame echoes to every inbox socket and may fan out to
+        // every contact: a budget per user, all sockets together.
+        const now = Date.now();
+        const rate = this.config.presenceSetRate;
+        const taken = takeToken(this.#presenceBucket, now, rate);
+        this.#presenceBucket = taken.bucket;
+        if (!taken.ok) throw rateLimited("presence.set frames", rate, taken.retryAfterMs);
+        this.#presence.set(st.uid, frame.data.status, now, { ws, rid: frame.rid });
         return;
+      }
       case "notification.read":
         this.readNotifications(frame.data.ids, { ws, rid: frame.rid });
         return;

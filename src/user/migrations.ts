@@ -97,4 +97,37 @@ export const USER_MIGRATIONS: readonly Migration[] = [
       ALTER TABLE conversations ADD COLUMN large INTEGER NOT NULL DEFAULT 0;
     `,
   },
+  {
+    id: 3,
+    name: "blocks, group admissions, budgets",
+    sql: `
+      -- Blocks that concern this user, either way (decision 0013): 'out', this
+      -- user blocks other_id; 'in', other_id blocks this user. The direct
+      -- conversation of the pair keeps its own copy (decision 0007).
+      CREATE TABLE blocks (
+        other_id TEXT NOT NULL,
+        direction TEXT NOT NULL CHECK (direction IN ('out', 'in')),
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (other_id, direction)
+      );
+      -- Group adds this actor allowed and that may still land: a block of
+      -- adder_id waits until expires_at has passed, so that no add admitted
+      -- before the block commits after it. A row goes once the conversation
+      -- reports the user as a member (the add landed) or it expires.
+      CREATE TABLE group_admissions (
+        adder_id TEXT NOT NULL,
+        conversation_id TEXT NOT NULL,
+        expires_at INTEGER NOT NULL,
+        PRIMARY KEY (adder_id, conversation_id)
+      );
+      CREATE INDEX group_admissions_conversation ON group_admissions (conversation_id);
+      -- Token buckets of budgets that span longer than an actor stays in
+      -- memory (group creations, people added).
+      CREATE TABLE buckets (
+        name TEXT PRIMARY KEY,
+        tokens REAL NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+    `,
+  },
 ];

@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { activityAt, inboxChange, isNewerReport, notificationAllowed, shouldApply } from "./rules.ts";
+import {
+  activityAt, decodeInboxCursor, encodeInboxCursor, groupAddAllowed, inboxChange, isNewerReport, notificationAllowed, shouldApply,
+} from "./rules.ts";
 
 describe("shouldApply (max-wins on version)", () => {
   it("applies the first update and only strictly newer ones after it", () => {
@@ -41,5 +43,28 @@ describe("isNewerReport", () => {
     expect(isNewerReport(5, 6)).toBe(true);
     expect(isNewerReport(5, 5)).toBe(true);
     expect(isNewerReport(5, 4)).toBe(false);
+  });
+});
+
+describe("groupAddAllowed", () => {
+  it("never lets a blocked person add; under contacts, only people with a direct conversation", () => {
+    expect(groupAddAllowed(false, "everyone", false)).toBe(true);
+    expect(groupAddAllowed(true, "everyone", true)).toBe(false);
+    expect(groupAddAllowed(false, "contacts", false)).toBe(false);
+    expect(groupAddAllowed(false, "contacts", true)).toBe(true);
+    expect(groupAddAllowed(true, "contacts", true)).toBe(false);
+  });
+});
+
+describe("inbox cursors", () => {
+  it("round-trip a position and refuse anything that is not one", () => {
+    const p = { activityAt: 1763769600000, id: "c_g0123456789abcdefghij" };
+    const cursor = encodeInboxCursor(p);
+    expect(cursor).toMatch(/^[A-Za-z0-9_-]+$/);
+    expect(decodeInboxCursor(cursor)).toEqual(p);
+    const forge = (text: string) => btoa(text).replace(/=+$/, "");
+    for (const bad of ["", "x", "!!!", forge("12:nope"), forge("-1:c_x"), forge("1e3:c_x"), forge("99999999999999999:c_x"), "a".repeat(201)]) {
+      expect(decodeInboxCursor(bad), bad).toBeUndefined();
+    }
   });
 });

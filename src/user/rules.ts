@@ -2,7 +2,7 @@
  * Rules of the User actor that need no runtime; the actor wires them to
  * storage and sockets. Each is a plain function with its own unit test.
  */
-import type { NotificationSetting } from "../protocol/index.ts";
+import { ConversationId, type GroupAddsSetting, type NotificationSetting } from "../protocol/index.ts";
 
 /**
  * Max-wins on a conversation's `version`: an update applies only when it is
@@ -50,4 +50,40 @@ export function notificationAllowed(setting: NotificationSetting, kind: "mention
  */
 export function isNewerReport(storedAt: number | undefined, at: number): boolean {
   return storedAt === undefined || at >= storedAt;
+}
+
+/**
+ * Whether someone may add the user to a group: never when they are blocked
+ * either way; under the `contacts` setting, only when the user shares a
+ * direct conversation with them.
+ */
+export function groupAddAllowed(blockedEitherWay: boolean, setting: GroupAddsSetting, sharesDirect: boolean): boolean {
+  if (blockedEitherWay) return false;
+  return setting === "everyone" || sharesDirect;
+}
+
+/** A place in the inbox order (latest activity first, ties by id): what a list cursor holds. */
+export interface InboxPosition {
+  activityAt: number;
+  id: string;
+}
+
+/** The opaque cursor of `GET /v1/conversations`: the position of the last entry of a page, base64url. */
+export function encodeInboxCursor(p: InboxPosition): string {
+  return btoa(`${p.activityAt}:${p.id}`).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+/** Reads a cursor made by `encodeInboxCursor`; undefined for anything else. */
+export function decodeInboxCursor(cursor: string): InboxPosition | undefined {
+  if (!/^[A-Za-z0-9_-]{1,200}$/.test(cursor)) return undefined;
+  let text: string;
+  try {
+    text = atob(cursor.replace(/-/g, "+").replace(/_/g, "/"));
+  } catch {
+    return undefined;
+  }
+  const match = /^([0-9]{1,16}):(.+)$/.exec(text);
+  if (!match || !ConversationId.safeParse(match[2]).success) return undefined;
+  const activityAt = Number(match[1]);
+  return Number.isSafeInteger(activityAt) ? { activityAt, id: match[2]! } : undefined;
 }

@@ -7,7 +7,7 @@ import {
   type Notification,
   type UserView,
 } from "../protocol/index.ts";
-import { activityAt, inboxChange, isNewerReport, shouldApply } from "./rules.ts";
+import { activityAt, inboxChange, isNewerReport, shouldApply, type InboxPosition } from "./rules.ts";
 
 export type Status = "online" | "away" | "busy" | "offline";
 
@@ -155,6 +155,9 @@ export class UserStore {
       update.read_seq, update.role ?? null, update.member_ids ? JSON.stringify(update.member_ids) : null, update.version,
       activityAt(c.last_message?.created_at, prior?.activity_at, now), now, update.large ? 1 : 0,
     );
+    // The conversation knows the user as a member: an add of theirs that this
+    // actor admitted has landed, and a block need not wait for it (block-store.ts).
+    if (isMember && c.kind === "group") this.#sql.exec("DELETE FROM group_admissions WHERE conversation_id = ?", c.id);
     const change = inboxChange(prior !== undefined && prior.role !== null, isMember);
     // The stored row read back, for the inbox sockets; not when nobody is listening.
     if (change === "updated" && withView) return { applied: true, change, conversation: this.#conversation(c.id)! };
@@ -170,15 +173,28 @@ export class UserStore {
       .map((r) => r.id);
   }
 
-  /** The conversations the user belongs to, latest activity first. */
-  conversations(): InboxConversation[] {
-    return this.#sql
+  /**
+   * A page of the conversations the user belongs to, latest activity first
+   * (ties by id), starting after `after` (keyset paging: an entry whose
+   * activity moves while a client pages moves ahead of the cursor, so it is
+   * never listed twice). `next` is the position of the last entry when more
+   * follow.
+   */
+  conversationPage(limit: number, after?: InboxPosition): { conversations: InboxConversation[]; next?: InboxPosition } {
+    const rows = this.#sql
       .exec<ConversationRow>(
         `SELECT id, kind, title, last_seq, unread, last_message, role, version, activity_at FROM conversations
-         WHERE role IS NOT NULL ORDER BY activity_at DESC, id`,
+         WHERE role IS NOT NULL AND (? IS NULL OR activity_at < ? OR (activity_at = ? AND id > ?))
+         ORDER BY activity_at DESC, id LIMIT ?`,
+        after?.activityAt ?? null, after?.activityAt ?? null, after?.activityAt ?? null, after?.id ?? null, limit + 1,
       )
-      .toArray()
-      .map(toInboxConversation);
+      .toArray();
+    const page = rows.slice(0, limit);
+    const last = page.at(-1);
+    return {
+      conversations: page.map(toInboxConversation),
+      ...(rows.length > limit && last ? { next: { activityAt: last.activity_at, id: last.id } } : {}),
+    };
   }
 
   #conversation(id: string): InboxConversation | undefined {
@@ -191,23 +207,41 @@ export class UserStore {
     return row && toInboxConversation(row);
   }
 
-  /** Everyone the user shares a conversation with (as far as the conversations sent members). */
+  /**
+   * Everyone the user shares a conversation with (as far as the conversations
+   * sent members), except people blocked either way: presence never passes
+   * between them.
+   */
   contacts(selfId: string): string[] {
     return this.#sql
       .exec<{ user_id: string }>(
         `SELECT DISTINCT j.value AS user_id FROM conversations c, json_each(c.member_ids) j
-         WHERE c.role IS NOT NULL AND c.member_ids IS NOT NULL AND j.value != ?`,
+         WHERE c.role IS NOT NULL AND c.member_ids IS NOT NULL AND j.value != ?
+           AND j.value NOT IN (SELECT other_id FROM blocks)`,
         selfId,
       )
       .toArray()
       .map((r) => r.user_id);
   }
 
+  /** Whether `userId` is a contact (shares a conversation, not blocked either way). */
   isContact(userId: string): boolean {
     return this.#sql
       .exec(
         `SELECT 1 FROM conversations c, json_each(c.member_ids) j
-         WHERE c.role IS NOT NULL AND c.member_ids IS NOT NULL AND j.value = ? LIMIT 1`,
+         WHERE c.role IS NOT NULL AND c.member_ids IS NOT NULL AND j.value = ?
+           AND NOT EXISTS (SELECT 1 FROM blocks WHERE other_id = ?) LIMIT 1`,
+        userId, userId,
+      )
+      .toArray().length > 0;
+  }
+
+  /** Whether the user shares a direct conversation with `userId` (the `contacts` of the group_adds setting). */
+  hasDirectConversationWith(userId: string): boolean {
+    return this.#sql
+      .exec(
+        `SELECT 1 FROM conversations c, json_each(c.member_ids) j
+         WHERE c.kind = 'direct' AND c.role IS NOT NULL AND c.member_ids IS NOT NULL AND j.value = ? LIMIT 1`,
         userId,
       )
       .toArray().length > 0;
@@ -289,17 +323,29 @@ export class UserStore {
     return true;
   }
 
-  /** Contacts last reported as not offline, who are still contacts. */
+  /** Contacts last reported as not offline, who are still contacts (and not blocked either way). */
   onlineContacts(): Array<{ user_id: string; status: Exclude<Status, "offline"> }> {
     return this.#sql
       .exec<{ user_id: string; status: Exclude<Status, "offline"> }>(
         `SELECT p.user_id, p.status FROM contact_presence p
-         WHERE p.status != 'offline' AND EXISTS (
+         WHERE p.status != 'offline' AND p.user_id NOT IN (SELECT other_id FROM blocks) AND EXISTS (
            SELECT 1 FROM conversations c, json_each(c.member_ids) j
            WHERE c.role IS NOT NULL AND c.member_ids IS NOT NULL AND j.value = p.user_id)
          ORDER BY p.user_id`,
       )
       .toArray();
+  }
+
+  /**
+   * Forgets a contact's status (a block): marks it offline, keeping the time
+   * of the last report so that only a later one replaces it. True when it was
+   * not offline, i.e. the user's sockets showed them present.
+   */
+  forgetContactPresence(userId: string): boolean {
+    return this.#sql.exec(
+      "UPDATE contact_presence SET status = 'offline', last_seen_at = NULL WHERE user_id = ? AND status != 'offline'",
+      userId,
+    ).rowsWritten > 0;
   }
 }
 

@@ -151,3 +151,39 @@ describe("groups", () => {
     }
   });
 });
+
+describe("group budgets", () => {
+  it("a user creates at most 20 groups in 10 minutes (GROUP_CREATE_RATE), then gets 429 with Retry-After; others are not affected", async () => {
+    const a = await login();
+    for (let i = 0; i < 20; i++) {
+      expect((await api("POST", "/v1/conversations", a.token, { kind: "group", title: `g${i}` })).status, `group ${i + 1}`).toBe(201);
+    }
+    const refused = await api("POST", "/v1/conversations", a.token, { kind: "group", title: "one too many" });
+    expect(refused.status).toBe(429);
+    expect(ErrorBody.parse(refused.body)).toMatchObject({ code: "rate_limited", retryable: true });
+    expect(refused.body.retry_after_ms).toBeGreaterThan(0);
+    expect(Number(refused.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+    const b = await login();
+    expect((await api("POST", "/v1/conversations", b.token, { kind: "group", title: "mine" })).status).toBe(201);
+  });
+
+  it("people added count against the adder's budget, at creation and later: one request naming many costs as many", async () => {
+    // The pool runs with GROUP_ADD_RATE=40/3600000 (vitest.config.mts).
+    const owner = await login();
+    const people = await Promise.all(Array.from({ length: LIMIT - 1 }, () => login()));
+    for (let i = 0; i < 3; i++) await createGroup(owner, people, `full ${i}`); // 3 × 11 = 33 people
+    // Eleven more would pass 40: refused whole, nothing is created.
+    const big = await api("POST", "/v1/conversations", owner.token, { kind: "group", title: "too many", members: people.map((p) => p.username) });
+    expect(big.status).toBe(429);
+    expect(ErrorBody.parse(big.body).code).toBe("rate_limited");
+    // Seven fit.
+    const id = await createGroup(owner, people.slice(0, 7), "fits");
+    // The budget is spent: adding one more person is refused too.
+    const add = await api("POST", `/v1/conversations/${id}/members`, owner.token, { usernames: [people[7]!.username] });
+    expect(add.status).toBe(429);
+    expect((await members(owner, id)).length).toBe(8);
+    // Someone else's budget is their own.
+    const other = await login();
+    expect((await api("POST", "/v1/conversations", other.token, { kind: "group", title: "x", members: people.map((p) => p.username) })).status).toBe(201);
+  });
+});

@@ -1,7 +1,7 @@
 import { SELF, env, runDurableObjectAlarm } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { mintAccessToken } from "../../src/auth/tokens.ts";
-import { ErrorBody, InboxServerFrame, type InboxUpdate, type Message } from "../../src/protocol/index.ts";
+import { ConversationList, ErrorBody, InboxServerFrame, type InboxUpdate, type Message } from "../../src/protocol/index.ts";
 import { randomId } from "../../src/shared/ids.ts";
 import { Client, api, createDirect, inbox, login, openInbox, type Session } from "./helpers.ts";
 
@@ -117,11 +117,13 @@ describe("inbox snapshot and updates", () => {
     expect(snapshot.conversations.map((c: { id: string }) => c.id)).toEqual([empty, newer, older]);
     expect(snapshot.conversations[1]).toEqual({ id: newer, kind: "direct", last_seq: 1, unread: 1, last_message: latest });
     expect(snapshot.notifications_unread).toBe(0);
+    expect(snapshot.has_more).toBe(false);
+    expect(snapshot.next_cursor).toBeUndefined();
     expect((await client!.request("hello")).data.code).toBe("bad_request");
     expect((await client!.request("ping")).type).toBe("pong");
     // GET /v1/conversations's source lists the same.
     const listed = await userActor(a.userId).listConversations();
-    expect(listed.ok && listed.value.map((c) => c.id)).toEqual([empty, newer, older]);
+    expect(listed.ok && listed.value.conversations.map((c) => c.id)).toEqual([empty, newer, older]);
     expectValidFrames(client!);
     client!.close();
   });
@@ -141,7 +143,7 @@ describe("inbox snapshot and updates", () => {
     await client.quiet(200);
     expect(client.all("inbox.updated" as never)).toHaveLength(1);
     let listed = await actor.listConversations();
-    expect(listed.ok && listed.value).toEqual([{ id, kind: "group", title: "v2", last_seq: 5, unread: 5 }]);
+    expect(listed.ok && listed.value.conversations).toEqual([{ id, kind: "group", title: "v2", last_seq: 5, unread: 5 }]);
 
     await actor.applyConversation(update(id, 3, { last_seq: 6, unread: 0, title: "v3" }));
     expect((await client.next("inbox.updated" as never)).data.conversation).toMatchObject({ title: "v3", unread: 0 });
@@ -150,11 +152,11 @@ describe("inbox snapshot and updates", () => {
     await actor.applyConversation(update(id, 4, { role: null }));
     expect((await client.next("inbox.removed" as never)).data).toEqual({ conversation_id: id });
     listed = await actor.listConversations();
-    expect(listed.ok && listed.value).toEqual([]);
+    expect(listed.ok && listed.value.conversations).toEqual([]);
     // A late update from before the removal does not bring it back.
     await actor.applyConversation(update(id, 3, { last_seq: 6 }));
     listed = await actor.listConversations();
-    expect(listed.ok && listed.value).toEqual([]);
+    expect(listed.ok && listed.value.conversations).toEqual([]);
     // Being added again (a newer version) does.
     await actor.applyConversation(update(id, 5, { last_seq: 7, unread: 1 }));
     expect((await client.next("inbox.updated" as never)).data.conversation).toMatchObject({ id, last_seq: 7 });
@@ -177,7 +179,7 @@ describe("inbox snapshot and updates", () => {
     }
     expect(String(refused)).toMatch(/version/);
     const listed = await userActor(a.userId).listConversations();
-    expect(listed.ok && listed.value).toEqual([]);
+    expect(listed.ok && listed.value.conversations).toEqual([]);
   });
 });
 
@@ -194,11 +196,11 @@ describe("inbox and conversations together", () => {
     expect(updated.data.conversation).toMatchObject({ id, kind: "direct", last_seq: 1, unread: 1 });
     expect(updated.data.conversation.last_message).toMatchObject({ seq: 1, body: "hello inbox", sender_id: a.userId });
     const listed = await userActor(b.userId).listConversations();
-    expect(listed.ok && listed.value.map((c) => c.id)).toContain(id);
+    expect(listed.ok && listed.value.conversations.map((c) => c.id)).toContain(id);
     // The update carried the members, so A's coming online reaches B.
     for (let i = 0; i < 100; i++) {
       const mine = await userActor(a.userId).listConversations();
-      if (mine.ok && mine.value.some((c) => c.id === id)) break;
+      if (mine.ok && mine.value.conversations.some((c) => c.id === id)) break;
       await new Promise((r) => setTimeout(r, 50));
     }
     const { client: ca } = await inbox(a);
@@ -293,6 +295,128 @@ describe("presence on the inbox socket", () => {
     second.client.close();
     expect((await cb.next("presence")).data).toMatchObject({ user_id: a.userId, status: "offline" });
     cb.close();
+  });
+});
+
+describe("presence.set floods", () => {
+  it("presence.set beyond the user's budget is rate_limited with retry_after_ms, on every socket of the user; the socket stays open", async () => {
+    const a = await login();
+    const { client } = await inbox(a);
+    const other = await inbox(a);
+    // The default PRESENCE_SET_RATE: 10 per 10 s, all the user's sockets together.
+    for (let i = 0; i < 10; i++) {
+      const echo = await (i % 2 === 0 ? client : other.client).request("presence.set", { status: i % 4 < 2 ? "away" : "busy" });
+      expect(echo.type, `frame ${i + 1}`).toBe("presence");
+    }
+    for (const c of [client, other.client]) {
+      const refused = await c.request("presence.set", { status: "online" });
+      expect(refused).toMatchObject({ type: "error", data: { code: "rate_limited", retryable: true } });
+      expect(refused.data.retry_after_ms).toBeGreaterThan(0);
+    }
+    expect((await client.request("ping")).type).toBe("pong");
+    expectValidFrames(client);
+    client.close();
+    other.client.close();
+  });
+
+  it("a flurry of changes reaches a contact once, as the status it ended on; a change reversed inside the window reaches no one", async () => {
+    const a = await login();
+    const b = await login();
+    const shared = conversationId();
+    for (const who of [a, b]) await userActor(who.userId).applyConversation(update(shared, 1, { member_ids: [a.userId, b.userId] }));
+    const { client: cb } = await inbox(b);
+    const { client: ca } = await inbox(a);
+    expect((await cb.next("presence")).data).toEqual({ user_id: a.userId, status: "online" });
+
+    // Away and back inside the window: the contact hears nothing; A's own sockets get each echo.
+    expect((await ca.request("presence.set", { status: "away" })).data.status).toBe("away");
+    expect((await ca.request("presence.set", { status: "online" })).data.status).toBe("online");
+    await cb.quiet(1500);
+    expect(cb.all("presence").map((p) => p.status)).toEqual(["online"]);
+
+    // A flurry: one report, of the last status.
+    for (const status of ["away", "busy", "away", "busy"] as const) await ca.request("presence.set", { status });
+    expect((await cb.next("presence")).data).toEqual({ user_id: a.userId, status: "busy" });
+    await cb.quiet(1500);
+    expect(cb.all("presence").map((p) => p.status)).toEqual(["online", "busy"]);
+    expect(ca.all("presence").filter((p) => p.user_id === a.userId).map((p) => p.status)).toEqual(["away", "online", "away", "busy", "away", "busy"]);
+    ca.close();
+    cb.close();
+  });
+});
+
+describe("the size of the inbox", () => {
+  /** Gives `a` `n` conversations, one message each, newest first in the returned order. */
+  async function fill(a: Session, n: number): Promise<string[]> {
+    const now = Date.now();
+    const ids = Array.from({ length: n }, () => conversationId());
+    await Promise.all(ids.map((id, i) => userActor(a.userId).applyConversation(update(id, 1, { last_seq: 1, unread: 1, last_message: message(id, 1, now - 60_000 - i * 1000) }))));
+    return ids;
+  }
+
+  async function page(a: Session, query: string): Promise<{ conversations: Array<{ id: string }>; next_cursor?: string }> {
+    const res = await api("GET", `/v1/conversations${query}`, a.token);
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    return ConversationList.parse(res.body);
+  }
+
+  it("inbox.snapshot holds the newest 50 conversations and says that more exist; its cursor continues over REST", async () => {
+    const a = await login();
+    const ids = await fill(a, 55);
+    const { client, snapshot } = await inbox(a);
+    expect(snapshot.conversations.map((c: { id: string }) => c.id)).toEqual(ids.slice(0, 50));
+    expect(snapshot.has_more).toBe(true);
+    const rest = await page(a, `?cursor=${snapshot.next_cursor}`);
+    expect(rest.conversations.map((c) => c.id)).toEqual(ids.slice(50));
+    expect(rest.next_cursor).toBeUndefined();
+    expectValidFrames(client);
+    client.close();
+  });
+
+  it("GET /v1/conversations pages newest first with a cursor, 50 by default and at most 100 a page", async () => {
+    const a = await login();
+    const ids = await fill(a, 55);
+    const first = await page(a, "");
+    expect(first.conversations.map((c) => c.id)).toEqual(ids.slice(0, 50));
+    expect(first.next_cursor).toBeDefined();
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    for (let i = 0; i < 10; i++) {
+      const p = await page(a, `?limit=20${cursor ? `&cursor=${cursor}` : ""}`);
+      seen.push(...p.conversations.map((c) => c.id));
+      cursor = p.next_cursor;
+      if (!cursor) break;
+    }
+    expect(seen).toEqual(ids);
+    expect((await page(a, "?limit=100")).conversations).toHaveLength(55);
+    for (const bad of ["?limit=0", "?limit=101", "?limit=1e2", "?limit=-1", "?limit=2.5", "?cursor=nope", `?cursor=${"x".repeat(201)}`]) {
+      const res = await api("GET", `/v1/conversations${bad}`, a.token);
+      expect(res.status, bad).toBe(400);
+      expect(ErrorBody.parse(res.body).code).toBe("bad_request");
+    }
+  });
+
+  it("paging is stable under concurrent updates: nothing is listed twice, and every entry that did not move is listed", async () => {
+    const a = await login();
+    const ids = await fill(a, 30);
+    const actor = userActor(a.userId);
+    const first = await page(a, "?limit=10");
+    expect(first.conversations.map((c) => c.id)).toEqual(ids.slice(0, 10));
+    // Meanwhile two conversations get a message (one already listed, one not yet) and a new one arrives.
+    const now = Date.now();
+    for (const id of [ids[4]!, ids[24]!]) await actor.applyConversation(update(id, 2, { last_seq: 2, unread: 2, last_message: message(id, 2, now) }));
+    await actor.applyConversation(update(conversationId(), 1, { last_seq: 0 }));
+    const seen = first.conversations.map((c) => c.id);
+    let cursor = first.next_cursor;
+    while (cursor) {
+      const p = await page(a, `?limit=10&cursor=${cursor}`);
+      seen.push(...p.conversations.map((c) => c.id));
+      cursor = p.next_cursor;
+    }
+    expect(new Set(seen).size).toBe(seen.length);
+    for (const id of ids) if (id !== ids[24]) expect(seen).toContain(id);
+    // What moved is at the head of a fresh first page.
+    expect((await page(a, "?limit=3")).conversations.slice(1).map((c) => c.id).sort()).toEqual([ids[4]!, ids[24]!].sort());
   });
 });
 

@@ -40,7 +40,7 @@ describe("GET /v1/me", () => {
     const a = await login();
     const res = await api("GET", "/v1/me", a.token);
     expect(res.status).toBe(200);
-    expect(MeResponse.parse(res.body)).toEqual({ user: { id: a.userId, username: a.username }, settings: { notifications: "all" } });
+    expect(MeResponse.parse(res.body)).toEqual({ user: { id: a.userId, username: a.username }, settings: { notifications: "all", group_adds: "everyone" } });
   });
 
   it("registers, just in time, a user whose token another backend minted", async () => {
@@ -181,7 +181,7 @@ describe("PATCH /v1/me", () => {
     expect(patched.status).toBe(200);
     const expected = {
       user: { id: a.userId, username: a.username, display_name: `Grace ${tag}`, avatar_url: "https://cdn.example/a.png?size=64" },
-      settings: { notifications: "mentions" },
+      settings: { notifications: "mentions", group_adds: "everyone" },
     };
     expect(MeResponse.parse(patched.body)).toEqual(expected);
     expect((await api("GET", "/v1/me", a.token)).body).toEqual(expected);
@@ -191,11 +191,11 @@ describe("PATCH /v1/me", () => {
     // Omitted fields stay; null clears.
     const cleared = await api("PATCH", "/v1/me", a.token, { display_name: null });
     expect(cleared.body.user).toEqual({ id: a.userId, username: a.username, avatar_url: "https://cdn.example/a.png?size=64" });
-    expect(cleared.body.settings).toEqual({ notifications: "mentions" });
+    expect(cleared.body.settings).toEqual({ notifications: "mentions", group_adds: "everyone" });
     expect((await api("GET", `/v1/users/search?q=${tag}`, a.token)).body.users).toEqual([]);
     expect((await api("PATCH", "/v1/me", a.token, { avatar_url: null })).body.user).toEqual({ id: a.userId, username: a.username });
     // An empty patch changes nothing.
-    expect((await api("PATCH", "/v1/me", a.token, {})).body).toEqual({ user: { id: a.userId, username: a.username }, settings: { notifications: "mentions" } });
+    expect((await api("PATCH", "/v1/me", a.token, {})).body).toEqual({ user: { id: a.userId, username: a.username }, settings: { notifications: "mentions", group_adds: "everyone" } });
   });
 
   it("the Directory keeps the newest copy of a profile: a late, older copy changes nothing", async () => {
@@ -227,6 +227,7 @@ describe("PATCH /v1/me", () => {
       [{ avatar_url: `https://cdn.example/${"a".repeat(2040)}` }, /^avatar_url/],
       [{ avatar_url: "" }, /^avatar_url/],
       [{ settings: { notifications: "loud" } }, /^settings\.notifications/],
+      [{ settings: { group_adds: "friends" } }, /^settings\.group_adds/],
       [{ settings: { theme: "dark" } }, /^settings.*theme/],
       [{ settings: "all" }, /^settings/],
       [{ username: "rename" }, /username/],
@@ -242,7 +243,7 @@ describe("PATCH /v1/me", () => {
     // 64 characters is fine, counted as characters (an emoji is one).
     expect((await api("PATCH", "/v1/me", a.token, { display_name: "😀".repeat(64) })).status).toBe(200);
     expect((await api("PATCH", "/v1/me", a.token, { avatar_url: `https://cdn.example/${"a".repeat(2028)}` })).status).toBe(200);
-    expect((await api("GET", "/v1/me", a.token)).body.settings).toEqual({ notifications: "all" });
+    expect((await api("GET", "/v1/me", a.token)).body.settings).toEqual({ notifications: "all", group_adds: "everyone" });
     expect((await api("PATCH", "/v1/me", undefined, { display_name: "x" })).status).toBe(401);
   });
 });

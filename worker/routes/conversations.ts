@@ -4,6 +4,7 @@ import {
   AddMembersRequest,
   AttachmentId,
   ConversationId,
+  ConversationListQuery,
   CreateConversationRequest,
   DEFAULT_MEMBER_PAGE,
   EditMessageRequest,
@@ -92,8 +93,9 @@ conversationRoutes.post("/", requireAuth(), async (c) => {
 });
 
 conversationRoutes.get("/", requireAuth(), async (c) => {
-  // The caller's inbox index, kept by their User actor from the conversations' outboxes.
-  return c.json({ conversations: unwrap(await user(c.env, c.get("principal").userId).listConversations()) });
+  // A page of the caller's inbox index, kept by their User actor from the conversations' outboxes.
+  const { cursor, limit } = readQuery(c, ConversationListQuery);
+  return c.json(unwrap(await user(c.env, c.get("principal").userId).listConversations({ cursor, limit })));
 });
 
 conversationRoutes.get("/:id", requireAuth(), async (c) => {

@@ -6,7 +6,7 @@ import { ParleyError, RefreshRequest, ReportRequest, Username } from "../../src/
 import { configOf } from "../../src/shared/config.ts";
 import { directConversationId, verifyConversationId } from "../../src/shared/ids.ts";
 import { unwrap } from "../../src/shared/result.ts";
-import { conversation, directory, limiter, reports } from "../actors.ts";
+import { conversation, directory, limiter, reports, user } from "../actors.ts";
 import { requireAuth } from "../auth.ts";
 import { readJson, readParam } from "../http.ts";
 import type { AppEnv } from "../types.ts";
@@ -66,9 +66,15 @@ export const safetyRoutes = new Hono<AppEnv>();
 const noSuchUser = () => new ParleyError("not_found", "No such user.");
 
 /**
- * Blocks live in the direct conversation of the pair (whose id is derived
- * from the two user ids), the one place that must enforce them: the blocked
- * user can neither open nor write in it, even before it was first created.
+ * A block is recorded in three places, each of which enforces it where it
+ * decides (decisions 0007 and 0013): the direct conversation of the pair
+ * (whose id is derived from the two user ids), which refuses the blocked
+ * user everything in it, even before it was first created; and both users'
+ * User actors, which refuse group adds between them, drop notifications one
+ * causes the other, and pass no presence between them. The answer comes once
+ * all three hold it (the User actors answer only once no group add admitted
+ * before the block can still land), so a retry after a failure completes it.
+ * After an unblock, each User actor tells the other its current status.
  */
 async function setBlock(c: Parameters<MiddlewareHandler<AppEnv>>[0], on: boolean): Promise<Response> {
   const me = c.get("principal");
@@ -77,8 +83,15 @@ async function setBlock(c: Parameters<MiddlewareHandler<AppEnv>>[0], on: boolean
   if (!target) throw noSuchUser();
   if (target.id === me.userId) throw new ParleyError("bad_request", "username: you cannot block yourself.");
   const id = await directConversationId(authSecret(c.env), me.userId, target.id);
-  const result = unwrap(await conversation(c.env, id).setBlock(me.userId, target.id, on));
-  return c.json({ username: target.username, blocked: result.blocked });
+  const [result, mine, theirs] = await Promise.all([
+    conversation(c.env, id).setBlock(me.userId, target.id, on),
+    user(c.env, me.userId).setBlock(target.id, "out", on),
+    user(c.env, target.id).setBlock(me.userId, "in", on),
+  ]);
+  unwrap(mine);
+  unwrap(theirs);
+  if (!on) await Promise.all([user(c.env, me.userId).announcePresenceTo(target.id), user(c.env, target.id).announcePresenceTo(me.userId)]);
+  return c.json({ username: target.username, blocked: unwrap(result).blocked });
 }
 
 safetyRoutes.post("/blocks/:username", requireAuth(), (c) => setBlock(c, true));
