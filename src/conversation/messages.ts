@@ -212,9 +212,9 @@ export class MessageLog {
     const reactions = this.#reactionsOf(seqs);
     const replied = [...new Set(rows.filter((r) => r.reply_to_seq !== null).map((r) => r.reply_to_seq!))];
     const previews = new Map<number, { sender_id: string; body: string; deleted_at: number | null }>();
-    if (replied.length > 0) {
+    for (const chunk of chunks(replied, MAX_BOUND)) {
       for (const p of this.#sql.exec<{ seq: number; sender_id: string; body: string; deleted_at: number | null }>(
-        `SELECT seq, sender_id, body, deleted_at FROM messages WHERE seq IN (${replied.map(() => "?").join(",")})`, ...replied,
+        `SELECT seq, sender_id, body, deleted_at FROM messages WHERE seq IN (${chunk.map(() => "?").join(",")})`, ...chunk,
       )) previews.set(p.seq, p);
     }
     const conversationId = this.#conversationId();
@@ -249,15 +249,31 @@ export class MessageLog {
     });
   }
 
+  /**
+   * The reactions of these messages: by the range of their seqs when they
+   * are close together (one statement, two bound values, whatever the
+   * page's size), else by lists of at most MAX_BOUND (a statement takes at
+   * most 100 bound values).
+   */
   #reactionsOf(seqs: readonly number[]): Map<number, ReactionSummary[]> {
     const out = new Map<number, ReactionSummary[]>();
-    const rows = this.#sql
-      .exec<{ seq: number; reaction: string; user_id: string }>(
-        `SELECT seq, reaction, user_id FROM reactions WHERE seq IN (${seqs.map(() => "?").join(",")}) ORDER BY seq, created_at, rowid`,
-        ...seqs,
-      )
-      .toArray();
+    const wanted = new Set(seqs);
+    const low = Math.min(...seqs);
+    const high = Math.max(...seqs);
+    type Row = { seq: number; reaction: string; user_id: string };
+    const rows: Row[] = [];
+    if (high - low < 4 * seqs.length) {
+      rows.push(...this.#sql.exec<Row>("SELECT seq, reaction, user_id FROM reactions WHERE seq BETWEEN ? AND ? ORDER BY seq, created_at, rowid", low, high));
+    } else {
+      // Scattered seqs (a page by rev): by lists, not by a range that could span the whole history.
+      for (const chunk of chunks(seqs, MAX_BOUND)) {
+        rows.push(...this.#sql.exec<Row>(
+          `SELECT seq, reaction, user_id FROM reactions WHERE seq IN (${chunk.map(() => "?").join(",")}) ORDER BY seq, created_at, rowid`, ...chunk,
+        ));
+      }
+    }
     for (const r of rows) {
+      if (!wanted.has(r.seq)) continue;
       let list = out.get(r.seq);
       if (!list) out.set(r.seq, (list = []));
       let entry = list.find((e) => e.reaction === r.reaction);
@@ -267,6 +283,15 @@ export class MessageLog {
     }
     return out;
   }
+}
+
+/** Bound values one statement may take in a Durable Object's SQLite (the platform allows 100). */
+const MAX_BOUND = 90;
+
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
 }
 
 /** The first EXCERPT_CHARS code points of a body. */

@@ -228,3 +228,24 @@ describe("one cursor catches everything", () => {
     expect((await client.next("message.updated" as never)).data.message).toMatchObject({ seq: 1, body: "one!" });
   });
 });
+
+describe("pages of living messages", () => {
+  it("a page of 1000 messages with replies and reactions is read in statements of a bounded size", async () => {
+    const a = await login();
+    const others = [await login(), await login(), await login()];
+    const id = await createGroup(a, others);
+    const members = [a, ...others];
+    // Four senders stay within the send budget (30 each); each message replies to the one before.
+    const total = 120;
+    for (let i = 1; i <= total; i++) {
+      await send(members[i % 4]!, id, `many-${i}`, `message ${i}`, i > 1 ? { reply_to_seq: i - 1 } : {});
+    }
+    const res = await api("GET", `/v1/conversations/${id}/messages?after_seq=0&limit=1000`, a.token);
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(res.body.messages).toHaveLength(total);
+    expect(res.body.messages[total - 1].reply_to).toMatchObject({ seq: total - 1 });
+    const byRev = await joined(a, id, { after_rev: 0, limit: 1000 });
+    open.push(byRev.client);
+    expect((await byRev.client.next("messages.batch")).data.messages).toHaveLength(total);
+  });
+});
