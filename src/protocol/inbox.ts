@@ -13,6 +13,10 @@ export const InboxConversation = z.object({
   last_seq: Seq,
   unread: z.number().int().nonnegative(),
   last_message: Message.optional(),
+  /** Since v1.1: present while the user has muted it (no notifications; unread counts still move). */
+  muted: z.literal(true).optional(),
+  /** Since v1.1: when a mute ends; absent for a mute without end. */
+  muted_until: z.number().int().optional(),
 });
 export type InboxConversation = z.infer<typeof InboxConversation>;
 

@@ -16,7 +16,7 @@ export {
   Username, DevLoginRequest, LoginResponse, CreateConversationRequest, ConversationResponse, HistoryQuery,
   HistoryPage, SendMessageRequest, SendMessageResponse, HealthResponse, ConversationList, AddMembersRequest,
   SetRoleRequest, UpdateConversationRequest, ReadRequest, PollQuery, PollResponse, ReportRequest, MembersQuery, SeqParam, EditMessageRequest,
-  MessageSearchQuery, MessageSearchPage, GlobalSearchResponse, SearchHit, UploadQuery, UploadResponse,
+  MessageSearchQuery, MessageSearchPage, GlobalSearchResponse, SearchHit, UploadQuery, UploadResponse, MuteRequest,
   MemberEntry, MemberPage, ConversationListQuery, MAX_CONVERSATION_PAGE, DEFAULT_CONVERSATION_PAGE,
 } from "./rest.ts";
 export { parseClientFrame, describeIssue, utf8Length } from "./parse.ts";

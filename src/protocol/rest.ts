@@ -187,3 +187,6 @@ export const UploadQuery = z.object({
 
 /** The answer of an upload (201). */
 export const UploadResponse = z.object({ attachment: Attachment });
+
+/** `PUT /v1/conversations/{id}/mute` (since v1.1): until when (UTC ms, in the future); without it, for ever. */
+export const MuteRequest = z.object({ until: z.number().int().positive().optional() });

@@ -264,6 +264,20 @@ export class User extends SocketActor<InboxSocketState, InboxClientFrame, InboxS
     return ok({ results: results.slice(0, limit), partial });
   }
 
+  /**
+   * Mutes a conversation (`until` a time, or for ever) or unmutes it;
+   * every inbox socket hears the conversation's new state when the inbox
+   * holds it. The Worker checked membership first.
+   */
+  setMute(conversationId: string, until: number | undefined | false): Result<{ muted: boolean; muted_until?: number }> {
+    this.#store.setMute(conversationId, until);
+    const conversation = this.#store.conversation(conversationId);
+    if (conversation) this.sockets.broadcast("inbox.updated", { conversation });
+    if (until === false) return ok({ muted: false });
+    if (until === undefined) return ok({ muted: true });
+    return ok(until > Date.now() ? { muted: true, muted_until: until } : { muted: false });
+  }
+
   /** The kept notifications, newest first (`GET /v1/notifications`). */
   listNotifications(limit: number, unreadOnly: boolean): Result<{ notifications: Notification[]; notifications_unread: number }> {
     return ok({ notifications: this.#store.notifications(limit, unreadOnly), notifications_unread: this.#store.unreadNotifications() });
@@ -290,6 +304,8 @@ export class User extends SocketActor<InboxSocketState, InboxClientFrame, InboxS
     if (!parsed.success) return err(new ParleyError("bad_request", `Notification ${describeIssue(parsed.error.issues)}`));
     const { caused_by: causedBy, ...n } = parsed.data;
     if (causedBy !== undefined && this.#access.isBlockedEitherWay(causedBy)) return ok({ delivered: false });
+    // A muted conversation notifies no one (its unread count still moves: that is the inbox's, not a notification).
+    if (this.#store.isMuted(n.conversation_id, Date.now())) return ok({ delivered: false });
     if (!notificationAllowed(this.#store.settings().notifications, n.kind) || !this.#store.addNotification(n)) {
       return ok({ delivered: false });
     }

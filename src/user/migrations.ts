@@ -130,4 +130,17 @@ export const USER_MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    id: 4,
+    name: "mutes",
+    sql: `
+      -- Conversations the user muted (protocol v1.1): no notifications from
+      -- them until \`until\` (NULL: for ever). Its own table, so a mute set
+      -- before the inbox heard of the conversation is kept.
+      CREATE TABLE mutes (
+        conversation_id TEXT PRIMARY KEY,
+        until INTEGER
+      );
+    `,
+  },
 ];

@@ -40,6 +40,8 @@ interface ConversationRow {
   role: string | null;
   version: number;
   activity_at: number;
+  muted: number | null;
+  muted_until: number | null;
   [key: string]: SqlStorageValue;
 }
 
@@ -160,9 +162,21 @@ export class UserStore {
     if (isMember && c.kind === "group") this.#sql.exec("DELETE FROM group_admissions WHERE conversation_id = ?", c.id);
     const change = inboxChange(prior !== undefined && prior.role !== null, isMember);
     // The stored row read back, for the inbox sockets; not when nobody is listening.
-    if (change === "updated" && withView) return { applied: true, change, conversation: this.#conversation(c.id)! };
+    if (change === "updated" && withView) return { applied: true, change, conversation: this.conversation(c.id)! };
     if (change === "updated") return { applied: true, change: "none", conversationId: c.id };
     return { applied: true, change, conversationId: c.id };
+  }
+
+  /** Mutes a conversation until `until` (undefined: for ever), or unmutes it (`false`). */
+  setMute(conversationId: string, until: number | undefined | false): void {
+    if (until === false) this.#sql.exec("DELETE FROM mutes WHERE conversation_id = ?", conversationId);
+    else this.#sql.exec("INSERT INTO mutes (conversation_id, until) VALUES (?, ?) ON CONFLICT (conversation_id) DO UPDATE SET until = excluded.until", conversationId, until ?? null);
+  }
+
+  /** True while a mute of this conversation lasts at `now`. */
+  isMuted(conversationId: string, now: number): boolean {
+    const row = this.#sql.exec<{ until: number | null }>("SELECT until FROM mutes WHERE conversation_id = ?", conversationId).toArray()[0];
+    return row !== undefined && (row.until === null || row.until > now);
   }
 
   /** Large conversations the user belongs to: the ones this actor pulls and watches. */
@@ -183,7 +197,7 @@ export class UserStore {
   conversationPage(limit: number, after?: InboxPosition): { conversations: InboxConversation[]; next?: InboxPosition } {
     const rows = this.#sql
       .exec<ConversationRow>(
-        `SELECT id, kind, title, last_seq, unread, last_message, role, version, activity_at FROM conversations
+        `SELECT id, kind, title, last_seq, unread, last_message, role, version, activity_at, ${MUTE_COLUMNS} FROM conversations
          WHERE role IS NOT NULL AND (? IS NULL OR activity_at < ? OR (activity_at = ? AND id > ?))
          ORDER BY activity_at DESC, id LIMIT ?`,
         after?.activityAt ?? null, after?.activityAt ?? null, after?.activityAt ?? null, after?.id ?? null, limit + 1,
@@ -197,10 +211,10 @@ export class UserStore {
     };
   }
 
-  #conversation(id: string): InboxConversation | undefined {
+  conversation(id: string): InboxConversation | undefined {
     const row = this.#sql
       .exec<ConversationRow>(
-        "SELECT id, kind, title, last_seq, unread, last_message, role, version, activity_at FROM conversations WHERE id = ? AND role IS NOT NULL",
+        `SELECT id, kind, title, last_seq, unread, last_message, role, version, activity_at, ${MUTE_COLUMNS} FROM conversations WHERE id = ? AND role IS NOT NULL`,
         id,
       )
       .toArray()[0];
@@ -356,9 +370,17 @@ export function toUserView(p: ProfileRecord): UserView {
   return view;
 }
 
+/** A mute is current while it has no end or its end is to come; `muted` is 1 then. */
+const MUTE_COLUMNS = `(SELECT 1 FROM mutes m WHERE m.conversation_id = conversations.id AND (m.until IS NULL OR m.until > CAST(strftime('%s','now') AS INTEGER) * 1000)) AS muted,
+  (SELECT m.until FROM mutes m WHERE m.conversation_id = conversations.id) AS muted_until`;
+
 function toInboxConversation(row: ConversationRow): InboxConversation {
   const c: InboxConversation = { id: row.id, kind: row.kind, last_seq: row.last_seq, unread: row.unread };
   if (row.title !== null) c.title = row.title;
+  if (row.muted === 1) {
+    c.muted = true;
+    if (row.muted_until !== null) c.muted_until = row.muted_until;
+  }
   if (row.last_message !== null) {
     // Stored from a validated update; parsed again so a bad row can never reach a client.
     const message = Message.safeParse(JSON.parse(row.last_message));

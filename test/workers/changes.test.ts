@@ -249,3 +249,42 @@ describe("pages of living messages", () => {
     expect((await byRev.client.next("messages.batch")).data.messages).toHaveLength(total);
   });
 });
+
+describe("mute", () => {
+  it("a muted conversation notifies no one until the mute ends; its unread count still moves, and the inbox says it is muted", async () => {
+    const a = await login();
+    const b = await login();
+    const id = await createGroup(a, [b]);
+    const muted = await api("PUT", `/v1/conversations/${id}/mute`, b.token, {});
+    expect(muted.body).toEqual({ muted: true });
+    await send(a, id, "m1", `@${b.username} are you there?`);
+    // The unread count moves; no notification is kept.
+    const deadline = Date.now() + 8000;
+    let entry: any;
+    while (Date.now() < deadline) {
+      entry = (await api("GET", "/v1/conversations", b.token)).body.conversations.find((c: { id: string }) => c.id === id);
+      if (entry?.last_seq === 1) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(entry).toMatchObject({ last_seq: 1, unread: 1, muted: true });
+    expect((await api("GET", "/v1/notifications", b.token)).body.notifications.filter((n: { kind: string }) => n.kind === "mention")).toEqual([]);
+
+    // A mute with an end that has passed is no mute; unmuting works too.
+    const soon = Date.now() + 200;
+    expect((await api("PUT", `/v1/conversations/${id}/mute`, b.token, { until: soon })).body).toEqual({ muted: true, muted_until: soon });
+    await new Promise((r) => setTimeout(r, 300));
+    await send(a, id, "m2", `@${b.username} now?`);
+    const seen = Date.now() + 8000;
+    let mentions: unknown[] = [];
+    while (Date.now() < seen && mentions.length === 0) {
+      mentions = (await api("GET", "/v1/notifications", b.token)).body.notifications.filter((n: { kind: string }) => n.kind === "mention");
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(mentions).toHaveLength(1);
+    expect((await api("DELETE", `/v1/conversations/${id}/mute`, b.token)).body).toEqual({ muted: false });
+    // Only members mute.
+    const stranger = await login();
+    expect([403, 404]).toContain((await api("PUT", `/v1/conversations/${id}/mute`, stranger.token, {})).status);
+    expect((await api("PUT", `/v1/conversations/${id}/mute`, b.token, { until: "tomorrow" })).status).toBe(400);
+  });
+});

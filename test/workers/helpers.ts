@@ -118,7 +118,7 @@ export function openSocket(token: string | undefined, conversationId: string, op
 export async function joined(
   session: Session,
   conversationId: string,
-  join: { after_seq?: number; limit?: number } = {},
+  join: { after_seq?: number; after_rev?: number; limit?: number } = {},
 ): Promise<{ client: Client; joinedFrame: AnyFrame }> {
   const { client, status } = await openSocket(session.token, conversationId);
   expect(status).toBe(101);

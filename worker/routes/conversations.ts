@@ -11,6 +11,7 @@ import {
   HistoryQuery,
   MembersQuery,
   MessageSearchQuery,
+  MuteRequest,
   ParleyError,
   PollQuery,
   Reaction,
@@ -160,6 +161,26 @@ conversationRoutes.get("/:id/attachments/:attachment", requireAuth(), async (c) 
       "Cache-Control": "private, max-age=3600",
     },
   });
+});
+
+/**
+ * `PUT …/mute {until?}` and `DELETE …/mute` (since v1.1): the caller mutes
+ * the conversation (until a time in ms, or for ever) or unmutes it. Members
+ * only: the conversation answers for that; the caller's User actor keeps it.
+ */
+conversationRoutes.put("/:id/mute", requireAuth(), async (c) => {
+  const id = await conversationIdOf(c);
+  const { until } = await readJson(c, MuteRequest);
+  const me = c.get("principal").userId;
+  unwrap(await conversation(c.env, id).describe(me));
+  return c.json(unwrap(await user(c.env, me).setMute(id, until)));
+});
+
+conversationRoutes.delete("/:id/mute", requireAuth(), async (c) => {
+  const id = await conversationIdOf(c);
+  const me = c.get("principal").userId;
+  unwrap(await conversation(c.env, id).describe(me));
+  return c.json(unwrap(await user(c.env, me).setMute(id, false)));
 });
 
 /** `GET …/search?q=&limit=&cursor=` (since v1.1): full-text search of one conversation, ranked, paged. */
