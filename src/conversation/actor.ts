@@ -283,9 +283,10 @@ export class Conversation extends SocketActor<SocketState, ClientFrame, Room> {
   /** Full-text search of this conversation's messages, ranked, paged by offset (`GET …/search`). */
   search(userId: string, query: string, limit: number, offset: number): Result<MessageSearchPage> {
     return this.#asMember(userId, () => {
-      const { hits, more } = this.#search.search(query, limit, offset);
+      const { hits, more, partial } = this.#search.search(query, limit, offset);
       const page: MessageSearchPage = { results: hits };
       if (more) page.next_cursor = String(offset + limit);
+      if (partial) page.partial = true;
       return page;
     });
   }
@@ -438,7 +439,7 @@ export class Conversation extends SocketActor<SocketState, ClientFrame, Room> {
     const files = this.#store.meta ? await this.#attachments.sweep(this.env.FILES, this.#store.meta.conversationId, Date.now()) : undefined;
     const due = [this.#fanout.due(), files].filter((t): t is number => t !== undefined).reduce<number | undefined>((a, t) => (a === undefined ? t : Math.min(a, t)), undefined);
     // A burst larger than one pass of the index comes back for the rest soon.
-    if (this.#store.meta && this.#search.behind) return Math.min(due ?? Infinity, Date.now() + 100);
+    if (this.#store.meta && this.#search.behind) return Math.min(due ?? Infinity, Date.now() + 50);
     return due;
   }
 

@@ -11,8 +11,10 @@
 import { ParleyError, type Message } from "../protocol/index.ts";
 import type { ConversationStore } from "./store.ts";
 
-/** Messages (re)indexed per pass; a search catches up at most this many before answering. */
-export const INDEX_BATCH = 1000;
+/** Messages (re)indexed per pass; the alarm makes one pass a run. */
+export const INDEX_BATCH = 250;
+/** Passes a search makes before it answers (so a search after a large burst answers in bounded time, and says so). */
+export const SEARCH_CATCH_UP_PASSES = 40;
 /** Words of a query; more are ignored. */
 export const MAX_QUERY_TERMS = 8;
 
@@ -78,11 +80,13 @@ export class SearchIndex {
   /**
    * Ranked matches of `query` (its words, each a prefix, all required),
    * `limit` from `offset`; `more` when another page exists. The index catches
-   * up first, so the answer reflects every change made before it.
+   * up first (at most SEARCH_CATCH_UP_PASSES passes), so the answer reflects
+   * every change made before it — or, right after a burst larger than that,
+   * says `partial` (the alarm goes on indexing).
    */
-  search(query: string, limit: number, offset: number): { hits: SearchHit[]; more: boolean } {
+  search(query: string, limit: number, offset: number): { hits: SearchHit[]; more: boolean; partial: boolean } {
     const match = toMatchExpression(query);
-    this.catchUp();
+    for (let pass = 0; pass < SEARCH_CATCH_UP_PASSES && this.catchUp() === INDEX_BATCH; pass++);
     const rows = this.#sql
       .exec<{ seq: number; snippet: string; rank: number }>(
         `SELECT rowid AS seq, snippet(messages_fts, 0, ?, ?, '…', 12) AS snippet, bm25(messages_fts) AS rank
@@ -97,7 +101,7 @@ export class SearchIndex {
       const message = messages.get(r.seq);
       if (message) hits.push({ message, snippet: parts(r.snippet), rank: r.rank });
     }
-    return { hits, more: rows.length > limit };
+    return { hits, more: rows.length > limit, partial: this.behind };
   }
 
   #indexedRev(): number {

@@ -166,6 +166,8 @@ export const MessageSearchPage = z.object({
   results: z.array(SearchHit),
   /** Pass as `cursor` for the next page; absent on the last one. */
   next_cursor: z.string().optional(),
+  /** Present when the index was still catching up with a large burst: later messages may be missing. */
+  partial: z.literal(true).optional(),
 });
 export type MessageSearchPage = z.infer<typeof MessageSearchPage>;
 export const GlobalSearchResponse = z.object({

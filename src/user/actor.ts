@@ -246,7 +246,10 @@ export class User extends SocketActor<InboxSocketState, InboxClientFrame, InboxS
         try {
           const stub = this.env.CONVERSATION.get(this.env.CONVERSATION.idFromName(id));
           const page: Result<MessageSearchPage> = await withTimeout(Promise.resolve(stub.search(userId, query, limit, 0)), left);
-          if (page.ok) for (const hit of page.value.results) results.push({ ...hit, conversation_id: id });
+          if (page.ok) {
+            for (const hit of page.value.results) results.push({ ...hit, conversation_id: id });
+            if (page.value.partial) partial = true;
+          }
           else if (page.error.code === "bad_request") throw new ParleyError("bad_request", page.error.message);
           else partial = true;
         } catch (e) {

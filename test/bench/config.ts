@@ -19,10 +19,16 @@ export type WorkloadName = (typeof WORKLOADS)[number];
  * loaded ones.
  */
 export const LEGACY = ["latency", "rest", "fanout", "throughput", "connections"] as const;
-export type LegacyName = (typeof LEGACY)[number];
+export type LegacyName = (typeof LEGACY)[number] | (typeof EXTRAS)[number];
+
+/**
+ * Measurements of Parley alone that run by default after the workloads:
+ * features the floor does not have (search).
+ */
+export const EXTRAS = ["search"] as const;
 
 /** Everything that can run, in the order it runs. */
-export const SCENARIOS = [...WORKLOADS, ...LEGACY] as const;
+export const SCENARIOS = [...WORKLOADS, ...EXTRAS, ...LEGACY] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export const isWorkload = (name: ScenarioName): name is WorkloadName => (WORKLOADS as readonly string[]).includes(name);
@@ -96,6 +102,10 @@ export interface BenchConfig {
   opTimeoutMs: number;
   /** Hard limit for the whole run, engine start included. */
   timeLimitSeconds: number;
+  /** search: messages in the searched conversation, searches made, conversations of the user searching them all. */
+  searchMessages: number;
+  searchQueries: number;
+  searchConversations: number;
   outDir: string;
   verbose: boolean;
   /** Record a CPU profile of the engine during Parley's measured window of each workload (BENCH_PROFILE=1). */
@@ -143,7 +153,10 @@ const INTS = {
   restSends: { env: "BENCH_REST_SENDS", fallback: 300, min: 1, max: 5000 },
   bodyChars: { env: "BENCH_BODY_CHARS", fallback: 100, min: 1, max: 4000 },
   opTimeoutMs: { env: "BENCH_OP_TIMEOUT_MS", fallback: 10_000, min: 1000, max: 60_000 },
-  timeLimitSeconds: { env: "BENCH_TIME_LIMIT_SECONDS", fallback: 600, min: 30, max: 3600 },
+  timeLimitSeconds: { env: "BENCH_TIME_LIMIT_SECONDS", fallback: 900, min: 30, max: 3600 },
+  searchMessages: { env: "BENCH_SEARCH_MESSAGES", fallback: 100_000, min: 100, max: 200_000 },
+  searchQueries: { env: "BENCH_SEARCH_QUERIES", fallback: 200, min: 1, max: 2000 },
+  searchConversations: { env: "BENCH_SEARCH_CONVERSATIONS", fallback: 200, min: 1, max: 500 },
 } satisfies Record<string, IntSpec>;
 
 /** Reads the configuration from `env`; throws on a value that is not a number or not a scenario. */
@@ -201,7 +214,7 @@ function readInt(env: NodeJS.ProcessEnv, spec: IntSpec): number {
 }
 
 function readScenarios(raw: string | undefined): ScenarioName[] {
-  if (!raw?.trim()) return [...WORKLOADS];
+  if (!raw?.trim()) return [...WORKLOADS, ...EXTRAS];
   const names = new Set<string>();
   for (const name of raw.split(",").map((s) => s.trim().toLowerCase()).filter(Boolean)) {
     if (name === "legacy") LEGACY.forEach((n) => names.add(n));

@@ -32,13 +32,14 @@ import { connections } from "./scenarios/connections.ts";
 import { fanout } from "./scenarios/fanout.ts";
 import { latency } from "./scenarios/latency.ts";
 import { rest } from "./scenarios/rest.ts";
+import { search } from "./scenarios/search.ts";
 import { throughput } from "./scenarios/throughput.ts";
 import { round } from "./stats.ts";
 import { FloorTarget, ParleyTarget } from "./targets.ts";
 import { BENCH_WRANGLER_CONFIG, configDrift } from "./wrangler-config.ts";
 import { type WorkloadContext, openEndpoint } from "./workloads/shared.ts";
 
-const RUNNERS: Record<LegacyName, (ctx: BenchContext) => Promise<Outcome>> = { latency, rest, fanout, throughput, connections };
+const RUNNERS: Record<LegacyName, (ctx: BenchContext) => Promise<Outcome>> = { latency, rest, fanout, throughput, connections, search };
 
 /**
  * The engine's vars for a run, before BENCH_ENGINE_VARS (which may override
