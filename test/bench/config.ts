@@ -153,7 +153,7 @@ const INTS = {
   restSends: { env: "BENCH_REST_SENDS", fallback: 300, min: 1, max: 5000 },
   bodyChars: { env: "BENCH_BODY_CHARS", fallback: 100, min: 1, max: 4000 },
   opTimeoutMs: { env: "BENCH_OP_TIMEOUT_MS", fallback: 10_000, min: 1000, max: 60_000 },
-  timeLimitSeconds: { env: "BENCH_TIME_LIMIT_SECONDS", fallback: 900, min: 30, max: 3600 },
+  timeLimitSeconds: { env: "BENCH_TIME_LIMIT_SECONDS", fallback: 1200, min: 30, max: 3600 },
   searchMessages: { env: "BENCH_SEARCH_MESSAGES", fallback: 100_000, min: 100, max: 200_000 },
   searchQueries: { env: "BENCH_SEARCH_QUERIES", fallback: 200, min: 1, max: 2000 },
   searchConversations: { env: "BENCH_SEARCH_CONVERSATIONS", fallback: 200, min: 1, max: 500 },
