@@ -27,6 +27,13 @@ export default defineConfig({
                 ALLOWED_ORIGINS: "https://app.example",
                 HEARTBEAT_MS: "30000",
                 MAX_GROUP_MEMBERS: "12",
+                // The shipped typing budget (20 per socket), refilled so slowly that a test under load
+                // cannot see a token come back while it spends them.
+                TYPING_RATE: "20/600000",
+                // Smaller than the shipped budgets, so that the tests that spend them stay short.
+                HISTORY_RATE: "50/60000",
+                POLL_RATE: "50/60000",
+                SEARCH_RATE: "30/60000",
               },
             },
           }),

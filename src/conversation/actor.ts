@@ -31,7 +31,7 @@ import { addMembers, removeMember, setBlock, setRole, setTitle, type MembershipC
 import { OutboxStore } from "./outbox-store.ts";
 import { LARGE_ROOM_MEMBERS } from "./members.ts";
 import { Room } from "./room.ts";
-import { advanceWatermark, historyWindow } from "./rules.ts";
+import { advanceWatermark, historyWindow, noSuchConversation, typingRelay, type TypingState } from "./rules.ts";
 import { acceptMessage, type SendContext } from "./send.ts";
 import { encode, encodeError, isJoined, sendText, type SocketState } from "./sockets.ts";
 import { ConversationStore } from "./store.ts";
@@ -40,6 +40,12 @@ import { ConversationStore } from "./store.ts";
 export const MAX_POLL_MS = 30_000;
 /** Long-polls held at once; past it, a poll is answered at once (the client polls again). */
 export const MAX_POLLERS = 1000;
+/**
+ * Long-polls one user may have held at once on one conversation; past it, the
+ * poll is answered at once, so that one user cannot take the places of
+ * MAX_POLLERS from everyone else.
+ */
+export const MAX_POLLERS_PER_USER = 3;
 
 export interface CreateInput {
   conversation_id: string;
@@ -49,9 +55,14 @@ export interface CreateInput {
   members: Member[];
 }
 
+type PollPage = { messages: Message[]; last_seq: number };
+
+/** A held long-poll: whose it is, where it reads from, and how it is answered. */
 interface PollWaiter {
+  userId: string;
   afterSeq: number;
-  resolve: (page: { messages: Message[]; last_seq: number }) => void;
+  timer: ReturnType<typeof setTimeout>;
+  resolve: (result: Result<PollPage>) => void;
 }
 
 /**
@@ -74,10 +85,13 @@ export class Conversation extends SocketActor<SocketState, ClientFrame, Room> {
   /** What the send path (send.ts) works with. */
   #send!: SendContext;
   readonly #buckets = new Map<string, Bucket>();
-  readonly #pollers = new Set<PollWaiter>();
-  /** Per-socket sync budgets and per-user last relayed typing.start, in memory. */
+  /** Held long-polls by user; `#pollerCount` counts them all. */
+  readonly #pollers = new Map<string, Set<PollWaiter>>();
+  #pollerCount = 0;
+  /** Per-socket sync and typing budgets, and each user's typing as last relayed, in memory. */
   readonly #syncBuckets = new WeakMap<WebSocket, Bucket>();
-  readonly #typingAt = new Map<string, number>();
+  readonly #typingBuckets = new WeakMap<WebSocket, Bucket>();
+  readonly #typists = new Map<string, TypingState>();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env, (c, heartbeatMs, onClosed, log) => new Room(c, heartbeatMs, onClosed, log));
@@ -102,10 +116,7 @@ export class Conversation extends SocketActor<SocketState, ClientFrame, Room> {
       committed: (notified) => {
         const now = Date.now();
         this.scheduleAlarm(notified ? now : this.#fanout.changed(now));
-        for (const waiter of this.#pollers) {
-          this.#pollers.delete(waiter);
-          waiter.resolve(this.#pollPage(waiter.afterSeq));
-        }
+        if (this.#pollerCount > 0) for (const waiters of [...this.#pollers.values()]) for (const w of waiters) this.#answerPoll(w);
       },
     };
     const due = this.#fanout.resume(Date.now());
@@ -208,20 +219,32 @@ export class Conversation extends SocketActor<SocketState, ClientFrame, Room> {
 
   /**
    * Long-poll fallback: answers at once when anything newer than `afterSeq`
-   * exists, otherwise when the next message is accepted or after `timeoutMs`.
+   * exists (or when MAX_POLLERS, or the caller's MAX_POLLERS_PER_USER, are
+   * held already), otherwise when the next message is accepted or after
+   * `timeoutMs`. A held poll belongs to its user: it is checked again when it
+   * is answered, and answered at once, with the refusal, when its user is
+   * removed or blocked (`#settlePolls`), so it never carries a message to
+   * someone who lost access while it waited.
    */
-  async poll(userId: string, afterSeq: number, timeoutMs: number): Promise<Result<{ messages: Message[]; last_seq: number }>> {
+  async poll(userId: string, afterSeq: number, timeoutMs: number): Promise<Result<PollPage>> {
     const denied = this.#denied(userId);
     if (denied) return err(denied);
-    if (this.#store.lastSeq > afterSeq || this.#pollers.size >= MAX_POLLERS) return ok(this.#pollPage(afterSeq));
-    const page = await new Promise<{ messages: Message[]; last_seq: number }>((resolve) => {
-      const waiter: PollWaiter = { afterSeq, resolve };
-      this.#pollers.add(waiter);
-      setTimeout(() => {
-        if (this.#pollers.delete(waiter)) resolve({ messages: [], last_seq: this.#store.lastSeq });
-      }, Math.min(Math.max(0, timeoutMs), MAX_POLL_MS));
+    const mine = this.#pollers.get(userId);
+    if (this.#store.lastSeq > afterSeq || this.#pollerCount >= MAX_POLLERS || (mine?.size ?? 0) >= MAX_POLLERS_PER_USER) {
+      return ok(this.#pollPage(afterSeq));
+    }
+    return new Promise<Result<PollPage>>((resolve) => {
+      const waiter: PollWaiter = {
+        userId,
+        afterSeq,
+        resolve,
+        timer: setTimeout(() => this.#answerPoll(waiter, { messages: [], last_seq: this.#store.lastSeq }), Math.min(Math.max(0, timeoutMs), MAX_POLL_MS)),
+      };
+      const set = mine ?? new Set<PollWaiter>();
+      if (!mine) this.#pollers.set(userId, set);
+      set.add(waiter);
+      this.#pollerCount++;
     });
-    return ok(page);
   }
 
   /** Adds members (groups; admins and the owner). Already present ones are left as they are. */
@@ -229,9 +252,11 @@ export class Conversation extends SocketActor<SocketState, ClientFrame, Room> {
     return this.#asMember(actorId, (actor) => addMembers(this.#membership, actor, members));
   }
 
-  /** Removes a member, or lets one leave (`actorId === targetId`). */
+  /** Removes a member, or lets one leave (`actorId === targetId`); their held long-polls are refused at once. */
   removeMember(actorId: string, targetId: string): Result<{ conversation: ConversationView }> {
-    return this.#asMember(actorId, (actor) => removeMember(this.#membership, actor, targetId));
+    const result = this.#asMember(actorId, (actor) => removeMember(this.#membership, actor, targetId));
+    if (result.ok) this.#settlePolls(targetId);
+    return result;
   }
 
   /** Changes a member's role; giving "owner" hands the group over. */
@@ -244,9 +269,11 @@ export class Conversation extends SocketActor<SocketState, ClientFrame, Room> {
     return this.#asMember(actorId, (actor) => setTitle(this.#membership, actor, title));
   }
 
-  /** Blocks or unblocks in this direct conversation (see membership.ts). */
+  /** Blocks or unblocks in this direct conversation (see membership.ts); a block refuses the blocked user's held long-polls at once. */
   setBlock(blocker: string, blocked: string, on: boolean): Result<{ blocked: boolean }> {
-    return ok(setBlock(this.#membership, blocker, blocked, on));
+    const result = setBlock(this.#membership, blocker, blocked, on);
+    if (on) this.#settlePolls(blocked);
+    return ok(result);
   }
 
   /** One message of this conversation, for a report; only members may cite it. */
@@ -301,7 +328,7 @@ export class Conversation extends SocketActor<SocketState, ClientFrame, Room> {
         return this.#sync(ws, st, frame.data, rid);
       case "typing.start":
       case "typing.stop":
-        return this.#typing(st, frame.type === "typing.start" ? "start" : "stop");
+        return this.#typing(ws, st, frame.type === "typing.start" ? "start" : "stop");
       case "receipt.read":
       case "receipt.delivered": {
         const receipt = this.#moveReceipt(st.uid, frame.type === "receipt.read" ? "read" : "delivered", frame.data.up_to_seq, ws);
@@ -362,13 +389,22 @@ export class Conversation extends SocketActor<SocketState, ClientFrame, Room> {
     if (st.phase === "replaying" && !page.hasMore) this.sockets.setPhase(ws, st, "live");
   }
 
-  #typing(st: SocketState, state: "start" | "stop"): void {
-    // Relayed to every member: a refresh faster than the interval is dropped, so one
-    // client cannot turn a burst of frames into a burst for everyone.
+  /**
+   * Typing is relayed to every member, so one client must not turn a burst
+   * of frames into a burst for everyone. Each socket has a budget of typing
+   * frames (TYPING_RATE; past it a frame is dropped unanswered: typing frames
+   * never have an answer), and per user a start is relayed at most once per
+   * interval and a stop only after a relayed start (typingRelay).
+   */
+  #typing(ws: WebSocket, st: SocketState, state: "start" | "stop"): void {
     const now = Date.now();
-    if (state === "start" && now - (this.#typingAt.get(st.uid) ?? 0) < TYPING_MIN_INTERVAL_MS) return;
-    if (state === "start") this.#typingAt.set(st.uid, now);
-    else this.#typingAt.delete(st.uid);
+    const taken = takeToken(this.#typingBuckets.get(ws), now, this.config.typingRate);
+    this.#typingBuckets.set(ws, taken.bucket);
+    if (!taken.ok) return;
+    const { relay, next } = typingRelay(this.#typists.get(st.uid), state, now, TYPING_MIN_INTERVAL_MS);
+    if (next) this.#typists.set(st.uid, next);
+    else this.#typists.delete(st.uid);
+    if (!relay) return;
     const text = encode("typing", { user_id: st.uid, state, expires_in_ms: state === "start" ? TYPING_EXPIRES_MS : 0 });
     this.sockets.broadcast(text, (other) => other.uid !== st.uid);
   }
@@ -406,10 +442,14 @@ export class Conversation extends SocketActor<SocketState, ClientFrame, Room> {
     return this.#store.memberCount > LARGE_ROOM_MEMBERS;
   }
 
-  /** Why `userId` may not use this conversation, if they may not. */
+  /**
+   * Why `userId` may not use this conversation, if they may not. Someone who
+   * is not a member gets exactly the answer of an unknown id (404, same
+   * words: noSuchConversation), so that no route tells a stranger whether a
+   * conversation exists; a member refused by a rule (a block) gets 403.
+   */
   #denied(userId: string, options: { allowBlocked?: boolean } = {}): ParleyError | undefined {
-    if (!this.#store.meta) return new ParleyError("not_found", "No such conversation.");
-    if (!this.#store.member(userId)) return new ParleyError("forbidden", "You are not a member of this conversation.");
+    if (!this.#store.meta || !this.#store.member(userId)) return noSuchConversation();
     if (!options.allowBlocked && this.#store.meta.kind === "direct" && this.#store.isBlocked(userId)) {
       return new ParleyError("forbidden", "You cannot open this conversation.");
     }
@@ -429,8 +469,29 @@ export class Conversation extends SocketActor<SocketState, ClientFrame, Room> {
     }
   }
 
-  #pollPage(afterSeq: number): { messages: Message[]; last_seq: number } {
+  #pollPage(afterSeq: number): PollPage {
     const page = this.#store.page({ direction: "forward", after: afterSeq, before: undefined, limit: DEFAULT_PAGE_LIMIT });
     return { messages: page.messages, last_seq: this.#store.lastSeq };
+  }
+
+  /**
+   * Answers a held long-poll, once: with `page` (by default, what follows its
+   * `after_seq` now), or with the refusal its user would get now if they
+   * lost access while it was held (removed: 404; blocked: 403).
+   */
+  #answerPoll(waiter: PollWaiter, page?: PollPage): void {
+    const set = this.#pollers.get(waiter.userId);
+    if (!set?.delete(waiter)) return;
+    if (set.size === 0) this.#pollers.delete(waiter.userId);
+    this.#pollerCount--;
+    clearTimeout(waiter.timer);
+    const denied = this.#denied(waiter.userId);
+    waiter.resolve(denied ? err(denied) : ok(page ?? this.#pollPage(waiter.afterSeq)));
+  }
+
+  /** Answers every held long-poll of `userId` now (after a removal or a block: with the refusal). */
+  #settlePolls(userId: string): void {
+    const set = this.#pollers.get(userId);
+    if (set) for (const waiter of [...set]) this.#answerPoll(waiter);
   }
 }

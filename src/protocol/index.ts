@@ -19,6 +19,7 @@ export {
   MemberEntry, MemberPage,
 } from "./rest.ts";
 export { parseClientFrame, describeIssue, utf8Length } from "./parse.ts";
+export { queryNumber } from "./query.ts";
 export { InboxConversation, InboxUpdate } from "./inbox.ts";
 export type { ParseResult } from "./parse.ts";
 export {

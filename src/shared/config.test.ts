@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { SEND_RATE } from "../protocol/index.ts";
-import { configOf, parseRate, readConfig } from "./config.ts";
+import { DEFAULT_HISTORY_RATE, DEFAULT_POLL_RATE, DEFAULT_SEARCH_RATE, DEFAULT_TYPING_RATE, configOf, parseRate, readConfig } from "./config.ts";
 
 describe("parseRate", () => {
   it("reads COUNT/MILLISECONDS and falls back on anything else", () => {
@@ -20,16 +20,22 @@ describe("readConfig", () => {
     expect(c.maxSocketsPerUser).toBe(10);
     expect(c.logLevel).toBe("info");
     expect(c.heartbeatMs).toBe(30_000);
+    expect(readConfig({ HISTORY_RATE: "0/10", POLL_RATE: "x", SEARCH_RATE: "", TYPING_RATE: "1.5/2" })).toMatchObject({
+      historyRate: DEFAULT_HISTORY_RATE, pollRate: DEFAULT_POLL_RATE, searchRate: DEFAULT_SEARCH_RATE, typingRate: DEFAULT_TYPING_RATE,
+    });
   });
 
   it("takes every limit from its variable", () => {
     const c = readConfig({
       SEND_RATE: "1000/1000", SYNC_RATE: "7/700", MAX_SOCKETS_PER_USER: "3", MAX_INBOX_SOCKETS: "4",
       MAX_GROUP_MEMBERS: "50", MAX_SESSIONS: "2", AUTH_RATE_LIMIT: "9/90", HEARTBEAT_MS: "5000", LOG_LEVEL: "DEBUG",
+      TYPING_RATE: "3/30", HISTORY_RATE: "4/40", POLL_RATE: "5/50", SEARCH_RATE: "6/60",
     });
     expect(c).toEqual({
       sendRate: { messages: 1000, per_ms: 1000 }, syncRate: { messages: 7, per_ms: 700 }, maxSocketsPerUser: 3, maxInboxSockets: 4,
       maxGroupMembers: 50, maxSessions: 2, authRate: { messages: 9, per_ms: 90 }, heartbeatMs: 5000, logLevel: "debug",
+      typingRate: { messages: 3, per_ms: 30 }, historyRate: { messages: 4, per_ms: 40 }, pollRate: { messages: 5, per_ms: 50 },
+      searchRate: { messages: 6, per_ms: 60 },
     });
   });
 

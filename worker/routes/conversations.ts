@@ -15,6 +15,8 @@ import {
   UserId,
   type Member,
 } from "../../src/protocol/index.ts";
+// Malformed, unknown and not-a-member ids are answered alike, word for word.
+import { noSuchConversation } from "../../src/conversation/rules.ts";
 import { directConversationId, randomId } from "../../src/shared/ids.ts";
 import { unwrap } from "../../src/shared/result.ts";
 import { conversation, directory, user } from "../actors.ts";
@@ -22,8 +24,7 @@ import { requireAuth } from "../auth.ts";
 import { readJson, readParam, readQuery } from "../http.ts";
 import type { AppEnv } from "../types.ts";
 import { forwardUpgrade, upgradeChecks } from "../upgrade.ts";
-
-const noSuchConversation = () => new ParleyError("not_found", "No such conversation.");
+import { perUserLimit } from "../user-limits.ts";
 
 /**
  * The conversation id of the path, or `404 not_found` for one that is
@@ -90,7 +91,7 @@ conversationRoutes.get("/:id/members", requireAuth(), async (c) => {
   return c.json(unwrap(await conversation(c.env, id).members(c.get("principal").userId, after, limit ?? DEFAULT_MEMBER_PAGE)));
 });
 
-conversationRoutes.get("/:id/messages", requireAuth(), async (c) => {
+conversationRoutes.get("/:id/messages", requireAuth(), perUserLimit("history"), async (c) => {
   const id = conversationIdOf(c);
   const query = readQuery(c, HistoryQuery);
   return c.json(unwrap(await conversation(c.env, id).history(c.get("principal").userId, query)));
@@ -136,7 +137,7 @@ conversationRoutes.post("/:id/read", requireAuth(), async (c) => {
   return c.json(unwrap(await conversation(c.env, id).markRead(c.get("principal").userId, up_to_seq)));
 });
 
-conversationRoutes.get("/:id/poll", requireAuth(), async (c) => {
+conversationRoutes.get("/:id/poll", requireAuth(), perUserLimit("poll"), async (c) => {
   const id = conversationIdOf(c);
   const { after_seq, timeout_ms } = readQuery(c, PollQuery);
   return c.json(unwrap(await conversation(c.env, id).poll(c.get("principal").userId, after_seq, timeout_ms ?? 25_000)));
