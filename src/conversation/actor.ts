@@ -29,6 +29,7 @@ import { INBOX_COALESCE_MS, InboxFanout } from "./fanout.ts";
 import { joinedData, memberPage } from "./join.ts";
 import { addMembers, removeMember, setBlock, setRole, setTitle, type MembershipContext } from "./membership.ts";
 import { OutboxStore } from "./outbox-store.ts";
+import { HeldPolls, type PollPage } from "./polls.ts";
 import { LARGE_ROOM_MEMBERS } from "./members.ts";
 import { Room } from "./room.ts";
 import { advanceWatermark, historyWindow, noSuchConversation, typingRelay, type TypingState } from "./rules.ts";
@@ -36,33 +37,12 @@ import { acceptMessage, type SendContext } from "./send.ts";
 import { encode, encodeError, isJoined, sendText, type SocketState } from "./sockets.ts";
 import { ConversationStore } from "./store.ts";
 
-/** Longest hold of a long-poll request. */
-export const MAX_POLL_MS = 30_000;
-/** Long-polls held at once; past it, a poll is answered at once (the client polls again). */
-export const MAX_POLLERS = 1000;
-/**
- * Long-polls one user may have held at once on one conversation; past it, the
- * poll is answered at once, so that one user cannot take the places of
- * MAX_POLLERS from everyone else.
- */
-export const MAX_POLLERS_PER_USER = 3;
-
 export interface CreateInput {
   conversation_id: string;
   kind: "direct" | "group";
   title?: string;
   created_by: string;
   members: Member[];
-}
-
-type PollPage = { messages: Message[]; last_seq: number };
-
-/** A held long-poll: whose it is, where it reads from, and how it is answered. */
-interface PollWaiter {
-  userId: string;
-  afterSeq: number;
-  timer: ReturnType<typeof setTimeout>;
-  resolve: (result: Result<PollPage>) => void;
 }
 
 /**
@@ -85,9 +65,8 @@ export class Conversation extends SocketActor<SocketState, ClientFrame, Room> {
   /** What the send path (send.ts) works with. */
   #send!: SendContext;
   readonly #buckets = new Map<string, Bucket>();
-  /** Held long-polls by user; `#pollerCount` counts them all. */
-  readonly #pollers = new Map<string, Set<PollWaiter>>();
-  #pollerCount = 0;
+  /** Held long-polls (polls.ts). */
+  #polls!: HeldPolls;
   /** Per-socket sync and typing budgets, and each user's typing as last relayed, in memory. */
   readonly #syncBuckets = new WeakMap<WebSocket, Bucket>();
   readonly #typingBuckets = new WeakMap<WebSocket, Bucket>();
@@ -116,9 +95,14 @@ export class Conversation extends SocketActor<SocketState, ClientFrame, Room> {
       committed: (notified) => {
         const now = Date.now();
         this.scheduleAlarm(notified ? now : this.#fanout.changed(now));
-        if (this.#pollerCount > 0) for (const waiters of [...this.#pollers.values()]) for (const w of waiters) this.#answerPoll(w);
+        this.#polls.answerAll();
       },
     };
+    this.#polls = new HeldPolls({
+      page: (afterSeq) => this.#pollPage(afterSeq),
+      lastSeq: () => this.#store.lastSeq,
+      denied: (userId) => this.#denied(userId),
+    });
     const due = this.#fanout.resume(Date.now());
     if (due !== undefined) this.scheduleAlarm(due);
   }
@@ -219,32 +203,16 @@ export class Conversation extends SocketActor<SocketState, ClientFrame, Room> {
 
   /**
    * Long-poll fallback: answers at once when anything newer than `afterSeq`
-   * exists (or when MAX_POLLERS, or the caller's MAX_POLLERS_PER_USER, are
-   * held already), otherwise when the next message is accepted or after
-   * `timeoutMs`. A held poll belongs to its user: it is checked again when it
+   * exists, otherwise when the next message is accepted or after `timeoutMs`
+   * (polls.ts). A held poll belongs to its user: it is checked again when it
    * is answered, and answered at once, with the refusal, when its user is
-   * removed or blocked (`#settlePolls`), so it never carries a message to
-   * someone who lost access while it waited.
+   * removed or blocked, so it never carries a message to someone who lost
+   * access while it waited.
    */
   async poll(userId: string, afterSeq: number, timeoutMs: number): Promise<Result<PollPage>> {
     const denied = this.#denied(userId);
     if (denied) return err(denied);
-    const mine = this.#pollers.get(userId);
-    if (this.#store.lastSeq > afterSeq || this.#pollerCount >= MAX_POLLERS || (mine?.size ?? 0) >= MAX_POLLERS_PER_USER) {
-      return ok(this.#pollPage(afterSeq));
-    }
-    return new Promise<Result<PollPage>>((resolve) => {
-      const waiter: PollWaiter = {
-        userId,
-        afterSeq,
-        resolve,
-        timer: setTimeout(() => this.#answerPoll(waiter, { messages: [], last_seq: this.#store.lastSeq }), Math.min(Math.max(0, timeoutMs), MAX_POLL_MS)),
-      };
-      const set = mine ?? new Set<PollWaiter>();
-      if (!mine) this.#pollers.set(userId, set);
-      set.add(waiter);
-      this.#pollerCount++;
-    });
+    return this.#polls.poll(userId, afterSeq, timeoutMs);
   }
 
   /** Adds members (groups; admins and the owner). Already present ones are left as they are. */
@@ -255,7 +223,7 @@ export class Conversation extends SocketActor<SocketState, ClientFrame, Room> {
   /** Removes a member, or lets one leave (`actorId === targetId`); their held long-polls are refused at once. */
   removeMember(actorId: string, targetId: string): Result<{ conversation: ConversationView }> {
     const result = this.#asMember(actorId, (actor) => removeMember(this.#membership, actor, targetId));
-    if (result.ok) this.#settlePolls(targetId);
+    if (result.ok) this.#polls.settle(targetId);
     return result;
   }
 
@@ -272,7 +240,7 @@ export class Conversation extends SocketActor<SocketState, ClientFrame, Room> {
   /** Blocks or unblocks in this direct conversation (see membership.ts); a block refuses the blocked user's held long-polls at once. */
   setBlock(blocker: string, blocked: string, on: boolean): Result<{ blocked: boolean }> {
     const result = setBlock(this.#membership, blocker, blocked, on);
-    if (on) this.#settlePolls(blocked);
+    if (on) this.#polls.settle(blocked);
     return ok(result);
   }
 
@@ -472,26 +440,5 @@ export class Conversation extends SocketActor<SocketState, ClientFrame, Room> {
   #pollPage(afterSeq: number): PollPage {
     const page = this.#store.page({ direction: "forward", after: afterSeq, before: undefined, limit: DEFAULT_PAGE_LIMIT });
     return { messages: page.messages, last_seq: this.#store.lastSeq };
-  }
-
-  /**
-   * Answers a held long-poll, once: with `page` (by default, what follows its
-   * `after_seq` now), or with the refusal its user would get now if they
-   * lost access while it was held (removed: 404; blocked: 403).
-   */
-  #answerPoll(waiter: PollWaiter, page?: PollPage): void {
-    const set = this.#pollers.get(waiter.userId);
-    if (!set?.delete(waiter)) return;
-    if (set.size === 0) this.#pollers.delete(waiter.userId);
-    this.#pollerCount--;
-    clearTimeout(waiter.timer);
-    const denied = this.#denied(waiter.userId);
-    waiter.resolve(denied ? err(denied) : ok(page ?? this.#pollPage(waiter.afterSeq)));
-  }
-
-  /** Answers every held long-poll of `userId` now (after a removal or a block: with the refusal). */
-  #settlePolls(userId: string): void {
-    const set = this.#pollers.get(userId);
-    if (set) for (const waiter of [...set]) this.#answerPoll(waiter);
   }
 }
