@@ -29,6 +29,13 @@ export default defineConfig({
                 MAX_GROUP_MEMBERS: "12",
                 // Small enough that a test can use it up with a few dozen users.
                 GROUP_ADD_RATE: "40/3600000",
+                // The shipped typing budget (20 per socket), refilled so slowly that a test under load
+                // cannot see a token come back while it spends them.
+                TYPING_RATE: "20/600000",
+                // Smaller than the shipped budgets, so that the tests that spend them stay short.
+                HISTORY_RATE: "50/60000",
+                POLL_RATE: "50/60000",
+                SEARCH_RATE: "30/60000",
               },
             },
           }),

@@ -32,9 +32,10 @@ import { INBOX_COALESCE_MS, InboxFanout } from "./fanout.ts";
 import { joinedData, memberPage } from "./join.ts";
 import { addMembers, admitMembers, planAdd, removeMember, setBlock, setRole, setTitle, type MembershipContext } from "./membership.ts";
 import { OutboxStore } from "./outbox-store.ts";
+import { HeldPolls, type PollPage } from "./polls.ts";
 import { LARGE_ROOM_MEMBERS } from "./members.ts";
 import { Room } from "./room.ts";
-import { advanceWatermark, historyWindow } from "./rules.ts";
+import { advanceWatermark, historyWindow, noSuchConversation, typingRelay, type TypingState } from "./rules.ts";
 import { AttachmentStore, objectKey } from "./attachments.ts";
 import { applyChange, type Change, type ChangeContext } from "./changes.ts";
 import { SearchIndex } from "./search.ts";
@@ -42,22 +43,12 @@ import { acceptMessage, type SendContext } from "./send.ts";
 import { encode, encodeError, isJoined, sendText, type SocketState } from "./sockets.ts";
 import { ConversationStore } from "./store.ts";
 
-/** Longest hold of a long-poll request. */
-export const MAX_POLL_MS = 30_000;
-/** Long-polls held at once; past it, a poll is answered at once (the client polls again). */
-export const MAX_POLLERS = 1000;
-
 export interface CreateInput {
   conversation_id: string;
   kind: "direct" | "group";
   title?: string;
   created_by: string;
   members: Member[];
-}
-
-interface PollWaiter {
-  afterSeq: number;
-  resolve: (page: { messages: Message[]; last_seq: number }) => void;
 }
 
 /**
@@ -84,10 +75,12 @@ export class Conversation extends SocketActor<SocketState, ClientFrame, Room> {
   #search!: SearchIndex;
   #attachments!: AttachmentStore;
   readonly #buckets = new Map<string, Bucket>();
-  readonly #pollers = new Set<PollWaiter>();
-  /** Per-socket sync budgets and per-user last relayed typing.start, in memory. */
+  /** Held long-polls (polls.ts). */
+  #polls!: HeldPolls;
+  /** Per-socket sync and typing budgets, and each user's typing as last relayed, in memory. */
   readonly #syncBuckets = new WeakMap<WebSocket, Bucket>();
-  readonly #typingAt = new Map<string, number>();
+  readonly #typingBuckets = new WeakMap<WebSocket, Bucket>();
+  readonly #typists = new Map<string, TypingState>();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env, (c, heartbeatMs, onClosed, log) => new Room(c, heartbeatMs, onClosed, log));
@@ -115,10 +108,7 @@ export class Conversation extends SocketActor<SocketState, ClientFrame, Room> {
       committed: (notified) => {
         const now = Date.now();
         this.scheduleAlarm(notified ? now : this.#fanout.changed(now));
-        for (const waiter of this.#pollers) {
-          this.#pollers.delete(waiter);
-          waiter.resolve(this.#pollPage(waiter.afterSeq));
-        }
+        this.#polls.answerAll();
       },
     };
     this.#changes = {
@@ -136,6 +126,11 @@ export class Conversation extends SocketActor<SocketState, ClientFrame, Room> {
         }
       },
     };
+    this.#polls = new HeldPolls({
+      page: (afterSeq) => this.#pollPage(afterSeq),
+      lastSeq: () => this.#store.lastSeq,
+      denied: (userId) => this.#denied(userId),
+    });
     const due = this.#fanout.resume(Date.now());
     if (due !== undefined) this.scheduleAlarm(due);
   }
@@ -298,20 +293,16 @@ export class Conversation extends SocketActor<SocketState, ClientFrame, Room> {
 
   /**
    * Long-poll fallback: answers at once when anything newer than `afterSeq`
-   * exists, otherwise when the next message is accepted or after `timeoutMs`.
+   * exists, otherwise when the next message is accepted or after `timeoutMs`
+   * (polls.ts). A held poll belongs to its user: it is checked again when it
+   * is answered, and answered at once, with the refusal, when its user is
+   * removed or blocked, so it never carries a message to someone who lost
+   * access while it waited.
    */
-  async poll(userId: string, afterSeq: number, timeoutMs: number): Promise<Result<{ messages: Message[]; last_seq: number }>> {
+  async poll(userId: string, afterSeq: number, timeoutMs: number): Promise<Result<PollPage>> {
     const denied = this.#denied(userId);
     if (denied) return err(denied);
-    if (this.#store.lastSeq > afterSeq || this.#pollers.size >= MAX_POLLERS) return ok(this.#pollPage(afterSeq));
-    const page = await new Promise<{ messages: Message[]; last_seq: number }>((resolve) => {
-      const waiter: PollWaiter = { afterSeq, resolve };
-      this.#pollers.add(waiter);
-      setTimeout(() => {
-        if (this.#pollers.delete(waiter)) resolve({ messages: [], last_seq: this.#store.lastSeq });
-      }, Math.min(Math.max(0, timeoutMs), MAX_POLL_MS));
-    });
-    return ok(page);
+    return this.#polls.poll(userId, afterSeq, timeoutMs);
   }
 
   /**
@@ -333,9 +324,11 @@ export class Conversation extends SocketActor<SocketState, ClientFrame, Room> {
     return this.#asMember(actorId, (actor) => addMembers(this.#membership, actor, planned.value, admittedUntil));
   }
 
-  /** Removes a member, or lets one leave (`actorId === targetId`). */
+  /** Removes a member, or lets one leave (`actorId === targetId`); their held long-polls are refused at once. */
   removeMember(actorId: string, targetId: string): Result<{ conversation: ConversationView }> {
-    return this.#asMember(actorId, (actor) => removeMember(this.#membership, actor, targetId));
+    const result = this.#asMember(actorId, (actor) => removeMember(this.#membership, actor, targetId));
+    if (result.ok) this.#polls.settle(targetId);
+    return result;
   }
 
   /** Changes a member's role; giving "owner" hands the group over. */
@@ -348,9 +341,11 @@ export class Conversation extends SocketActor<SocketState, ClientFrame, Room> {
     return this.#asMember(actorId, (actor) => setTitle(this.#membership, actor, title));
   }
 
-  /** Blocks or unblocks in this direct conversation (see membership.ts). */
+  /** Blocks or unblocks in this direct conversation (see membership.ts); a block refuses the blocked user's held long-polls at once. */
   setBlock(blocker: string, blocked: string, on: boolean): Result<{ blocked: boolean }> {
-    return ok(setBlock(this.#membership, blocker, blocked, on));
+    const result = setBlock(this.#membership, blocker, blocked, on);
+    if (on) this.#polls.settle(blocked);
+    return ok(result);
   }
 
   /** One message of this conversation, for a report; only members may cite it. */
@@ -415,7 +410,7 @@ export class Conversation extends SocketActor<SocketState, ClientFrame, Room> {
         return;
       case "typing.start":
       case "typing.stop":
-        return this.#typing(st, frame.type === "typing.start" ? "start" : "stop");
+        return this.#typing(ws, st, frame.type === "typing.start" ? "start" : "stop");
       case "receipt.read":
       case "receipt.delivered": {
         const receipt = this.#moveReceipt(st.uid, frame.type === "receipt.read" ? "read" : "delivered", frame.data.up_to_seq, ws);
@@ -489,13 +484,22 @@ export class Conversation extends SocketActor<SocketState, ClientFrame, Room> {
     return this.#store.messages.bySeq(cursor.after_seq ?? 0, undefined, limit, false);
   }
 
-  #typing(st: SocketState, state: "start" | "stop"): void {
-    // Relayed to every member: a refresh faster than the interval is dropped, so one
-    // client cannot turn a burst of frames into a burst for everyone.
+  /**
+   * Typing is relayed to every member, so one client must not turn a burst
+   * of frames into a burst for everyone. Each socket has a budget of typing
+   * frames (TYPING_RATE; past it a frame is dropped unanswered: typing frames
+   * never have an answer), and per user a start is relayed at most once per
+   * interval and a stop only after a relayed start (typingRelay).
+   */
+  #typing(ws: WebSocket, st: SocketState, state: "start" | "stop"): void {
     const now = Date.now();
-    if (state === "start" && now - (this.#typingAt.get(st.uid) ?? 0) < TYPING_MIN_INTERVAL_MS) return;
-    if (state === "start") this.#typingAt.set(st.uid, now);
-    else this.#typingAt.delete(st.uid);
+    const taken = takeToken(this.#typingBuckets.get(ws), now, this.config.typingRate);
+    this.#typingBuckets.set(ws, taken.bucket);
+    if (!taken.ok) return;
+    const { relay, next } = typingRelay(this.#typists.get(st.uid), state, now, TYPING_MIN_INTERVAL_MS);
+    if (next) this.#typists.set(st.uid, next);
+    else this.#typists.delete(st.uid);
+    if (!relay) return;
     const text = encode("typing", { user_id: st.uid, state, expires_in_ms: state === "start" ? TYPING_EXPIRES_MS : 0 });
     this.sockets.broadcast(text, (other) => other.uid !== st.uid);
   }
@@ -540,10 +544,14 @@ export class Conversation extends SocketActor<SocketState, ClientFrame, Room> {
     return this.#store.memberCount > LARGE_ROOM_MEMBERS;
   }
 
-  /** Why `userId` may not use this conversation, if they may not. */
+  /**
+   * Why `userId` may not use this conversation, if they may not. Someone who
+   * is not a member gets exactly the answer of an unknown id (404, same
+   * words: noSuchConversation), so that no route tells a stranger whether a
+   * conversation exists; a member refused by a rule (a block) gets 403.
+   */
   #denied(userId: string, options: { allowBlocked?: boolean } = {}): ParleyError | undefined {
-    if (!this.#store.meta) return new ParleyError("not_found", "No such conversation.");
-    if (!this.#store.member(userId)) return new ParleyError("forbidden", "You are not a member of this conversation.");
+    if (!this.#store.meta || !this.#store.member(userId)) return noSuchConversation();
     if (!options.allowBlocked && this.#store.meta.kind === "direct" && this.#store.isBlocked(userId)) {
       return new ParleyError("forbidden", "You cannot open this conversation.");
     }
@@ -567,7 +575,7 @@ export class Conversation extends SocketActor<SocketState, ClientFrame, Room> {
     return this.env.USER.get(this.env.USER.idFromName(userId));
   }
 
-  #pollPage(afterSeq: number): { messages: Message[]; last_seq: number } {
+  #pollPage(afterSeq: number): PollPage {
     const page = this.#store.page({ direction: "forward", after: afterSeq, before: undefined, limit: DEFAULT_PAGE_LIMIT });
     return { messages: page.messages, last_seq: this.#store.lastSeq };
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { advanceWatermark, historyWindow } from "./rules.ts";
+import { advanceWatermark, historyWindow, noSuchConversation, typingRelay, type TypingState } from "./rules.ts";
 
 describe("advanceWatermark", () => {
   it("is max-wins and capped at the last seq", () => {
@@ -16,5 +16,44 @@ describe("historyWindow", () => {
     expect(historyWindow({ after_seq: 3, before_seq: 9, limit: 10 })).toEqual({ direction: "forward", after: 3, before: 9, limit: 10 });
     expect(historyWindow({ before_seq: 9, limit: 10 })).toEqual({ direction: "backward", before: 9, limit: 10 });
     expect(historyWindow({ limit: 10 })).toEqual({ direction: "backward", before: undefined, limit: 10 });
+  });
+});
+
+describe("typingRelay", () => {
+  const run = (frames: Array<["start" | "stop", number]>) => {
+    let state: TypingState | undefined;
+    const relayed: string[] = [];
+    for (const [kind, at] of frames) {
+      const r = typingRelay(state, kind, at, 2000);
+      state = r.next;
+      if (r.relay) relayed.push(`${kind}@${at}`);
+    }
+    return { relayed, state };
+  };
+
+  it("relays a stop only after a relayed start, once", () => {
+    expect(run([["stop", 0], ["stop", 1]]).relayed).toEqual([]);
+    expect(run([["start", 0], ["stop", 10], ["stop", 20], ["stop", 30]]).relayed).toEqual(["start@0", "stop@10"]);
+  });
+
+  it("relays a start at most once per interval, and a stop does not reset the interval", () => {
+    const frames: Array<["start" | "stop", number]> = [];
+    // 300 start/stop pairs within one second: one start and one stop go out.
+    for (let i = 0; i < 300; i++) frames.push(["start", i * 3], ["stop", i * 3 + 1]);
+    expect(run(frames).relayed).toEqual(["start@0", "stop@1"]);
+    expect(run([["start", 0], ["start", 1999], ["start", 2000], ["stop", 2500], ["start", 3000], ["start", 4000]]).relayed)
+      .toEqual(["start@0", "start@2000", "stop@2500", "start@4000"]);
+  });
+
+  it("forgets a user who stopped more than an interval after their start", () => {
+    expect(run([["start", 0], ["stop", 500]]).state).toEqual({ startedAt: 0, active: false });
+    expect(run([["start", 0], ["stop", 2500]]).state).toBeUndefined();
+  });
+});
+
+describe("noSuchConversation", () => {
+  it("is not_found, with the same words every time", () => {
+    expect(noSuchConversation().toBody()).toEqual({ code: "not_found", message: "No such conversation.", retryable: false });
+    expect(noSuchConversation().toBody()).toEqual(noSuchConversation().toBody());
   });
 });

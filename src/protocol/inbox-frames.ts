@@ -3,6 +3,7 @@ import { AuthRefreshData, ConversationId, HelloData, Rid, Seq, ServerFrame, User
 import { InboxConversation } from "./inbox.ts";
 import { PROTOCOL_VERSION } from "./limits.ts";
 import { parseFrame, type ParseResult } from "./parse.ts";
+import { queryNumber } from "./query.ts";
 
 /**
  * Frames of the inbox socket, `GET /v1/inbox/ws` (PROTOCOL §6), one socket
@@ -42,7 +43,7 @@ export type NotificationDelivery = z.infer<typeof NotificationDelivery>;
 
 /** `GET /v1/notifications?limit=&unread_only=` — newest first (Parley extension of §7). */
 export const NotificationsQuery = z.object({
-  limit: z.coerce.number().pipe(z.number().int().min(1).max(500)).optional(),
+  limit: queryNumber(z.number().int().min(1).max(500)).optional(),
   unread_only: z.enum(["true", "false"]).optional(),
 });
 export const NotificationsResponse = z.object({

@@ -20,6 +20,7 @@ export {
   MemberEntry, MemberPage, ConversationListQuery, MAX_CONVERSATION_PAGE, DEFAULT_CONVERSATION_PAGE,
 } from "./rest.ts";
 export { parseClientFrame, describeIssue, utf8Length } from "./parse.ts";
+export { queryNumber } from "./query.ts";
 export { InboxConversation, InboxUpdate } from "./inbox.ts";
 export type { ParseResult } from "./parse.ts";
 export {

@@ -3,6 +3,7 @@ import { Attachment, ClientMsgId, Body, ConversationId, ConversationView, Member
 import { MAX_MEMBER_PAGE } from "./limits.ts";
 import { InboxConversation } from "./inbox.ts";
 import { displayText } from "./text.ts";
+import { queryNumber } from "./query.ts";
 
 /** Names that collide with routes (`GET /v1/users/search`) or would confuse people. */
 const RESERVED_USERNAMES: ReadonlySet<string> = new Set(["search", "me", "admin", "parley", "system"]);
@@ -44,14 +45,14 @@ export type CreateConversationRequest = z.infer<typeof CreateConversationRequest
 
 export const ConversationResponse = z.object({ conversation: ConversationView });
 
-/** Query numbers arrive as strings. */
-const QuerySeq = z.coerce.number().pipe(Seq);
+/** Query numbers arrive as strings: decimal digits only (query.ts). */
+const QuerySeq = queryNumber(Seq);
 
 /** `GET /v1/conversations/{id}/messages?before_seq=&after_seq=&limit=` */
 export const HistoryQuery = z.object({
   before_seq: QuerySeq.optional(),
   after_seq: QuerySeq.optional(),
-  limit: z.coerce.number().pipe(PageLimit).optional(),
+  limit: queryNumber(PageLimit).optional(),
 });
 export type HistoryQuery = z.infer<typeof HistoryQuery>;
 
@@ -61,7 +62,7 @@ export type HistoryPage = z.infer<typeof HistoryPage>;
 /** `GET /v1/conversations/{id}/members?after=&limit=` (since v1.1): members in `user_id` order. */
 export const MembersQuery = z.object({
   after: UserId.optional(),
-  limit: z.coerce.number().pipe(z.number().int().min(1).max(MAX_MEMBER_PAGE)).optional(),
+  limit: queryNumber(z.number().int().min(1).max(MAX_MEMBER_PAGE)).optional(),
 });
 export type MembersQuery = z.infer<typeof MembersQuery>;
 
@@ -129,7 +130,7 @@ export const ReadRequest = z.object({ up_to_seq: Seq });
 /** `GET /v1/conversations/{id}/poll?after_seq=&timeout_ms=` */
 export const PollQuery = z.object({
   after_seq: QuerySeq,
-  timeout_ms: z.coerce.number().pipe(z.number().int().min(0).max(30_000)).optional(),
+  timeout_ms: queryNumber(z.number().int().min(0).max(30_000)).optional(),
 });
 export const PollResponse = z.object({ messages: z.array(Message), last_seq: Seq });
 

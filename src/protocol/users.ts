@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { UserId } from "./frames.ts";
 import { displayText } from "./text.ts";
+import { queryNumber } from "./query.ts";
 
 /**
  * People and sessions over REST (PROTOCOL §7): `GET /v1/me`, `PATCH /v1/me`,
@@ -94,7 +95,7 @@ export const SearchQuery = z.object({
     .trim()
     .min(1, "required: the start of a username or of a word of a display name")
     .max(MAX_SEARCH_QUERY_CHARS, `must be at most ${MAX_SEARCH_QUERY_CHARS} characters`),
-  limit: z.coerce.number().pipe(z.number().int().min(1).max(MAX_SEARCH_LIMIT)).optional(),
+  limit: queryNumber(z.number().int().min(1).max(MAX_SEARCH_LIMIT)).optional(),
   cursor: z.string().min(1).max(512).optional(),
 });
 export type SearchQuery = z.infer<typeof SearchQuery>;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { SEND_RATE } from "../protocol/index.ts";
-import { configOf, parseRate, readConfig } from "./config.ts";
+import { DEFAULT_HISTORY_RATE, DEFAULT_POLL_RATE, DEFAULT_SEARCH_RATE, DEFAULT_TYPING_RATE, configOf, parseRate, readConfig } from "./config.ts";
 
 describe("parseRate", () => {
   it("reads COUNT/MILLISECONDS and falls back on anything else", () => {
@@ -23,6 +23,9 @@ describe("readConfig", () => {
     expect(readConfig({ GROUP_ADD_RATE: "many", INBOX_SNAPSHOT_MAX: "-3" })).toMatchObject({
       groupAddRate: { messages: 1000, per_ms: 3_600_000 }, inboxSnapshotMax: 50,
     });
+    expect(readConfig({ HISTORY_RATE: "0/10", POLL_RATE: "x", SEARCH_RATE: "", TYPING_RATE: "1.5/2" })).toMatchObject({
+      historyRate: DEFAULT_HISTORY_RATE, pollRate: DEFAULT_POLL_RATE, searchRate: DEFAULT_SEARCH_RATE, typingRate: DEFAULT_TYPING_RATE,
+    });
   });
 
   it("takes every limit from its variable", () => {
@@ -31,6 +34,7 @@ describe("readConfig", () => {
       MAX_GROUP_MEMBERS: "50", MAX_SESSIONS: "2", AUTH_RATE_LIMIT: "9/90", HEARTBEAT_MS: "5000", LOG_LEVEL: "DEBUG",
       REFRESH_RATE_LIMIT: "3/30", REPORT_RATE_LIMIT: "4/40",
       GROUP_CREATE_RATE: "3/300", GROUP_ADD_RATE: "40/400", PRESENCE_SET_RATE: "5/500", INBOX_SNAPSHOT_MAX: "25",
+      TYPING_RATE: "3/30", HISTORY_RATE: "4/40", POLL_RATE: "5/50", SEARCH_RATE: "6/60",
     });
     expect(c).toMatchObject({
       sendRate: { messages: 1000, per_ms: 1000 }, syncRate: { messages: 7, per_ms: 700 }, maxSocketsPerUser: 3, maxInboxSockets: 4,
@@ -38,6 +42,8 @@ describe("readConfig", () => {
       refreshRate: { messages: 3, per_ms: 30 }, reportRate: { messages: 4, per_ms: 40 },
       groupCreateRate: { messages: 3, per_ms: 300 }, groupAddRate: { messages: 40, per_ms: 400 },
       presenceSetRate: { messages: 5, per_ms: 500 }, inboxSnapshotMax: 25,
+      typingRate: { messages: 3, per_ms: 30 }, historyRate: { messages: 4, per_ms: 40 }, pollRate: { messages: 5, per_ms: 50 },
+      searchRate: { messages: 6, per_ms: 60 },
     });
   });
 

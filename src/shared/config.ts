@@ -25,6 +25,10 @@ export interface ConfigVars {
   REPORT_RATE_LIMIT?: string;
   SEND_RATE?: string;
   SYNC_RATE?: string;
+  TYPING_RATE?: string;
+  HISTORY_RATE?: string;
+  POLL_RATE?: string;
+  SEARCH_RATE?: string;
   MAX_SOCKETS_PER_USER?: string;
   MAX_INBOX_SOCKETS?: string;
   GROUP_CREATE_RATE?: string;
@@ -53,6 +57,14 @@ export interface Config {
   sendRate: Rate;
   /** Per-socket budget of `sync` requests. */
   syncRate: Rate;
+  /** Per-socket budget of `typing.start` and `typing.stop` frames; past it they are dropped unanswered. */
+  typingRate: Rate;
+  /** Per-user budget of REST history reads (`GET …/messages`), across conversations. */
+  historyRate: Rate;
+  /** Per-user budget of long-polls (`GET …/poll`), across conversations. */
+  pollRate: Rate;
+  /** Per-user budget of user searches (`GET /v1/users/search`). */
+  searchRate: Rate;
   /** Open sockets one user may hold on one conversation. */
   maxSocketsPerUser: number;
   /** Inbox sockets one user may hold. */
@@ -78,6 +90,11 @@ export const DEFAULT_MAX_SESSIONS = 10;
 export const DEFAULT_AUTH_RATE: Rate = { messages: 20, per_ms: 60_000 };
 export const DEFAULT_REFRESH_RATE: Rate = { messages: 10, per_ms: 60_000 };
 export const DEFAULT_REPORT_RATE: Rate = { messages: 10, per_ms: 3_600_000 };
+/** Typing frames per socket: a polite client sends a start every few seconds while typing, and a stop. */
+export const DEFAULT_TYPING_RATE: Rate = { messages: 20, per_ms: 10_000 };
+export const DEFAULT_HISTORY_RATE: Rate = { messages: 120, per_ms: 60_000 };
+export const DEFAULT_POLL_RATE: Rate = { messages: 120, per_ms: 60_000 };
+export const DEFAULT_SEARCH_RATE: Rate = { messages: 60, per_ms: 60_000 };
 export const DEFAULT_MAX_SOCKETS_PER_USER = 10;
 export const DEFAULT_MAX_INBOX_SOCKETS = 10;
 export const DEFAULT_MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024;
@@ -109,6 +126,10 @@ export function readConfig(env: ConfigVars): Config {
     reportRate: parseRate(env.REPORT_RATE_LIMIT, DEFAULT_REPORT_RATE),
     sendRate: parseRate(env.SEND_RATE, SEND_RATE),
     syncRate: parseRate(env.SYNC_RATE, SYNC_RATE),
+    typingRate: parseRate(env.TYPING_RATE, DEFAULT_TYPING_RATE),
+    historyRate: parseRate(env.HISTORY_RATE, DEFAULT_HISTORY_RATE),
+    pollRate: parseRate(env.POLL_RATE, DEFAULT_POLL_RATE),
+    searchRate: parseRate(env.SEARCH_RATE, DEFAULT_SEARCH_RATE),
     maxSocketsPerUser: positiveInt(env.MAX_SOCKETS_PER_USER, DEFAULT_MAX_SOCKETS_PER_USER),
     maxInboxSockets: positiveInt(env.MAX_INBOX_SOCKETS, DEFAULT_MAX_INBOX_SOCKETS),
     groupCreateRate: parseRate(env.GROUP_CREATE_RATE, DEFAULT_GROUP_CREATE_RATE),

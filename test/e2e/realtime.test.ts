@@ -163,7 +163,7 @@ describe("realtime over the real network", () => {
     expect(client.violations).toEqual([]);
   });
 
-  it("refused upgrades answer plain HTTP with the error object: 426 without upgrade, 401 bad token, 403 non-member, 404 unknown conversation", async () => {
+  it("refused upgrades answer plain HTTP with the error object: 426 without upgrade, 401 bad token, 404 non-member and unknown conversation alike", async () => {
     const { a, conversationId } = await directPair(engine.url);
     const carol = await login(engine.url, uniqueName("carol"));
     const url = socketUrl(engine.wsUrl, conversationId);
@@ -193,15 +193,16 @@ describe("realtime over the real network", () => {
       expectErrorBody(refusal.body, "unauthorized");
     }
 
-    // A valid user who is not a member.
-    const forbidden = await refusedUpgrade(url, { authorization: `Bearer ${carol.token}` });
-    expect(forbidden.status).toBe(403);
-    expectErrorBody(forbidden.body, "forbidden");
+    // A valid user who is not a member: told what an unknown id is told.
+    const stranger = await refusedUpgrade(url, { authorization: `Bearer ${carol.token}` });
+    expect(stranger.status).toBe(404);
+    expectErrorBody(stranger.body, "not_found");
 
     // A well-formed id that names no conversation.
     const missing = await refusedUpgrade(socketUrl(engine.wsUrl, "c_dnoSuchConversation0000"), { authorization: `Bearer ${a.token}` });
     expect(missing.status).toBe(404);
     expectErrorBody(missing.body, "not_found");
+    expect(stranger.body).toEqual(missing.body);
 
     // The member herself is let in (so the refusals above are about the caller).
     const member = await openSocket(engine.wsUrl, conversationId, a.token);

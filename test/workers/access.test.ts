@@ -53,16 +53,24 @@ describe("the Worker refuses before the upgrade", () => {
     res.client!.close();
   });
 
-  it("403 for a non-member, who never gets a socket", async () => {
+  it("404 for a non-member, who never gets a socket: the same answer as an unknown conversation", async () => {
     const a = await login();
     const b = await login();
     const stranger = await login();
     const id = await createDirect(a, b);
+    const unknown = await openSocket(stranger.token, "c_dnoSuchConversation0000");
+    expect(unknown.status).toBe(404);
     const res = await openSocket(stranger.token, id);
-    expect(res.status).toBe(403);
-    expect(ErrorBody.parse(res.body).code).toBe("forbidden");
+    expect(res.client).toBeUndefined();
+    expect(res.status).toBe(404);
+    expect(ErrorBody.parse(res.body).code).toBe("not_found");
+    // Word for word: nothing tells a stranger that the pair has a conversation.
+    expect(res.body).toEqual(unknown.body);
+    expect(res.headers.get("content-type")).toBe(unknown.headers.get("content-type"));
     const group = await createGroup(a, [b]);
-    expect((await openSocket(stranger.token, group)).status).toBe(403);
+    const groupRes = await openSocket(stranger.token, group);
+    expect(groupRes.status).toBe(404);
+    expect(groupRes.body).toEqual(unknown.body);
   });
 
   it("404 for an unknown conversation or a malformed id", async () => {
@@ -91,6 +99,7 @@ describe("the Worker refuses before the upgrade", () => {
     const stranger = await login();
     const id = await createDirect(a, b);
     const res = await openSocket(stranger.token, id, { headers: { "x-parley-user-id": a.userId, "x-parley-username": a.username } });
-    expect(res.status).toBe(403);
+    expect(res.status).toBe(404);
+    expect(res.client).toBeUndefined();
   });
 });

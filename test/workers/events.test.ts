@@ -1,5 +1,7 @@
+import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { mintAccessToken } from "../../src/auth/tokens.ts";
+import { configOf } from "../../src/shared/config.ts";
 import { api, createDirect, createGroup, joined, login, openSocket } from "./helpers.ts";
 
 const SECRET = "test-secret-for-workerd-tests-only";
@@ -120,21 +122,76 @@ describe("tokens on an open socket", () => {
 });
 
 describe("amplification limits", () => {
-  it("a burst of typing.start is relayed once per interval; stop always passes", async () => {
+  it("a burst of typing.start is relayed once per interval; the stop after it passes once", async () => {
     const a = await login();
     const b = await login();
     const id = await createDirect(a, b);
     const { client: ca } = await joined(a, id);
     const { client: cb } = await joined(b, id);
-    for (let i = 0; i < 20; i++) ca.send("typing.start");
+    // Fifteen: within the socket's typing budget (20 per 10 s), so only the per-user interval is at work.
+    for (let i = 0; i < 15; i++) ca.send("typing.start");
     await cb.next("typing");
     await cb.quiet(300);
     expect(cb.all("typing").map((t) => t.state)).toEqual(["start"]);
     ca.send("typing.stop");
     await cb.next((f) => f.type === "typing" && f.data.state === "stop");
+    ca.send("typing.stop");
+    await cb.quiet(300);
     expect(cb.all("typing").map((t) => t.state)).toEqual(["start", "stop"]);
     ca.close();
     cb.close();
+  });
+
+  it("typing.stop is relayed only after a relayed start: 300 stops, or 300 start/stop pairs, are not 300 frames for everyone", async () => {
+    const a = await login();
+    const b = await login();
+    const c = await login();
+    const id = await createGroup(a, [b, c]);
+    const { client: ca } = await joined(a, id);
+    const { client: ca2 } = await joined(a, id);
+    const { client: cb } = await joined(b, id);
+    // Stops alone, from two sockets of the user: nothing to stop, nothing relayed.
+    for (let i = 0; i < 10; i++) ca.send("typing.stop");
+    for (let i = 0; i < 10; i++) ca2.send("typing.stop");
+    await cb.quiet(300);
+    expect(cb.all("typing")).toEqual([]);
+    // Alternating start and stop: one start and the one stop after it go out.
+    const { client: cc } = await joined(c, id);
+    for (let i = 0; i < 8; i++) {
+      cc.send("typing.start");
+      cc.send("typing.stop");
+    }
+    await cb.next((f) => f.type === "typing" && f.data.state === "stop");
+    await cb.quiet(300);
+    expect(cb.all("typing").map((t) => [t.user_id, t.state])).toEqual([[c.userId, "start"], [c.userId, "stop"]]);
+    // Nobody was answered: typing frames have no answer, refused or not.
+    for (const client of [ca, ca2, cc]) expect(client.all("error")).toEqual([]);
+    for (const client of [ca, ca2, cb, cc]) client.close();
+  });
+
+  it("typing frames past the socket's budget (TYPING_RATE) are dropped unanswered; another socket has its own budget", async () => {
+    const a = await login();
+    const b = await login();
+    const id = await createDirect(a, b);
+    const { client: ca } = await joined(a, id);
+    const { client: cb } = await joined(b, id);
+    // Stops with nothing to stop spend the whole budget and relay nothing...
+    const budget = configOf(env).typingRate.messages;
+    for (let i = 0; i < budget; i++) ca.send("typing.stop");
+    // (Let them all land first: a loaded test pool has been seen to deliver a burst out of order.)
+    expect((await ca.request("ping")).type).toBe("pong");
+    await new Promise((r) => setTimeout(r, 300));
+    // ...so this first start, which the room would otherwise relay, is dropped.
+    ca.send("typing.start");
+    // The socket stays open and usable, no error came back, and no bad frame was counted.
+    expect((await ca.request("ping")).type).toBe("pong");
+    await cb.quiet(300);
+    expect(cb.all("typing")).toEqual([]);
+    expect(ca.all("error")).toEqual([]);
+    const { client: other } = await joined(a, id);
+    other.send("typing.start");
+    expect((await cb.next("typing")).data).toEqual({ user_id: a.userId, state: "start", expires_in_ms: 6000 });
+    for (const client of [ca, cb, other]) client.close();
   });
 
   it("sync beyond its budget is rate_limited; the socket stays usable", async () => {

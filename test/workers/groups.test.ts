@@ -49,9 +49,10 @@ describe("groups", () => {
     expect(res.status).toBe(200);
     expect((await client.next("connection.closing")).data).toEqual({ reason: "removed", retry: false });
     expect((await client.closed).code).toBe(4003);
-    expect((await openSocket(m.token, id)).status).toBe(403);
-    expect((await api("GET", `/v1/conversations/${id}/messages`, m.token)).status).toBe(403);
-    expect((await api("POST", `/v1/conversations/${id}/messages`, m.token, { client_msg_id: "x", body: "y" })).status).toBe(403);
+    // From now on a non-member: answered as for an unknown id (404), not told the group is still there.
+    expect((await openSocket(m.token, id)).status).toBe(404);
+    expect((await api("GET", `/v1/conversations/${id}/messages`, m.token)).status).toBe(404);
+    expect((await api("POST", `/v1/conversations/${id}/messages`, m.token, { client_msg_id: "x", body: "y" })).status).toBe(404);
   });
 
   it("removal follows rank; leaving is removing yourself; the owner must hand over first", async () => {

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { ErrorBody, HTTP_STATUS } from "../../src/protocol/index.ts";
-import { api, createGroup, login } from "./helpers.ts";
+import { api, createDirect, createGroup, login } from "./helpers.ts";
 
 type Route = { method: string; path: string; body: boolean; auth: boolean };
 
@@ -78,20 +78,76 @@ describe("every REST route", () => {
     expect(view.body.conversation.members).toHaveLength(2);
   });
 
-  it("answers unknown ids with 404 and other people's conversations with 403", async () => {
+  it("answers other people's conversations exactly as unknown and malformed ids: 404 not_found, word for word", async () => {
     const owner = await login();
     const m = await login();
     const stranger = await login();
-    const id = await createGroup(owner, [m]);
-    for (const r of routes("c_doesnotexist", m.userId, m.username).filter((x) => x.path.includes("c_doesnotexist"))) {
-      const res = await api(r.method, r.path, owner.token, r.body ? { up_to_seq: 1, usernames: [m.username], role: "admin", title: "t", client_msg_id: "k", body: "b" } : undefined);
+    const group = await createGroup(owner, [m]);
+    const direct = await createDirect(owner, m);
+    const body = { up_to_seq: 1, usernames: [m.username], role: "admin", title: "t", client_msg_id: "k", body: "b" };
+    const conversationRoutes = (id: string) => routes(id, m.userId, m.username).filter((x) => x.path.includes(id));
+    // The answer to an id that names nothing, on each route: the reference.
+    const reference = new Map<string, unknown>();
+    for (const r of conversationRoutes("c_doesnotexist")) {
+      const res = await api(r.method, r.path, stranger.token, r.body ? body : undefined);
       expect(res.status, `${r.method} ${r.path}`).toBe(404);
       expectError(res, r.path);
+      reference.set(`${r.method} ${r.path.replace("c_doesnotexist", "ID")}`, res.body);
     }
-    for (const r of routes(id, m.userId, m.username).filter((x) => x.path.includes(id))) {
-      const res = await api(r.method, r.path, stranger.token, r.body ? { up_to_seq: 1, usernames: [m.username], role: "admin", title: "t", client_msg_id: "k", body: "b" } : undefined);
-      expect(res.status, `${r.method} ${r.path}`).toBe(403);
-      expectError(res, r.path);
+    for (const id of [group, direct, "not-an-id"]) {
+      for (const r of conversationRoutes(id)) {
+        const key = `${r.method} ${r.path.replace(id, "ID")}`;
+        const res = await api(r.method, r.path, stranger.token, r.body ? body : undefined);
+        expect(res.status, `${key} (${id})`).toBe(404);
+        expect(res.body, `${key} (${id})`).toEqual(reference.get(key));
+      }
     }
+    // The members are unaffected.
+    expect((await api("GET", `/v1/conversations/${group}`, m.token)).status).toBe(200);
+    expect((await api("GET", `/v1/conversations/${direct}`, m.token)).status).toBe(200);
+  });
+});
+
+describe("numeric query parameters", () => {
+  /** Values that Number() (or z.coerce.number()) would have read as a number. */
+  const HOSTILE = ["", "0x10", "1e3", "1E3", "+1", "-1", " 1", "1 ", "1.0", ".5", "0b1", "0o7", "1_000", "Infinity", "NaN", "١", "１"];
+
+  it("accept decimal digits only: everything else is 400 bad_request naming the parameter, on every route", async () => {
+    const owner = await login();
+    const m = await login();
+    const id = await createGroup(owner, [m]);
+    await api("POST", `/v1/conversations/${id}/messages`, owner.token, { client_msg_id: "q1", body: "one" });
+    const cases: Array<{ path: string; param: string; rest: string }> = [
+      { path: `/v1/conversations/${id}/messages`, param: "after_seq", rest: "" },
+      { path: `/v1/conversations/${id}/messages`, param: "before_seq", rest: "" },
+      { path: `/v1/conversations/${id}/messages`, param: "limit", rest: "" },
+      { path: `/v1/conversations/${id}/poll`, param: "after_seq", rest: "timeout_ms=0" },
+      { path: `/v1/conversations/${id}/poll`, param: "timeout_ms", rest: "after_seq=0" },
+      { path: `/v1/conversations/${id}/members`, param: "limit", rest: "" },
+      { path: "/v1/notifications", param: "limit", rest: "" },
+      { path: "/v1/users/search", param: "limit", rest: `q=${owner.username}` },
+    ];
+    for (const { path, param, rest } of cases) {
+      // The query is checked before the conversation is asked anything, so anyone gets the 400;
+      // a caller per parameter keeps each within the per-user budgets of history, poll and search.
+      const prober = await login();
+      for (const value of HOSTILE) {
+        const query = [rest, `${param}=${encodeURIComponent(value)}`].filter(Boolean).join("&");
+        const label = `${path}?${query}`;
+        const res = await api("GET", `${path}?${query}`, prober.token);
+        expect(res.status, label).toBe(400);
+        expect(ErrorBody.parse(res.body).code, label).toBe("bad_request");
+        expect(res.body.message, label).toMatch(new RegExp(`^${param}: `));
+      }
+      // Plain digits (leading zeros included) still work.
+      const fine = await api("GET", `${path}?${[rest, `${param}=01`].filter(Boolean).join("&")}`, owner.token);
+      expect(fine.status, `${path} ${param}=01`).toBe(200);
+    }
+    // A required one that is missing is named too.
+    const missing = await api("GET", `/v1/conversations/${id}/poll?timeout_ms=0`, owner.token);
+    expect(missing.status).toBe(400);
+    expect(missing.body.message).toMatch(/^after_seq: required/);
+    // Nothing above changed the conversation.
+    expect((await api("GET", `/v1/conversations/${id}/messages`, owner.token)).body.messages).toHaveLength(1);
   });
 });

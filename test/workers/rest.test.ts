@@ -135,9 +135,10 @@ describe("REST", () => {
       const r = await api("POST", `/v1/conversations/${id}/messages`, a.token, body);
       expect(r.status, JSON.stringify(body)).toBe(status);
     }
-    expect((await api("POST", `/v1/conversations/${id}/messages`, stranger.token, { client_msg_id: "s", body: "b" })).status).toBe(403);
-    expect((await api("GET", `/v1/conversations/${id}/messages`, stranger.token)).status).toBe(403);
-    expect((await api("GET", `/v1/conversations/${id}`, stranger.token)).status).toBe(403);
+    // A stranger is told what an unknown id is told: 404, nothing about the conversation.
+    expect((await api("POST", `/v1/conversations/${id}/messages`, stranger.token, { client_msg_id: "s", body: "b" })).status).toBe(404);
+    expect((await api("GET", `/v1/conversations/${id}/messages`, stranger.token)).status).toBe(404);
+    expect((await api("GET", `/v1/conversations/${id}`, stranger.token)).status).toBe(404);
     expect((await api("GET", `/v1/conversations/c_unknown/messages`, a.token)).status).toBe(404);
     client.close();
   });

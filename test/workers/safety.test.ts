@@ -1,7 +1,8 @@
-import { SELF } from "cloudflare:test";
+import { SELF, env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { ErrorBody, PollResponse } from "../../src/protocol/index.ts";
 import { reportShard } from "../../src/reports/shards.ts";
+import { configOf } from "../../src/shared/config.ts";
 import { api, createDirect, createGroup, inbox, joined, login, openSocket, uniqueName } from "./helpers.ts";
 
 describe("blocks", () => {
@@ -127,7 +128,12 @@ describe("reports", () => {
       expect(res.status, JSON.stringify(body)).toBe(status);
       expect(ErrorBody.safeParse(res.body).success).toBe(true);
     }
-    expect((await api("POST", "/v1/reports", stranger.token, { kind: "message", conversation_id: id, seq: 1, reason: "x" })).status).toBe(403);
+    // A stranger learns nothing: the same 404, word for word, as for a conversation that does not exist.
+    const foreign = await api("POST", "/v1/reports", stranger.token, { kind: "message", conversation_id: id, seq: 1, reason: "x" });
+    const unknown = await api("POST", "/v1/reports", stranger.token, { kind: "message", conversation_id: "c_dnoSuchConversation0000", seq: 1, reason: "x" });
+    expect(foreign.status).toBe(404);
+    expect(ErrorBody.parse(foreign.body).code).toBe("not_found");
+    expect(foreign.body).toEqual(unknown.body);
   });
 });
 
@@ -204,5 +210,66 @@ describe("long-poll fallback", () => {
     expect(idle.body).toEqual({ messages: [], last_seq: 2 });
     expect(Date.now() - started).toBeGreaterThanOrEqual(250);
     expect((await api("GET", `/v1/conversations/${id}/poll?after_seq=0&timeout_ms=40000`, b.token)).status).toBe(400);
+  });
+});
+
+describe("per-user budgets of history, long-polls and search", () => {
+  /**
+   * Calls until the first refusal (at most `cap` calls), one after another:
+   * far faster than any budget refills, so a fresh user's full bucket is
+   * spent first and the refusal must follow. Answers how many passed first.
+   */
+  async function untilRefused(cap: number, call: () => Promise<{ status: number; body: any; headers: Headers }>) {
+    for (let ok = 0; ok < cap; ok++) {
+      const res = await call();
+      if (res.status === 429) return { ok, refused: [res] };
+      expect(res.status).toBe(200);
+    }
+    return { ok: cap, refused: [] };
+  }
+
+  function expectRefusal(refused: Array<{ status: number; body: any; headers: Headers }>, label: string) {
+    expect(refused.length, label).toBeGreaterThan(0);
+    const r = refused[0]!;
+    expect(Number(r.headers.get("retry-after")), label).toBeGreaterThanOrEqual(1);
+    expect(ErrorBody.parse(r.body), label).toMatchObject({ code: "rate_limited", retryable: true });
+    expect(r.body.retry_after_ms, label).toBeGreaterThan(0);
+  }
+
+  it("history: HISTORY_RATE per user across conversations, then 429 with Retry-After; before any membership check; others unaffected", async () => {
+    const a = await login();
+    const b = await login();
+    const id = await createDirect(a, b);
+    const group = await createGroup(a, [b]);
+    const budget = configOf(env).historyRate.messages;
+    const { ok, refused } = await untilRefused(budget * 3, () => api("GET", `/v1/conversations/${id}/messages?limit=1`, a.token));
+    expect(ok).toBeGreaterThanOrEqual(budget);
+    expectRefusal(refused, "history");
+    // Per user, not per conversation; and the same 429 for a conversation that does not exist.
+    expect((await api("GET", `/v1/conversations/${group}/messages`, a.token)).status).toBe(429);
+    expect((await api("GET", "/v1/conversations/c_dnoSuchConversation0000/messages", a.token)).status).toBe(429);
+    expect((await api("GET", `/v1/conversations/${id}/messages`, b.token)).status).toBe(200);
+  });
+
+  it("long-polls: POLL_RATE per user, then 429 with Retry-After; others unaffected", async () => {
+    const a = await login();
+    const b = await login();
+    const id = await createDirect(a, b);
+    await api("POST", `/v1/conversations/${id}/messages`, a.token, { client_msg_id: "p", body: "there is something to read" });
+    const budget = configOf(env).pollRate.messages;
+    const { ok, refused } = await untilRefused(budget * 3, () => api("GET", `/v1/conversations/${id}/poll?after_seq=0&timeout_ms=0`, a.token));
+    expect(ok).toBeGreaterThanOrEqual(budget);
+    expectRefusal(refused, "poll");
+    expect((await api("GET", `/v1/conversations/${id}/poll?after_seq=0&timeout_ms=0`, b.token)).status).toBe(200);
+  });
+
+  it("search: SEARCH_RATE per user, then 429 with Retry-After; others unaffected", async () => {
+    const a = await login();
+    const b = await login();
+    const budget = configOf(env).searchRate.messages;
+    const { ok, refused } = await untilRefused(budget * 3, () => api("GET", `/v1/users/search?q=${a.username}`, a.token));
+    expect(ok).toBeGreaterThanOrEqual(budget);
+    expectRefusal(refused, "search");
+    expect((await api("GET", `/v1/users/search?q=${a.username}`, b.token)).status).toBe(200);
   });
 });

@@ -228,9 +228,11 @@ describe("a large room", () => {
     expect(new Set(seen).size).toBe(total);
     const me = await api("GET", `/v1/conversations/${id}/members?limit=500`, a.token);
     expect(me.body.members.find((m: { user_id: string }) => m.user_id === a.userId)).toMatchObject({ online: true, role: "owner" });
-    // Only members may list them.
+    // Only members may list them; anyone else is answered as for an unknown id.
     const stranger = await login();
-    expect((await api("GET", `/v1/conversations/${id}/members`, stranger.token)).status).toBe(403);
+    const refused = await api("GET", `/v1/conversations/${id}/members`, stranger.token);
+    expect(refused.status).toBe(404);
+    expect(refused.body).toEqual((await api("GET", "/v1/conversations/c_dnoSuchConversation0000/members", stranger.token)).body);
   });
 });
 

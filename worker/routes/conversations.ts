@@ -27,14 +27,15 @@ import {
 import { INLINE_TYPES, imageSize } from "../../src/conversation/attachments.ts";
 import { configOf } from "../../src/shared/config.ts";
 import { directConversationId, groupConversationId, verifyConversationId } from "../../src/shared/ids.ts";
+// Malformed, unknown and not-a-member ids are answered alike, word for word.
+import { noSuchConversation } from "../../src/conversation/rules.ts";
 import { unwrap } from "../../src/shared/result.ts";
 import { conversation, directory, user } from "../actors.ts";
 import { requireAuth } from "../auth.ts";
 import { readJson, readParam, readQuery } from "../http.ts";
 import type { AppEnv } from "../types.ts";
 import { forwardUpgrade, upgradeChecks } from "../upgrade.ts";
-
-const noSuchConversation = () => new ParleyError("not_found", "No such conversation.");
+import { perUserLimit } from "../user-limits.ts";
 
 /**
  * The conversation id of the path, or `404 not_found` for one that is
@@ -184,13 +185,13 @@ conversationRoutes.delete("/:id/mute", requireAuth(), async (c) => {
 });
 
 /** `GET …/search?q=&limit=&cursor=` (since v1.1): full-text search of one conversation, ranked, paged. */
-conversationRoutes.get("/:id/search", requireAuth(), async (c) => {
+conversationRoutes.get("/:id/search", requireAuth(), perUserLimit("search"), async (c) => {
   const id = await conversationIdOf(c);
   const { q, limit, cursor } = readQuery(c, MessageSearchQuery);
   return c.json(unwrap(await conversation(c.env, id).search(c.get("principal").userId, q, limit ?? 20, Number(cursor ?? 0))));
 });
 
-conversationRoutes.get("/:id/messages", requireAuth(), async (c) => {
+conversationRoutes.get("/:id/messages", requireAuth(), perUserLimit("history"), async (c) => {
   const id = await conversationIdOf(c);
   const query = readQuery(c, HistoryQuery);
   return c.json(unwrap(await conversation(c.env, id).history(c.get("principal").userId, query)));
@@ -262,7 +263,7 @@ conversationRoutes.post("/:id/read", requireAuth(), async (c) => {
   return c.json(unwrap(await conversation(c.env, id).markRead(c.get("principal").userId, up_to_seq)));
 });
 
-conversationRoutes.get("/:id/poll", requireAuth(), async (c) => {
+conversationRoutes.get("/:id/poll", requireAuth(), perUserLimit("poll"), async (c) => {
   const id = await conversationIdOf(c);
   const { after_seq, timeout_ms } = readQuery(c, PollQuery);
   return c.json(unwrap(await conversation(c.env, id).poll(c.get("principal").userId, after_seq, timeout_ms ?? 25_000)));

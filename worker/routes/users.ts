@@ -16,6 +16,7 @@ import { requireAuth } from "../auth.ts";
 import { readJson, readParam, readQuery } from "../http.ts";
 import type { AppEnv } from "../types.ts";
 import { forwardUpgrade, upgradeChecks } from "../upgrade.ts";
+import { perUserLimit } from "../user-limits.ts";
 
 /**
  * People and the inbox, mounted at `/v1`: `GET /users/search`,
@@ -27,7 +28,7 @@ export const userRoutes = new Hono<AppEnv>();
 
 // Registered before /users/:username, so "search" is the search (a user
 // named "search" is found through it, not by name).
-userRoutes.get("/users/search", requireAuth(), async (c) => {
+userRoutes.get("/users/search", requireAuth(), perUserLimit("search"), async (c) => {
   const { q, limit, cursor } = readQuery(c, SearchQuery);
   const page: SearchResponse = unwrap(await directory(c.env).search(q, limit ?? DEFAULT_SEARCH_LIMIT, cursor));
   return c.json(page);
