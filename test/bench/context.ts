@@ -67,15 +67,20 @@ export async function openJoined(ctx: Pick<BenchContext, "engine" | "config">, u
  * Opens and joins one socket per slot. All or nothing: if any fails, the
  * ones that opened are closed and the error says how many failed and why.
  */
-export async function openAll(
+export function openAll(
   ctx: BenchContext,
   slots: ReadonlyArray<{ user: BenchUser; conversationId: string }>,
   concurrency: number,
 ): Promise<BenchSocket[]> {
+  return openAllOrNone(slots, concurrency, (slot) => openJoined(ctx, slot.user, slot.conversationId));
+}
+
+/** Runs `open` for every item, at most `concurrency` at once; if any fails, closes the rest and throws with the failures by kind. */
+export async function openAllOrNone<T>(items: readonly T[], concurrency: number, open: (item: T) => Promise<BenchSocket>): Promise<BenchSocket[]> {
   const failures = new Tally();
-  const opened = await mapLimit(slots, concurrency, async (slot) => {
+  const opened = await mapLimit(items, concurrency, async (item) => {
     try {
-      return await openJoined(ctx, slot.user, slot.conversationId);
+      return await open(item);
     } catch (e) {
       failures.add(failureKind(e));
       return undefined;
@@ -84,7 +89,7 @@ export async function openAll(
   const sockets = opened.filter((s): s is BenchSocket => s !== undefined);
   if (failures.total > 0) {
     await closeAll(sockets);
-    throw new Error(`${failures.total} of ${slots.length} sockets failed to open and join: ${JSON.stringify(failures.counts)}`);
+    throw new Error(`${failures.total} of ${items.length} sockets failed to open and join: ${JSON.stringify(failures.counts)}`);
   }
   return sockets;
 }

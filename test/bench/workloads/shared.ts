@@ -3,12 +3,12 @@
  * on a target, waiting for the engine to go quiet, and measuring the CPU a
  * window took.
  */
-import { type BenchContext, closeAll, failureKind } from "../context.ts";
+import { type BenchContext, openAllOrNone } from "../context.ts";
 import type { GroupSnapshot } from "../procs.ts";
 import { cpuByRole, machineBusySeconds } from "../procs.ts";
 import { BenchSocket } from "../socket.ts";
 import type { Endpoint, Target, TargetName } from "../targets.ts";
-import { Tally, mapLimit, round, sleep } from "../stats.ts";
+import { round, sleep } from "../stats.ts";
 
 export interface WorkloadContext extends BenchContext {
   targets: Record<TargetName, Target>;
@@ -39,22 +39,8 @@ export async function openEndpoint(endpoint: Endpoint, timeoutMs: number): Promi
 }
 
 /** Opens and joins one socket per endpoint, in order. All or nothing, as openAll in context.ts. */
-export async function openEndpoints(ctx: WorkloadContext, endpoints: readonly Endpoint[]): Promise<BenchSocket[]> {
-  const failures = new Tally();
-  const opened = await mapLimit(endpoints, ctx.config.connectConcurrency, async (endpoint) => {
-    try {
-      return await openEndpoint(endpoint, ctx.config.opTimeoutMs);
-    } catch (e) {
-      failures.add(failureKind(e));
-      return undefined;
-    }
-  });
-  const sockets = opened.filter((s): s is BenchSocket => s !== undefined);
-  if (failures.total > 0) {
-    await closeAll(sockets);
-    throw new Error(`${failures.total} of ${endpoints.length} sockets failed to open and join: ${JSON.stringify(failures.counts)}`);
-  }
-  return sockets;
+export function openEndpoints(ctx: WorkloadContext, endpoints: readonly Endpoint[]): Promise<BenchSocket[]> {
+  return openAllOrNone(endpoints, ctx.config.connectConcurrency, (endpoint) => openEndpoint(endpoint, ctx.config.opTimeoutMs));
 }
 
 /** Most workerd CPU per SETTLE_STEP_MS that still counts as quiet: 5 % of a core. */
