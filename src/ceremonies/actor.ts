@@ -77,7 +77,7 @@ export class Ceremonies extends DurableObject<Env> {
    * between. Unknown, used, expired, or of another kind: `unauthorized`
    * (and a ceremony of another kind is used up all the same).
    */
-  take<T extends Record<string, unknown>>(id: string, kind: CeremonyKind): Result<T> {
+  take(id: string, kind: CeremonyKind): Result<Record<string, unknown>> {
     const sql = this.ctx.storage.sql;
     const row = sql.exec<CeremonyRow>("SELECT kind, data, expires_at FROM ceremonies WHERE id = ?", id).toArray()[0];
     if (row) sql.exec("DELETE FROM ceremonies WHERE id = ?", id);
@@ -85,7 +85,7 @@ export class Ceremonies extends DurableObject<Env> {
       this.#log("info", "ceremony.refused", { kind, reason: !row ? "unknown_or_used" : row.kind !== kind ? "wrong_kind" : "expired" });
       return err(new ParleyError("unauthorized", "This sign-in ceremony is unknown, expired or already used; start again."));
     }
-    return ok(JSON.parse(row.data) as T);
+    return ok(JSON.parse(row.data) as Record<string, unknown>);
   }
 
   /** Deletes the expired ceremonies, and comes back while any are left. */

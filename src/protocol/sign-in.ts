@@ -179,8 +179,6 @@ export const OAuthErrorCode = z.enum([
   "identity_linked",
   /** Linking: the cookie session that started it is gone. */
   "session_required",
-  /** Too many sign-in requests from this address. */
-  "rate_limited",
   /** Anything else; the log has the request id. */
   "internal",
 ]);
