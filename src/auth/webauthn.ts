@@ -108,6 +108,8 @@ export async function verifyRegistration(
   }
   if (!result.verified) throw refused("not verified");
   const info = result.registrationInfo;
+  // The id the client names must be the one inside the signed authenticator data.
+  if (info.credential.id !== response.id || response.id !== response.rawId) throw refused("credential id mismatch");
   return {
     credential_id: info.credential.id,
     public_key: isoBase64URL.fromBuffer(info.credential.publicKey),
@@ -158,7 +160,7 @@ export async function verifyAuthentication(
   } catch (cause) {
     throw refused(describe(cause), cause);
   }
-  if (!result.verified) throw refused("not verified");
+  if (!result.verified) throw refused("bad signature");
   return { newCounter: result.authenticationInfo.newCounter };
 }
 

@@ -132,6 +132,7 @@ export const PasskeyView = z.object({
 export type PasskeyView = z.infer<typeof PasskeyView>;
 
 export const PasskeyList = z.object({ passkeys: z.array(PasskeyView) });
+export type PasskeyList = z.infer<typeof PasskeyList>;
 /** Answer of a passkey added to a signed-in user. */
 export const PasskeyResponse = z.object({ passkey: PasskeyView });
 
@@ -148,6 +149,7 @@ export const IdentityView = z.object({
 });
 export type IdentityView = z.infer<typeof IdentityView>;
 export const IdentityList = z.object({ identities: z.array(IdentityView) });
+export type IdentityList = z.infer<typeof IdentityList>;
 
 /**
  * A choose-username ticket (the OAuth callback's redirect carries it): signed,
