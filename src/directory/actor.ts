@@ -232,8 +232,10 @@ export class Directory extends DurableObject<Env> {
   /** Registers a new user under `username` with their first passkey, both or neither. */
   registerWithPasskey(userId: string, username: string, passkey: NewPasskey): Result<{ user: UserRecord; passkey: PasskeyView }> {
     return this.#attempt(() => {
-      const user = this.#newUser(userId, username);
-      return { user, passkey: this.#signIn.insertPasskey(user.id, passkey, Date.now()) };
+      const user = this.#freeUser(userId, username);
+      const view = this.#signIn.insertPasskey(user.id, passkey, Date.now());
+      this.#insert(user);
+      return { user, passkey: view };
     });
   }
 
@@ -241,8 +243,9 @@ export class Directory extends DurableObject<Env> {
   registerWithIdentity(userId: string, username: string, provider: OAuthProvider, subject: string, label: string | null): Result<{ user: UserRecord }> {
     return this.#attempt(() => {
       if (this.#signIn.identity(provider, subject)) throw new ParleyError("conflict", "This account is registered already; sign in with it.");
-      const user = this.#newUser(userId, username);
+      const user = this.#freeUser(userId, username);
       this.#signIn.insertIdentity(user.id, provider, subject, label, Date.now());
+      this.#insert(user);
       return { user };
     });
   }
@@ -316,13 +319,11 @@ export class Directory extends DurableObject<Env> {
     }
   }
 
-  /** A new user: `conflict` when the username or the id is taken. */
-  #newUser(userId: string, username: string): UserRecord {
+  /** A user that may be registered (inserted last, so nothing is logged for a registration that fails): `conflict` when the username or the id is taken. */
+  #freeUser(userId: string, username: string): UserRecord {
     if (this.lookup(username)) throw new ParleyError("conflict", `The username ${username} is taken; choose another.`);
     if (this.#byId(userId)) throw new ParleyError("conflict", `User ${userId} exists already.`);
-    const user = { id: userId, username };
-    this.#insert(user);
-    return user;
+    return { id: userId, username };
   }
 
   #registered(userId: string): UserRecord {

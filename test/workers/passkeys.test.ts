@@ -262,6 +262,12 @@ describe("passkeys", () => {
     renamed.id = renamed.rawId = auth.credentials[0]!.id;
     expectRefused(await api("POST", "/v1/auth/passkeys/register/verify", session.access_token, { ceremony_id: third.ceremony_id, response: renamed }), 401, /credential id mismatch/);
     expect(PasskeyList.parse((await api("GET", "/v1/me/passkeys", session.access_token)).body).passkeys).toHaveLength(1);
+    // A new account whose credential is registered already: 409, and neither the user nor the name is kept.
+    const name = uniqueName("dup");
+    const fresh = await registerOptions(name);
+    const dup = await new SoftAuthenticator(ORIGIN).create(fresh.options, { credentialId: fromB64url(auth.credentials[0]!.id) });
+    expectRefused(await api("POST", "/v1/auth/passkeys/register/verify", undefined, { ceremony_id: fresh.ceremony_id, response: dup }), 409, /registered already/);
+    await registerOptions(name);
     expectRefused(await api("POST", "/v1/auth/passkeys/register/options", session.access_token, { username: "someone" }), 400, /leave it out/);
     expectRefused(await api("POST", "/v1/auth/passkeys/register/options", undefined, {}, { authorization: "Bearer nonsense" }), 401);
   });
