@@ -36,6 +36,13 @@ export default defineConfig({
                 HISTORY_RATE: "50/60000",
                 POLL_RATE: "50/60000",
                 SEARCH_RATE: "30/60000",
+                // A GitHub provider that answers nothing (the discard port): the workerd tests check the
+                // redirects, state and cookies of OAuth; the flow against a fake provider is test/e2e/oauth.test.ts.
+                GITHUB_CLIENT_ID: "workerd-test-client",
+                GITHUB_CLIENT_SECRET: "workerd-test-secret",
+                GITHUB_AUTHORIZE_URL: "https://github.test/login/oauth/authorize",
+                GITHUB_TOKEN_URL: "http://127.0.0.1:9/token",
+                GITHUB_USER_URL: "http://127.0.0.1:9/user",
               },
             },
           }),

@@ -1,3 +1,4 @@
+import type { Ceremonies } from "./ceremonies/actor.ts";
 import type { Conversation } from "./conversation/actor.ts";
 import type { Directory } from "./directory/actor.ts";
 import type { Limiter } from "./limiter/actor.ts";
@@ -12,6 +13,8 @@ export interface Env extends ConfigVars {
   USER: DurableObjectNamespace<User>;
   LIMITER: DurableObjectNamespace<Limiter>;
   REPORTS: DurableObjectNamespace<Reports>;
+  /** Sign-in ceremonies under way (passkey challenges, OAuth flows), sharded (src/auth/signed.ts). */
+  CEREMONIES: DurableObjectNamespace<Ceremonies>;
   /** Files attached to messages (src/conversation/attachments.ts). */
   FILES: R2Bucket;
   /** HS256 secret for access tokens; `wrangler secret put AUTH_SECRET`. */

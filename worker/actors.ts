@@ -1,4 +1,5 @@
 import type { Env } from "../src/env.ts";
+import { ceremonyShard } from "../src/auth/signed.ts";
 import { reportShard } from "../src/reports/shards.ts";
 
 /** Stubs of the actors, found by name. The Worker holds no other state. */
@@ -21,4 +22,9 @@ export function limiter(env: Env, key: string) {
 /** The Reports shard that keeps this reporter's reports (decision 0016). */
 export function reports(env: Env, reporterId: string) {
   return env.REPORTS.get(env.REPORTS.idFromName(reportShard(reporterId)));
+}
+
+/** The Ceremonies shard a ceremony id names (verified first: src/auth/signed.ts). */
+export function ceremonies(env: Env, shard: number) {
+  return env.CEREMONIES.get(env.CEREMONIES.idFromName(ceremonyShard(shard)));
 }

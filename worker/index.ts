@@ -1,6 +1,7 @@
 import { app } from "./app.ts";
 
 /** Actor classes must be exported by the Worker's entry module. */
+export { Ceremonies } from "../src/ceremonies/actor.ts";
 export { Conversation } from "../src/conversation/actor.ts";
 export { Directory } from "../src/directory/actor.ts";
 export { Limiter } from "../src/limiter/actor.ts";

@@ -1,11 +1,12 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env.ts";
-import { ParleyError, toParleyError, type UserView } from "../protocol/index.ts";
+import { ParleyError, toParleyError, type IdentityView, type NewPasskey, type OAuthProvider, type PasskeyView, type UserView } from "../protocol/index.ts";
 import { randomId } from "../shared/ids.ts";
 import { configOf } from "../shared/config.ts";
 import { createLogger } from "../shared/log.ts";
 import { runMigrations, type Migration } from "../shared/migrations.ts";
 import { err, ok, type Result } from "../shared/result.ts";
+import { SIGN_IN_MIGRATION, SignInStore, type StoredPasskey } from "./sign-in-store.ts";
 import { FIRST, decodeCursor, encodeCursor, nameKeys, normalize, prefixEnd, type SortKey } from "./search.ts";
 
 const MIGRATIONS: readonly Migration[] = [
@@ -39,6 +40,7 @@ const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX name_keys_user ON name_keys (user_id);
     `,
   },
+  SIGN_IN_MIGRATION,
 ];
 
 export interface UserRecord {
@@ -109,11 +111,14 @@ const SEARCH_SQL = `
  * a late or repeated push never overwrites a newer one.
  */
 export class Directory extends DurableObject<Env> {
+  readonly #signIn: SignInStore;
+
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     void ctx.blockConcurrencyWhile(async () => {
       runMigrations(ctx.storage, MIGRATIONS);
     });
+    this.#signIn = new SignInStore(ctx.storage.sql);
   }
 
   /** Returns the user with this username, creating it when there is none (dev login). */
@@ -218,6 +223,117 @@ export class Directory extends DurableObject<Env> {
       result.next_cursor = encodeCursor({ rank: last.rank as SortKey["rank"], len: last.len, text: last.text, id: last.id });
     }
     return ok(result);
+  }
+
+  // -------------------------------------------------------------------------
+  // Sign-in methods: passkeys and OAuth identities (sign-in-store.ts, decision 0019)
+  // -------------------------------------------------------------------------
+
+  /** Registers a new user under `username` with their first passkey, both or neither. */
+  registerWithPasskey(userId: string, username: string, passkey: NewPasskey): Result<{ user: UserRecord; passkey: PasskeyView }> {
+    return this.#attempt(() => {
+      const user = this.#freeUser(userId, username);
+      const view = this.#signIn.insertPasskey(user.id, passkey, Date.now());
+      this.#insert(user);
+      return { user, passkey: view };
+    });
+  }
+
+  /** Registers a new user under `username` with an OAuth identity, both or neither. */
+  registerWithIdentity(userId: string, username: string, provider: OAuthProvider, subject: string, label: string | null): Result<{ user: UserRecord }> {
+    return this.#attempt(() => {
+      if (this.#signIn.identity(provider, subject)) throw new ParleyError("conflict", "This account is registered already; sign in with it.");
+      const user = this.#freeUser(userId, username);
+      this.#signIn.insertIdentity(user.id, provider, subject, label, Date.now());
+      this.#insert(user);
+      return { user };
+    });
+  }
+
+  /** Adds a passkey to a registered user. */
+  addPasskey(userId: string, passkey: NewPasskey): Result<PasskeyView> {
+    return this.#attempt(() => this.#signIn.insertPasskey(this.#registered(userId).id, passkey, Date.now()));
+  }
+
+  /** Links an OAuth identity to a registered user; `conflict` when it is someone else's. */
+  linkIdentity(userId: string, provider: OAuthProvider, subject: string, label: string | null): Result<IdentityView> {
+    return this.#attempt(() => this.#signIn.insertIdentity(this.#registered(userId).id, provider, subject, label, Date.now()));
+  }
+
+  /** The passkey of a credential id and its user, for a sign-in. */
+  passkeyOwner(credentialId: string): { passkey: StoredPasskey; user: UserRecord } | undefined {
+    const passkey = this.#signIn.passkeyByCredential(credentialId);
+    const user = passkey && this.#byId(passkey.user_id);
+    return passkey && user ? { passkey, user } : undefined;
+  }
+
+  passkeysOf(userId: string): PasskeyView[] {
+    return this.#signIn.passkeysOf(userId);
+  }
+
+  /** Records a passkey sign-in; `unauthorized` when the counter went back (sign-in-store.ts). */
+  passkeyUsed(credentialId: string, seenCounter: number, newCounter: number): Result<{ recorded: true }> {
+    return this.#signIn.passkeyUsed(credentialId, seenCounter, newCounter, Date.now())
+      ? ok({ recorded: true })
+      : err(new ParleyError("unauthorized", "This passkey's signature counter went back: it may have been cloned. Sign in with another method."));
+  }
+
+  renamePasskey(userId: string, id: string, name: string): Result<PasskeyView> {
+    const view = this.#signIn.renamePasskey(userId, id, name);
+    return view ? ok(view) : err(new ParleyError("not_found", "No such passkey."));
+  }
+
+  removePasskey(userId: string, id: string): Result<{ removed: true }> {
+    return this.#attempt(() => {
+      this.#signIn.removePasskey(userId, id);
+      return { removed: true as const };
+    });
+  }
+
+  /** The user an OAuth identity belongs to, if any (and notes the sign-in). */
+  identityOwner(provider: OAuthProvider, subject: string, label: string | null): UserRecord | undefined {
+    const found = this.#signIn.identity(provider, subject);
+    const user = found && this.#byId(found.user_id);
+    if (user) this.#signIn.touchIdentity(provider, subject, label, Date.now());
+    return user;
+  }
+
+  identitiesOf(userId: string): IdentityView[] {
+    return this.#signIn.identitiesOf(userId);
+  }
+
+  removeIdentity(userId: string, provider: OAuthProvider): Result<{ removed: true }> {
+    return this.#attempt(() => {
+      this.#signIn.removeIdentity(userId, provider);
+      return { removed: true as const };
+    });
+  }
+
+  /** Runs `fn` in one transaction; a ParleyError it throws becomes the Result's error (and nothing is written). */
+  #attempt<T>(fn: () => T): Result<T> {
+    try {
+      return ok(this.ctx.storage.transactionSync(fn));
+    } catch (e) {
+      if (e instanceof ParleyError) return err(e);
+      throw e;
+    }
+  }
+
+  /** A user that may be registered (inserted last, so nothing is logged for a registration that fails): `conflict` when the username or the id is taken. */
+  #freeUser(userId: string, username: string): UserRecord {
+    if (this.lookup(username)) throw new ParleyError("conflict", `The username ${username} is taken; choose another.`);
+    if (this.#byId(userId)) throw new ParleyError("conflict", `User ${userId} exists already.`);
+    return { id: userId, username };
+  }
+
+  #registered(userId: string): UserRecord {
+    const user = this.#byId(userId);
+    if (!user) throw new ParleyError("not_found", "This user is not registered yet: call GET /v1/me once first.");
+    return user;
+  }
+
+  #byId(userId: string): UserRecord | undefined {
+    return this.ctx.storage.sql.exec<UserRow>("SELECT id, username FROM users WHERE id = ?", userId).toArray()[0];
   }
 
   #insert(user: UserRecord): void {

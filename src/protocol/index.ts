@@ -33,3 +33,10 @@ export {
   MAX_NOTIFICATION_IDS, MAX_INBOX_SOCKETS, parseInboxClientFrame,
 } from "./inbox-frames.ts";
 export type { InboxServerFrameType, InboxServerData, InboxParseResult } from "./inbox-frames.ts";
+export {
+  OAuthProvider, SignInMethods, SESSION_MODE_HEADER, COOKIE_MODE, CredentialId, RegistrationResponseJson, AuthenticationResponseJson,
+  CeremonyId, PasskeyName, PasskeyRegisterOptionsRequest, PasskeyLoginOptionsRequest, CeremonyOptions, PasskeyRegisterVerifyRequest,
+  PasskeyLoginVerifyRequest, PasskeyId, PasskeyView, PasskeyList, PasskeyResponse, RenamePasskeyRequest, IdentityView, IdentityList,
+  OAuthTicket, OAuthCompleteRequest, OAuthStartQuery, OAuthErrorCode, SessionView, SessionList, SignInOwner,
+} from "./sign-in.ts";
+export type { NewPasskey } from "./sign-in.ts";

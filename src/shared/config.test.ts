@@ -59,3 +59,26 @@ describe("readConfig", () => {
     expect(configOf(env)).toBe(configOf(env));
   });
 });
+
+describe("sign-in settings", () => {
+  it("offer passkeys by default, with the request's host and origin, and no OAuth provider", () => {
+    expect(readConfig({}).signIn).toEqual({ passkeys: true, rpId: undefined, rpName: "Parley", origins: [], github: undefined, google: undefined });
+  });
+
+  it("enable a provider only with both its client id and secret, with the real URLs unless set", () => {
+    const c = readConfig({ GITHUB_CLIENT_ID: "id", GITHUB_CLIENT_SECRET: "s", GOOGLE_CLIENT_ID: "gid" }).signIn;
+    expect(c.github).toEqual({
+      clientId: "id", clientSecret: "s",
+      authorizeUrl: "https://github.com/login/oauth/authorize", tokenUrl: "https://github.com/login/oauth/access_token", userUrl: "https://api.github.com/user",
+    });
+    expect(c.google).toBeUndefined();
+    const g = readConfig({ GOOGLE_CLIENT_ID: "gid", GOOGLE_CLIENT_SECRET: "gs", GOOGLE_TOKEN_URL: "http://127.0.0.1:9000/token", GOOGLE_AUTHORIZE_URL: "ftp://x/", GOOGLE_ISSUER: "http://127.0.0.1:9000" }).signIn.google!;
+    expect(g).toMatchObject({ tokenUrl: "http://127.0.0.1:9000/token", authorizeUrl: "https://accounts.google.com/o/oauth2/v2/auth", issuer: "http://127.0.0.1:9000" });
+  });
+
+  it("read the RP settings, leaving out what is not an origin or a host name", () => {
+    const c = readConfig({ PASSKEYS: "FALSE", WEBAUTHN_RP_ID: "chat.example.com", WEBAUTHN_ORIGINS: "https://chat.example.com,nonsense,https://a.example/path, http://localhost:8787 " }).signIn;
+    expect(c).toMatchObject({ passkeys: false, rpId: "chat.example.com", origins: ["https://chat.example.com", "http://localhost:8787"] });
+    expect(readConfig({ WEBAUTHN_RP_ID: "https://x" }).signIn.rpId).toBeUndefined();
+  });
+});

@@ -38,6 +38,20 @@ export interface ConfigVars {
   LOG_LEVEL?: string;
   MAX_ATTACHMENT_BYTES?: string;
   ATTACHMENT_TYPES?: string;
+  PASSKEYS?: string;
+  WEBAUTHN_RP_ID?: string;
+  WEBAUTHN_RP_NAME?: string;
+  WEBAUTHN_ORIGINS?: string;
+  GITHUB_CLIENT_ID?: string;
+  GITHUB_CLIENT_SECRET?: string;
+  GITHUB_AUTHORIZE_URL?: string;
+  GITHUB_TOKEN_URL?: string;
+  GITHUB_USER_URL?: string;
+  GOOGLE_CLIENT_ID?: string;
+  GOOGLE_CLIENT_SECRET?: string;
+  GOOGLE_AUTHORIZE_URL?: string;
+  GOOGLE_TOKEN_URL?: string;
+  GOOGLE_ISSUER?: string;
 }
 
 export interface Config {
@@ -83,6 +97,8 @@ export interface Config {
   maxAttachmentBytes: number;
   /** Content types an upload may have. */
   attachmentTypes: ReadonlySet<string>;
+  /** Passkeys and OAuth providers (docs/auth.md §6–§8). */
+  signIn: SignInConfig;
 }
 
 export const DEFAULT_MAX_GROUP_MEMBERS = 1000;
@@ -139,6 +155,7 @@ export function readConfig(env: ConfigVars): Config {
     logLevel: parseLogLevel(env.LOG_LEVEL),
     maxAttachmentBytes: positiveInt(env.MAX_ATTACHMENT_BYTES, DEFAULT_MAX_ATTACHMENT_BYTES),
     attachmentTypes: parseTypes(env.ATTACHMENT_TYPES),
+    signIn: readSignIn(env),
   };
 }
 
@@ -162,4 +179,95 @@ export function positiveInt(value: string | undefined, fallback: number): number
 export function parseTypes(value: string | undefined): ReadonlySet<string> {
   const types = (value ?? "").split(",").map((t) => t.trim().toLowerCase()).filter((t) => /^[a-z0-9.+-]+\/[a-z0-9.+-]+$/.test(t));
   return new Set(types.length > 0 ? types : DEFAULT_ATTACHMENT_TYPES);
+}
+
+// ---------------------------------------------------------------------------
+// Sign-in: passkeys and OAuth providers (protocol §22.10)
+// ---------------------------------------------------------------------------
+
+/** One OAuth provider's settings; present only when its client id and secret are both set. */
+export interface OAuthProviderConfig {
+  clientId: string;
+  clientSecret: string;
+  authorizeUrl: string;
+  tokenUrl: string;
+  /** GitHub: the user endpoint. */
+  userUrl?: string;
+  /** Google: the issuer an ID token must name. */
+  issuer?: string;
+}
+
+export interface SignInConfig {
+  passkeys: boolean;
+  /** WebAuthn RP ID; undefined: the host name of the request. */
+  rpId: string | undefined;
+  rpName: string;
+  /** Origins a WebAuthn response may come from; empty: the request's own origin only. */
+  origins: readonly string[];
+  github: OAuthProviderConfig | undefined;
+  google: OAuthProviderConfig | undefined;
+}
+
+export const DEFAULT_RP_NAME = "Parley";
+export const GITHUB_DEFAULTS = {
+  authorizeUrl: "https://github.com/login/oauth/authorize",
+  tokenUrl: "https://github.com/login/oauth/access_token",
+  userUrl: "https://api.github.com/user",
+} as const;
+export const GOOGLE_DEFAULTS = {
+  authorizeUrl: "https://accounts.google.com/o/oauth2/v2/auth",
+  tokenUrl: "https://oauth2.googleapis.com/token",
+  issuer: "https://accounts.google.com",
+} as const;
+
+export function readSignIn(env: ConfigVars): SignInConfig {
+  const rpId = env.WEBAUTHN_RP_ID?.trim().toLowerCase();
+  return {
+    passkeys: env.PASSKEYS?.trim().toLowerCase() !== "false",
+    rpId: rpId && /^[a-z0-9.-]+$/.test(rpId) ? rpId : undefined,
+    rpName: env.WEBAUTHN_RP_NAME?.trim() || DEFAULT_RP_NAME,
+    origins: parseOrigins(env.WEBAUTHN_ORIGINS),
+    github: provider(env.GITHUB_CLIENT_ID, env.GITHUB_CLIENT_SECRET, {
+      authorizeUrl: httpUrl(env.GITHUB_AUTHORIZE_URL, GITHUB_DEFAULTS.authorizeUrl),
+      tokenUrl: httpUrl(env.GITHUB_TOKEN_URL, GITHUB_DEFAULTS.tokenUrl),
+      userUrl: httpUrl(env.GITHUB_USER_URL, GITHUB_DEFAULTS.userUrl),
+    }),
+    google: provider(env.GOOGLE_CLIENT_ID, env.GOOGLE_CLIENT_SECRET, {
+      authorizeUrl: httpUrl(env.GOOGLE_AUTHORIZE_URL, GOOGLE_DEFAULTS.authorizeUrl),
+      tokenUrl: httpUrl(env.GOOGLE_TOKEN_URL, GOOGLE_DEFAULTS.tokenUrl),
+      issuer: env.GOOGLE_ISSUER?.trim() || GOOGLE_DEFAULTS.issuer,
+    }),
+  };
+}
+
+function provider(id: string | undefined, secret: string | undefined, urls: Omit<OAuthProviderConfig, "clientId" | "clientSecret">): OAuthProviderConfig | undefined {
+  const clientId = id?.trim();
+  const clientSecret = secret?.trim();
+  return clientId && clientSecret ? { clientId, clientSecret, ...urls } : undefined;
+}
+
+/** An http(s) URL without credentials, else the fallback (a typo must not send people elsewhere). */
+export function httpUrl(value: string | undefined, fallback: string): string {
+  const text = value?.trim();
+  if (!text) return fallback;
+  try {
+    const url = new URL(text);
+    return (url.protocol === "https:" || url.protocol === "http:") && !url.username && !url.password ? url.toString() : fallback;
+  } catch {
+    return fallback;
+  }
+}
+
+/** A comma-separated list of origins (`scheme://host[:port]`); anything else is left out. */
+export function parseOrigins(value: string | undefined): string[] {
+  const out: string[] = [];
+  for (const item of (value ?? "").split(",")) {
+    try {
+      const url = new URL(item.trim());
+      if ((url.protocol === "https:" || url.protocol === "http:") && url.origin === item.trim().replace(/\/$/, "")) out.push(url.origin);
+    } catch {
+      // not an origin: left out
+    }
+  }
+  return out;
 }

@@ -17,6 +17,7 @@ import {
   type GlobalSearchResponse,
   type MessageSearchPage,
   type ParseResult,
+  type SessionList,
 } from "../protocol/index.ts";
 import { withTimeout } from "../shared/async.ts";
 import type { LogFields } from "../shared/log.ts";
@@ -31,7 +32,7 @@ import { Profiles } from "./profile.ts";
 import { USER_MIGRATIONS } from "./migrations.ts";
 import { Presence } from "./presence.ts";
 import { decodeInboxCursor, encodeInboxCursor, notificationAllowed } from "./rules.ts";
-import { SessionStore } from "./session-store.ts";
+import { SessionStore, type SessionMeta } from "./session-store.ts";
 import { UserStore } from "./store.ts";
 
 /** A search across conversations asks at most this many (the most recently active), so many at a time, within this time. */
@@ -98,14 +99,17 @@ export class User extends SocketActor<InboxSocketState, InboxClientFrame, InboxS
    * Opens a session for a login (the Directory already knows the user).
    * Past MAX_SESSIONS live sessions, the least recently used is revoked.
    */
-  async createSession(userId: string, username: string): Promise<Result<SessionGrant>> {
+  async createSession(userId: string, username: string, meta: SessionMeta = {}): Promise<Result<SessionGrant>> {
     const familyId = newFamilyId();
     const token = await newRefreshToken(this.env.AUTH_SECRET, userId, familyId);
     const hash = await hashToken(token);
     const now = Date.now();
     const profile = this.#store.createProfile(userId, username, now);
     if (profile.user_id !== userId) return err(new ParleyError("forbidden", "This actor belongs to another user."));
-    const evicted = this.#sessions.create(familyId, hash, now, this.config.maxSessions);
+    const evicted = this.#sessions.create(familyId, hash, now, this.config.maxSessions, {
+      method: meta.method?.slice(0, 16),
+      agent: meta.agent?.slice(0, 200),
+    });
     this.log("info", "session.created", { family_id: familyId, evicted: evicted.join(",") || undefined });
     return ok({ refresh_token: token, family_id: familyId, user: { id: userId, username: profile.username } });
   }
@@ -151,6 +155,47 @@ export class User extends SocketActor<InboxSocketState, InboxClientFrame, InboxS
     const familyId = this.#sessions.familyOf(await hashToken(refreshToken));
     if (!familyId) return err(invalidRefreshToken());
     return this.revokeSession(familyId);
+  }
+
+  /** The user's live sessions (`GET /v1/me/sessions`); `current` is the asking token's. */
+  listSessions(currentFamilyId: string): Result<SessionList> {
+    const sessions = this.#sessions.described(Date.now()).map((s) => ({
+      id: s.familyId, created_at: s.createdAt, last_used_at: s.lastUsedAt, current: s.familyId === currentFamilyId,
+      method: s.method ?? null, agent: s.agent ?? null,
+    }));
+    return ok({ sessions });
+  }
+
+  /** Ends every live session but `keepFamilyId` ("sign out other devices"); answers how many ended. */
+  revokeOtherSessions(keepFamilyId: string): Result<{ revoked: number }> {
+    const now = Date.now();
+    let revoked = 0;
+    for (const s of this.#sessions.live(now)) {
+      if (s.familyId !== keepFamilyId && this.#sessions.revoke(s.familyId, now, "signed_out_elsewhere")) revoked++;
+    }
+    this.log("info", "session.revoked_others", { revoked });
+    return ok({ revoked });
+  }
+
+  /** Ends one live session of the user's (`DELETE /v1/me/sessions/{id}`); `not_found` for any other id. */
+  revokeOwnSession(familyId: string): Result<{ revoked: true }> {
+    const now = Date.now();
+    if (!this.#sessions.live(now).some((s) => s.familyId === familyId)) return err(new ParleyError("not_found", "No such session."));
+    this.#sessions.revoke(familyId, now, "signed_out_elsewhere");
+    this.log("info", "session.revoked", { family_id: familyId, reason: "signed_out_elsewhere" });
+    return ok({ revoked: true });
+  }
+
+  /**
+   * Whether a refresh token is the current one of a live session, without
+   * spending it (linking an account starts from the cookie session).
+   */
+  async sessionOf(refreshToken: string): Promise<Result<{ family_id: string; user: { id: string; username: string } }>> {
+    const parts = parseRefreshToken(refreshToken);
+    const profile = this.#store.profile();
+    if (!parts || !profile || parts.userId !== profile.user_id) return err(invalidRefreshToken());
+    if (!this.#sessions.isCurrent(await hashToken(refreshToken), Date.now())) return err(new ParleyError("unauthorized", "This session has ended; sign in again."));
+    return ok({ family_id: parts.familyId, user: { id: profile.user_id, username: profile.username } });
   }
 
   // -------------------------------------------------------------------------

@@ -143,4 +143,15 @@ export const USER_MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    id: 5,
+    name: "how sessions were opened",
+    sql: `
+      -- For the user's list of sessions (GET /v1/me/sessions, protocol
+      -- §22.10): how each was opened (dev, passkey, github, google) and the
+      -- browser's User-Agent then. NULL for sessions opened before.
+      ALTER TABLE sessions ADD COLUMN method TEXT;
+      ALTER TABLE sessions ADD COLUMN agent TEXT;
+    `,
+  },
 ];

@@ -10,6 +10,12 @@ import {
   type TokenRecord,
 } from "../auth/sessions.ts";
 
+/** How a session was opened, for the user's list of sessions. */
+export interface SessionMeta {
+  method?: string | undefined;
+  agent?: string | undefined;
+}
+
 interface SessionRow {
   family_id: string;
   created_at: number;
@@ -44,13 +50,16 @@ export class SessionStore {
    * Opens a session with its first token. Past `max` live sessions, the
    * least recently used are revoked first; returns their family ids.
    */
-  create(familyId: string, tokenHash: string, now: number, max: number): string[] {
+  create(familyId: string, tokenHash: string, now: number, max: number, meta: SessionMeta = {}): string[] {
     return this.#storage.transactionSync(() => {
       this.#prune(now);
       const live = this.#live(now);
       const evicted = sessionsToEvict(live, max);
       for (const id of evicted) this.#revoke(id, now, "session_limit");
-      this.#sql.exec("INSERT INTO sessions (family_id, created_at, last_used_at) VALUES (?, ?, ?)", familyId, now, now);
+      this.#sql.exec(
+        "INSERT INTO sessions (family_id, created_at, last_used_at, method, agent) VALUES (?, ?, ?, ?, ?)",
+        familyId, now, now, meta.method ?? null, meta.agent ?? null,
+      );
       this.#sql.exec("INSERT INTO refresh_tokens (hash, family_id, created_at) VALUES (?, ?, ?)", tokenHash, familyId, now);
       return evicted;
     });
@@ -95,6 +104,27 @@ export class SessionStore {
   /** Live sessions, for tests and diagnostics. */
   live(now: number): SessionRecord[] {
     return this.#live(now);
+  }
+
+  /** Live sessions with how they were opened, most recently used first (the user's list). */
+  described(now: number): Array<SessionRecord & SessionMeta> {
+    const meta = new Map(
+      this.#sql
+        .exec<{ family_id: string; method: string | null; agent: string | null }>("SELECT family_id, method, agent FROM sessions WHERE revoked_at IS NULL")
+        .toArray()
+        .map((r) => [r.family_id, r]),
+    );
+    return this.#live(now)
+      .sort((a, b) => b.lastUsedAt - a.lastUsedAt || (a.familyId < b.familyId ? -1 : 1))
+      .map((s) => ({ ...s, method: meta.get(s.familyId)?.method ?? undefined, agent: meta.get(s.familyId)?.agent ?? undefined }));
+  }
+
+  /** True when `tokenHash` is the current (not yet exchanged) token of a live session. */
+  isCurrent(tokenHash: string, now: number): boolean {
+    const token = this.#token(tokenHash);
+    if (!token || token.usedAt !== undefined) return false;
+    const session = this.#session(token.familyId);
+    return session !== undefined && session.revokedAt === undefined && !isExpired(session, now);
   }
 
   #revoke(familyId: string, now: number, reason: string): boolean {

@@ -1,63 +1,105 @@
-import { Hono, type Context } from "hono";
+import { Hono } from "hono";
 import { authSecret } from "../../src/auth/secret.ts";
 import { verifyRefreshToken } from "../../src/auth/sessions.ts";
-import { mintAccessToken, verifyAccessToken } from "../../src/auth/tokens.ts";
+import { verifyAccessToken } from "../../src/auth/tokens.ts";
+import { relyingParty } from "../../src/auth/webauthn.ts";
 import {
   DevLoginRequest,
   LogoutRequest,
   ParleyError,
-  RefreshRequest,
-  type LoginResponse,
+  type OAuthProvider,
+  type SignInMethods,
 } from "../../src/protocol/index.ts";
+import { configOf } from "../../src/shared/config.ts";
 import { unwrap } from "../../src/shared/result.ts";
-import type { SessionGrant } from "../../src/user/actor.ts";
 import { directory, user } from "../actors.ts";
 import { bearerToken } from "../auth.ts";
 import { readJson } from "../http.ts";
+import { cookieRefreshToken, dropCookie, openSession, sessionAnswer, wantsCookie } from "../session.ts";
 import type { AppEnv } from "../types.ts";
+import { oauthRoutes } from "./oauth.ts";
+import { passkeyRoutes } from "./passkeys.ts";
 
 /**
- * `/v1/auth/*`: logins, refresh, logout. Sessions live in each user's User
- * actor (refresh-token families, see src/auth/sessions.ts); the Worker only
- * mints the short-lived access token, whose `sid` names the session.
+ * `/v1/auth/*`: the ways to sign in (dev login, passkeys, OAuth), refresh
+ * and logout. Sessions live in each user's User actor (refresh-token
+ * families, see src/auth/sessions.ts); the Worker only mints the
+ * short-lived access token, whose `sid` names the session. Every route that
+ * opens a session answers in body mode or, with `X-Parley-Session: cookie`,
+ * in cookie mode (worker/session.ts, decision 0020).
  *
  * Rate limits on these endpoints (per address for sign-ins, per session for
- * refresh, none for logout) come from the safety middleware
- * (worker/routes/safety.ts), applied to this router where it is mounted;
- * it also checks AUTH_SECRET before anything else runs.
+ * refresh, none for logout and the methods list) come from the safety
+ * middleware (worker/routes/safety.ts), applied to this router where it is
+ * mounted; it also checks AUTH_SECRET before anything else runs.
  */
 export const authRoutes = new Hono<AppEnv>();
+
+/** What this deployment offers, for a sign-in page; reads settings only. */
+authRoutes.get("/methods", (c) => {
+  const signIn = configOf(c.env).signIn;
+  const oauth: OAuthProvider[] = [];
+  if (signIn.github) oauth.push("github");
+  if (signIn.google) oauth.push("google");
+  const body: SignInMethods = { dev_login: c.env.DEV_LOGIN === "true", passkeys: relyingParty(signIn, c.req.url) !== undefined, oauth };
+  return c.json(body);
+});
 
 authRoutes.post("/dev-login", async (c) => {
   if (c.env.DEV_LOGIN !== "true") throw new ParleyError("not_found", "Dev login is disabled on this deployment.");
   const { username } = await readJson(c, DevLoginRequest);
   const known = await directory(c.env).ensure(username);
-  const grant = unwrap(await user(c.env, known.id).createSession(known.id, known.username));
-  return c.json(await loginResponse(c, grant));
+  return c.json(await openSession(c, known, "dev"));
 });
 
+/**
+ * Exchanges a refresh token — from the body (`{refresh_token}`), else from
+ * the session cookie (with `X-Parley-Session: cookie`) — for a new access
+ * token and the next refresh token. A refused cookie is cleared.
+ */
 authRoutes.post("/refresh", async (c) => {
-  const { refresh_token } = await readJson(c, RefreshRequest);
-  // Garbage and forgeries never reach an actor: only a token this deployment signed names one.
-  const parts = await verifyRefreshToken(authSecret(c.env), refresh_token);
-  if (!parts) throw new ParleyError("unauthorized", "The refresh token is invalid; log in again.");
-  const grant = unwrap(await user(c.env, parts.userId).refresh(refresh_token));
-  return c.json(await loginResponse(c, grant));
+  const text = await c.req.text();
+  const { refresh_token: fromBody } = text.trim() === "" ? {} : await readJson(c, LogoutRequest);
+  const fromCookie = fromBody === undefined ? cookieRefreshToken(c) : undefined;
+  const token = fromBody ?? fromCookie;
+  if (token === undefined) {
+    throw new ParleyError("bad_request", "refresh_token: required (or, for a web client, the session cookie with X-Parley-Session: cookie).");
+  }
+  try {
+    // Garbage and forgeries never reach an actor: only a token this deployment signed names one.
+    const parts = await verifyRefreshToken(authSecret(c.env), token);
+    if (!parts) throw new ParleyError("unauthorized", "The refresh token is invalid; log in again.");
+    const grant = unwrap(await user(c.env, parts.userId).refresh(token));
+    return c.json(await sessionAnswer(c, grant, wantsCookie(c)));
+  } catch (e) {
+    if (fromCookie !== undefined && e instanceof ParleyError && e.code === "unauthorized") dropCookie(c);
+    throw e;
+  }
 });
 
 /**
  * Ends one session: the one of the refresh token in the body if there is
  * one (so a client whose access token expired can still log out), else the
- * one named by the access token's `sid`. Access tokens already minted for
- * it stay valid until they expire (at most 15 minutes).
+ * session cookie's (with `X-Parley-Session: cookie`; the cookie is
+ * cleared), else the one named by the access token's `sid`. Access tokens
+ * already minted for it stay valid until they expire (at most 15 minutes).
  */
 authRoutes.post("/logout", async (c) => {
   const text = await c.req.text();
-  const { refresh_token } = text.trim() === "" ? {} : await readJson(c, LogoutRequest);
-  if (refresh_token !== undefined) {
-    const parts = await verifyRefreshToken(authSecret(c.env), refresh_token);
-    if (!parts) throw new ParleyError("unauthorized", "The refresh token is invalid.");
-    unwrap(await user(c.env, parts.userId).logout(refresh_token));
+  const { refresh_token: fromBody } = text.trim() === "" ? {} : await readJson(c, LogoutRequest);
+  const fromCookie = fromBody === undefined ? cookieRefreshToken(c) : undefined;
+  const refreshToken = fromBody ?? fromCookie;
+  if (fromCookie !== undefined) dropCookie(c);
+  if (refreshToken !== undefined) {
+    const parts = await verifyRefreshToken(authSecret(c.env), refreshToken);
+    if (!parts) {
+      // A cookie Parley cannot read ends nothing, but it is gone now.
+      if (fromCookie !== undefined) return c.body(null, 204);
+      throw new ParleyError("unauthorized", "The refresh token is invalid.");
+    }
+    const result = await user(c.env, parts.userId).logout(refreshToken);
+    if (!result.ok && fromCookie !== undefined) return c.body(null, 204);
+    unwrap(result);
     return c.body(null, 204);
   }
   const token = bearerToken(c, false);
@@ -67,11 +109,5 @@ authRoutes.post("/logout", async (c) => {
   return c.body(null, 204);
 });
 
-async function loginResponse(c: Context<AppEnv>, grant: SessionGrant): Promise<LoginResponse> {
-  const { token, expiresAt } = await mintAccessToken(authSecret(c.env), {
-    userId: grant.user.id,
-    username: grant.user.username,
-    sessionId: grant.family_id,
-  });
-  return { access_token: token, expires_at: expiresAt, refresh_token: grant.refresh_token, user: grant.user };
-}
+authRoutes.route("/passkeys", passkeyRoutes);
+authRoutes.route("/oauth", oauthRoutes);

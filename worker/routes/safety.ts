@@ -1,4 +1,5 @@
 import { Hono, type MiddlewareHandler } from "hono";
+import { REFRESH_COOKIE, readCookie } from "../../src/auth/cookies.ts";
 import { refreshKey, signInKey } from "../../src/auth/rate-keys.ts";
 import { authSecret } from "../../src/auth/secret.ts";
 import { verifyRefreshToken } from "../../src/auth/sessions.ts";
@@ -32,9 +33,12 @@ import type { AppEnv } from "../types.ts";
  */
 export const authRateLimit: MiddlewareHandler<AppEnv> = async (c, next) => {
   const secret = authSecret(c.env);
-  if (c.req.path === "/v1/auth/logout") return next();
+  // The list of sign-in methods reads settings only: it costs no budget.
+  if (c.req.path === "/v1/auth/logout" || (c.req.path === "/v1/auth/methods" && c.req.method === "GET")) return next();
   const config = configOf(c.env);
-  const family = c.req.path === "/v1/auth/refresh" ? await refreshFamily(() => c.req.text(), secret) : undefined;
+  const family = c.req.path === "/v1/auth/refresh"
+    ? await refreshFamily(() => c.req.text(), secret, readCookie(c.req.header("cookie"), REFRESH_COOKIE))
+    : undefined;
   const [key, rate, message] = family
     ? [refreshKey(family), config.refreshRate, "Too many refreshes of this session; wait and retry (refresh single-flight)."]
     : [signInKey(c.req.header("cf-connecting-ip")), config.authRate, "Too many sign-in requests from this address; wait and retry."];
@@ -48,10 +52,13 @@ export const authRateLimit: MiddlewareHandler<AppEnv> = async (c, next) => {
  * undefined (the route then answers the malformed body or the bad token).
  * Hono caches the body, so the route reads it again for free.
  */
-async function refreshFamily(body: () => Promise<string>, secret: string): Promise<string | undefined> {
+async function refreshFamily(body: () => Promise<string>, secret: string, cookie: string | undefined): Promise<string | undefined> {
+  const text = await body();
+  // A web client in cookie mode sends no body: the session cookie names the session (protocol §22.10).
+  if (text.trim() === "" && cookie !== undefined) return (await verifyRefreshToken(secret, cookie))?.familyId;
   let parsed: unknown;
   try {
-    parsed = JSON.parse(await body());
+    parsed = JSON.parse(text);
   } catch {
     return undefined;
   }
