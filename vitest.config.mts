@@ -36,6 +36,11 @@ export default defineConfig({
                 HISTORY_RATE: "50/60000",
                 POLL_RATE: "50/60000",
                 SEARCH_RATE: "30/60000",
+                // The topics backend key of the tests; a contact hears "offline" 2 s after the last inbox socket closed.
+                TOPICS_API_KEY: "test-topics-api-key-for-workerd-tests-only",
+                PRESENCE_OFFLINE_DELAY_MS: "2000",
+                // A topic's publish budget that a test can use up (30 events, then one back every 2 s).
+                TOPIC_PUBLISH_RATE: "30/60000",
               },
             },
           }),

@@ -33,3 +33,10 @@ export {
   MAX_NOTIFICATION_IDS, MAX_INBOX_SOCKETS, parseInboxClientFrame,
 } from "./inbox-frames.ts";
 export type { InboxServerFrameType, InboxServerData, InboxParseResult } from "./inbox-frames.ts";
+export {
+  TopicName, TopicAccess, TopicEvent, TopicConfigRequest, TopicView, TopicResponse, PublishResponse, TopicEventsQuery, TopicEventsPage,
+  TopicClientFrame, TopicServerFrame, TOPIC_CLIENT_FRAME_TYPES, parseTopicClientFrame, MIN_TOPIC_COALESCE_MS, MAX_TOPIC_COALESCE_MS,
+  MAX_TOPIC_RETENTION_EVENTS, MIN_TOPIC_RETENTION_MS, MAX_TOPIC_RETENTION_MS, MAX_TOPIC_USERS, MAX_TOPIC_FRAME_BYTES, MAX_TOPIC_FRAME_EVENTS,
+  DEFAULT_TOPIC_PAGE,
+} from "./topics.ts";
+export type { TopicServerFrameType, TopicServerData } from "./topics.ts";
