@@ -225,7 +225,10 @@ export class Topic extends SocketActor<TopicSocketState, TopicClientFrame, Topic
     this.sockets.subscribe(ws, st, last);
     sendText(ws, encodeTopic("topic.subscribed", { topic: meta.name, last_seq: last, coalesce_ms: this.#coalesceMs() }, rid));
     if (plan === "replay") {
-      for (const text of this.#frames(afterSeq!, last, rid)) sendText(ws, text);
+      const frames = this.#frames(afterSeq!, last, rid);
+      // Nothing missed is said too, as a conversation's empty replay page is.
+      if (frames.length === 0) frames.push(encodeTopic("topic.events", { events: [], last_seq: last }, rid));
+      for (const text of frames) sendText(ws, text);
     } else if (plan === "reset") {
       sendText(ws, encodeTopic("topic.reset", { last_seq: last }, rid));
     }
