@@ -43,6 +43,11 @@ export default defineConfig({
                 GITHUB_AUTHORIZE_URL: "https://github.test/login/oauth/authorize",
                 GITHUB_TOKEN_URL: "http://127.0.0.1:9/token",
                 GITHUB_USER_URL: "http://127.0.0.1:9/user",
+                // The topics backend key of the tests; a contact hears "offline" 2 s after the last inbox socket closed.
+                TOPICS_API_KEY: "test-topics-api-key-for-workerd-tests-only",
+                PRESENCE_OFFLINE_DELAY_MS: "2000",
+                // A topic's publish budget that a test can use up (30 events, then one back every 2 s).
+                TOPIC_PUBLISH_RATE: "30/60000",
               },
             },
           }),

@@ -4,6 +4,7 @@ import type { Directory } from "./directory/actor.ts";
 import type { Limiter } from "./limiter/actor.ts";
 import type { Reports } from "./reports/actor.ts";
 import type { ConfigVars } from "./shared/config.ts";
+import type { Topic } from "./topic/actor.ts";
 import type { User } from "./user/actor.ts";
 
 /** Bindings of the Worker and its actors (see wrangler.toml); the limits and LOG_LEVEL are in ConfigVars. */
@@ -15,10 +16,14 @@ export interface Env extends ConfigVars {
   REPORTS: DurableObjectNamespace<Reports>;
   /** Sign-in ceremonies under way (passkey challenges, OAuth flows), sharded (src/auth/signed.ts). */
   CEREMONIES: DurableObjectNamespace<Ceremonies>;
+  /** Live topics, one actor per topic name (src/topic/). */
+  TOPIC: DurableObjectNamespace<Topic>;
   /** Files attached to messages (src/conversation/attachments.ts). */
   FILES: R2Bucket;
   /** HS256 secret for access tokens; `wrangler secret put AUTH_SECRET`. */
   AUTH_SECRET: string;
+  /** Server key of the topics backend API (publish, configure); `wrangler secret put TOPICS_API_KEY`, at least 32 bytes. */
+  TOPICS_API_KEY?: string;
   /** "true" enables POST /v1/auth/dev-login. Never in production. */
   DEV_LOGIN?: string;
   /** Comma-separated Origins allowed to open sockets; "*" allows any. */

@@ -19,6 +19,11 @@ export function limiter(env: Env, key: string) {
   return env.LIMITER.get(env.LIMITER.idFromName(key));
 }
 
+/** The Topic actor of a topic name (docs/protocol.md §22.13). */
+export function topic(env: Env, name: string) {
+  return env.TOPIC.get(env.TOPIC.idFromName(name));
+}
+
 /** The Reports shard that keeps this reporter's reports (decision 0016). */
 export function reports(env: Env, reporterId: string) {
   return env.REPORTS.get(env.REPORTS.idFromName(reportShard(reporterId)));

@@ -9,12 +9,13 @@ import { accountRoutes } from "./routes/account.ts";
 import { authRoutes } from "./routes/auth.ts";
 import { conversationRoutes } from "./routes/conversations.ts";
 import { searchRoutes } from "./routes/search.ts";
+import { topicRoutes } from "./routes/topics.ts";
 import { userRoutes } from "./routes/users.ts";
 import { authRateLimit, safetyRoutes } from "./routes/safety.ts";
 import type { AppEnv } from "./types.ts";
 
-/** Routes hit once per message: their successful requests log at debug. */
-const HOT_ROUTES = /^\/v1\/conversations\/[^/]+\/(messages|read|poll)$/;
+/** Routes hit once per message or per topic event: their successful requests log at debug. */
+const HOT_ROUTES = /^\/v1\/(conversations\/[^/]+\/(messages|read|poll)|topics\/[^/]+\/events)$/;
 
 /** Largest REST body accepted. */
 const MAX_REST_BODY_BYTES = 64 * 1024;
@@ -72,3 +73,4 @@ app.route("/v1", userRoutes);
 app.route("/v1", safetyRoutes);
 app.route("/v1", searchRoutes);
 app.route("/v1", accountRoutes);
+app.route("/v1/topics", topicRoutes);

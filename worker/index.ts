@@ -6,6 +6,7 @@ export { Conversation } from "../src/conversation/actor.ts";
 export { Directory } from "../src/directory/actor.ts";
 export { Limiter } from "../src/limiter/actor.ts";
 export { Reports } from "../src/reports/actor.ts";
+export { Topic } from "../src/topic/actor.ts";
 export { User } from "../src/user/actor.ts";
 
 export default app satisfies ExportedHandler<AppBindings>;

@@ -15,18 +15,20 @@ import type { AppEnv } from "./types.ts";
  * whether a conversation exists or whom it has. Refusals are `429
  * rate_limited` with `Retry-After` and `retry_after_ms`.
  */
-export type UserBudget = "history" | "poll" | "search";
+export type UserBudget = "history" | "poll" | "search" | "topic";
 
 const RATE: Record<UserBudget, (config: Config) => Rate> = {
   history: (config) => config.historyRate,
   poll: (config) => config.pollRate,
   search: (config) => config.searchRate,
+  topic: (config) => config.topicSubscribeRate,
 };
 
 const WHAT: Record<UserBudget, string> = {
   history: "history requests",
   poll: "long-polls",
   search: "searches",
+  topic: "topic subscriptions and catch-up reads",
 };
 
 /** Middleware: takes one token of `budget` for the authenticated caller (after requireAuth). */

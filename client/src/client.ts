@@ -2,6 +2,8 @@ import { TokenSource, type AuthOptions } from "./auth.ts";
 import { ConversationHandle, type ConversationOptions, type HandleContext } from "./conversation.ts";
 import { Emitter } from "./emitter.ts";
 import { InboxHandle } from "./inbox.ts";
+import type { PresenceOptions } from "./presence.ts";
+import { TopicHandle, type TopicOptions } from "./topic.ts";
 import { ParleyApi, defaultFetch } from "./rest.ts";
 import type { ParleyEventError, WebSocketConstructor } from "./socket.ts";
 import { TIMING, type Timing } from "./timing.ts";
@@ -17,6 +19,8 @@ export interface ParleyClientOptions extends AuthOptions {
   timing?: Partial<Timing>;
   /** Sent in `hello`; shows in the server's logs. */
   clientInfo?: { name: string; version: string };
+  /** The inbox's automatic `away` for a hidden tab (presence.ts): `{ autoAwayMs: 300_000 }` by default, `false` turns it off. */
+  presence?: PresenceOptions;
 }
 
 /** Events of the client as a whole. */
@@ -51,6 +55,8 @@ export class ParleyClient {
   readonly #tokens: TokenSource;
   readonly #events = new Emitter<ClientEvents>();
   readonly #conversations = new Map<string, ConversationHandle>();
+  readonly #topics = new Map<string, TopicHandle>();
+  readonly #presence: PresenceOptions;
   #inbox: InboxHandle | undefined;
   #destroyed = false;
 
@@ -75,9 +81,11 @@ export class ParleyClient {
       report: (error) => this.#events.emit("error", error),
     };
     this.#tokens = tokens;
+    this.#presence = options.presence ?? {};
     this.api = new ParleyApi(options.baseUrl, tokens, fetchImpl, timing);
     tokens.onRefreshed((token) => {
       for (const handle of this.#conversations.values()) handle.refreshInPlace(token);
+      for (const handle of this.#topics.values()) handle.refreshInPlace(token);
       this.#inbox?.refreshInPlace(token);
     });
   }
@@ -99,8 +107,23 @@ export class ParleyClient {
   /** The inbox handle (one per client). It does not connect until `connect()`. */
   inbox(): InboxHandle {
     this.#assertAlive("inbox()");
-    this.#inbox ??= new InboxHandle(this.#ctx, () => (this.#inbox = undefined));
+    this.#inbox ??= new InboxHandle(this.#ctx, () => (this.#inbox = undefined), this.#presence);
     return this.#inbox;
+  }
+
+  /**
+   * The handle of a live topic (protocol v1.1, docs/topics.md): the same one
+   * for the same name until it is destroyed. It does not connect until
+   * `connect()`.
+   */
+  topic(name: string, options: TopicOptions = {}): TopicHandle {
+    this.#assertAlive("topic()");
+    let handle = this.#topics.get(name);
+    if (!handle) {
+      handle = new TopicHandle(name, this.#ctx, options, () => this.#topics.delete(name));
+      this.#topics.set(name, handle);
+    }
+    return handle;
   }
 
   on<K extends keyof ClientEvents>(event: K, handler: (payload: ClientEvents[K]) => void): () => void {
@@ -110,12 +133,14 @@ export class ParleyClient {
   /** Connects every handle made so far. */
   connect(): void {
     for (const handle of this.#conversations.values()) handle.connect();
+    for (const handle of this.#topics.values()) handle.connect();
     this.#inbox?.connect();
   }
 
   /** Disconnects every handle; they keep their state and reconnect on `connect()`. */
   disconnect(): void {
     for (const handle of this.#conversations.values()) handle.disconnect();
+    for (const handle of this.#topics.values()) handle.disconnect();
     this.#inbox?.disconnect();
   }
 
@@ -124,6 +149,7 @@ export class ParleyClient {
     if (this.#destroyed) return;
     this.#destroyed = true;
     for (const handle of [...this.#conversations.values()]) handle.destroy();
+    for (const handle of [...this.#topics.values()]) handle.destroy();
     this.#inbox?.destroy();
     this.#tokens.destroy();
     this.#events.clear();

@@ -1,8 +1,9 @@
-import { InboxServerFrame, type InboxConversation, type InboxServerData, type SettablePresence } from "../../src/protocol/index.ts";
+import { InboxServerFrame, type ContactPresence, type InboxConversation, type InboxServerData, type SettablePresence } from "../../src/protocol/index.ts";
 import { Emitter } from "./emitter.ts";
 import type { ConnectionStatus, Phase } from "./machine.ts";
 import { ManagedSocket, type ParleyEventError } from "./socket.ts";
 import type { HandleContext } from "./conversation.ts";
+import { AutoAway, type PresenceOptions } from "./presence.ts";
 
 /** Events of the inbox handle. */
 export interface InboxEvents {
@@ -30,10 +31,19 @@ export class InboxHandle {
   readonly #socket: ManagedSocket<InboxServerFrame>;
   readonly #onDestroy: () => void;
   readonly #ctx: HandleContext;
+  /** The user's own id, from `hello.ack`: their own `presence` echoes are not a contact's. */
+  #userId: string | undefined;
+  /** The status the application chose (`setPresence`); `online` until it chooses. */
+  #chosen: SettablePresence = "online";
+  /** A hidden tab turns a chosen `online` into `away` (presence.ts). */
+  readonly #autoAway: AutoAway;
+  /** Each contact's last known presence: the snapshot's list, then every `presence` frame. */
+  readonly #contacts = new Map<string, ContactPresence>();
 
-  constructor(ctx: HandleContext, onDestroy: () => void) {
+  constructor(ctx: HandleContext, onDestroy: () => void, presence: PresenceOptions = {}) {
     this.#onDestroy = onDestroy;
     this.#ctx = ctx;
+    this.#autoAway = new AutoAway(() => this.#sendPresence(), presence);
     this.#socket = new ManagedSocket<InboxServerFrame>({
       baseUrl: ctx.baseUrl,
       path: "/v1/inbox/ws",
@@ -71,14 +81,36 @@ export class InboxHandle {
 
   destroy(): void {
     if (this.#socket.state.phase === "closed") return;
+    this.#autoAway.stop();
     this.#socket.dispatch({ type: "destroy" });
     this.#events.clear();
     this.#onDestroy();
   }
 
-  /** Sets this user's status for every contact; dropped when not connected. */
+  /**
+   * Sets this user's status for every contact. Kept: sent now when
+   * connected, and again after a reconnect (a user offline for longer than
+   * the server's offline delay starts `online` again). While the tab is
+   * hidden long enough (`presence.autoAwayMs`), a chosen `online` is
+   * reported as `away`.
+   */
   setPresence(status: SettablePresence): void {
-    if (this.#socket.state.phase === "live") this.#socket.send("presence.set", { status });
+    this.#chosen = status;
+    this.#sendPresence();
+  }
+
+  /** The status this client reports: the chosen one, or `away` for a chosen `online` in a hidden tab. */
+  get presence(): SettablePresence {
+    return this.#chosen === "online" && this.#autoAway.away ? "away" : this.#chosen;
+  }
+
+  /** A contact's last known presence (`last_seen_at` when offline), or undefined when none was heard or they do not share it. */
+  presenceOf(userId: string): ContactPresence | undefined {
+    return this.#contacts.get(userId);
+  }
+
+  #sendPresence(): void {
+    if (this.#socket.state.phase === "live") this.#socket.send("presence.set", { status: this.presence });
   }
 
   refreshInPlace(token: string): void {
@@ -88,8 +120,12 @@ export class InboxHandle {
   #onFrame(frame: InboxServerFrame): void {
     switch (frame.type) {
       case "inbox.snapshot":
+        this.#contacts.clear();
+        for (const p of frame.data.presence ?? []) this.#contacts.set(p.user_id, p);
         this.#events.emit("snapshot", frame.data);
         this.#socket.dispatch({ type: "joined", replay: false });
+        // A status other than online is said again: the server starts a returning user online.
+        if (this.presence !== "online") this.#sendPresence();
         return;
       case "inbox.updated":
         return this.#events.emit("updated", frame.data.conversation);
@@ -98,11 +134,14 @@ export class InboxHandle {
       case "notification.new":
         return this.#events.emit("notification", frame.data.notification);
       case "presence":
+        if (frame.data.user_id !== this.#userId) this.#contacts.set(frame.data.user_id, frame.data);
         return this.#events.emit("presence", frame.data);
       case "error":
         return this.#error({ kind: "server_error", code: frame.data.code, message: frame.data.message });
-      case "notifications.read":
       case "hello.ack":
+        this.#userId = frame.data.user_id;
+        return;
+      case "notifications.read":
       case "auth.refreshed":
       case "pong":
       case "connection.closing":

@@ -23,7 +23,9 @@ import {
   type Receipt,
   type SendData,
 } from "../protocol/index.ts";
+import { withTimeout } from "../shared/async.ts";
 import { notificationId } from "../shared/ids.ts";
+import { HIDE_PRESENCE, HIDE_TYPING, hides } from "../shared/privacy.ts";
 import { describeError, type LogFields } from "../shared/log.ts";
 import { err, ok, type Result } from "../shared/result.ts";
 import { takeToken, type Bucket } from "../shared/rules.ts";
@@ -133,6 +135,7 @@ export class Conversation extends SocketActor<SocketState, ClientFrame, Room> {
     });
     const due = this.#fanout.resume(Date.now());
     if (due !== undefined) this.scheduleAlarm(due);
+    for (const m of this.#store.members()) if (m.privacy) this.sockets.setPrivacy(m.user_id, m.privacy);
   }
 
   /** What the membership operations (membership.ts) work with. */
@@ -221,9 +224,11 @@ export class Conversation extends SocketActor<SocketState, ClientFrame, Room> {
     }, { allowBlocked: true });
   }
 
-  /** A page of members with their watermarks and whether they are online (`GET …/members`). */
-  members(userId: string, after: string | undefined, limit: number): Result<MemberPage> {
-    return this.#asMember(userId, () => memberPage(this.#store, this.sockets, after, limit));
+  /** A page of members with their watermarks and whether they are online (`GET …/members`), as the caller may see them. */
+  async members(userId: string, after: string | undefined, limit: number): Promise<Result<MemberPage>> {
+    const failed = await this.#ensurePrivacy(userId);
+    if (failed) return err(failed);
+    return this.#asMember(userId, () => memberPage(this.#store, this.sockets, after, limit, userId));
   }
 
   /** A page of history, ascending (`GET …/messages`). */
@@ -286,9 +291,27 @@ export class Conversation extends SocketActor<SocketState, ClientFrame, Room> {
     });
   }
 
-  /** `POST …/read`: the read watermark over REST. */
-  markRead(userId: string, upToSeq: number): Result<Receipt> {
+  /** `POST …/read`: the read watermark over REST (relayed as the member's privacy settings allow). */
+  async markRead(userId: string, upToSeq: number): Promise<Result<Receipt>> {
+    const failed = await this.#ensurePrivacy(userId);
+    if (failed) return err(failed);
     return this.#asMember(userId, () => this.#moveReceipt(userId, "read", upToSeq));
+  }
+
+  /**
+   * A member's User actor tells what they do not share (decision 0028),
+   * stamped with a version; the newest wins. Room presence follows at once:
+   * a member who stops sharing it while online goes offline for the others
+   * (without a last seen), and comes back online when they share it again.
+   */
+  setMemberPrivacy(userId: string, mask: number, version: number): Result<{ applied: boolean }> {
+    const member = this.#store.member(userId);
+    if (!member || !Number.isSafeInteger(mask) || !Number.isSafeInteger(version)) return ok({ applied: false });
+    const before = member.privacy;
+    if (!this.#store.setPrivacy(userId, mask, version)) return ok({ applied: false });
+    this.#privacyApplied(userId, before, mask);
+    this.log("info", "member.privacy", { user_id: userId, mask, version });
+    return ok({ applied: true });
   }
 
   /**
@@ -365,8 +388,8 @@ export class Conversation extends SocketActor<SocketState, ClientFrame, Room> {
     return parseClientFrame(raw);
   }
 
-  protected override admit(identity: Identity): ParleyError | undefined {
-    return this.#denied(identity.userId);
+  protected override async admit(identity: Identity): Promise<ParleyError | undefined> {
+    return this.#denied(identity.userId) ?? (await this.#ensurePrivacy(identity.userId));
   }
 
   protected override atCapacity(identity: Identity): ParleyError | undefined {
@@ -420,10 +443,12 @@ export class Conversation extends SocketActor<SocketState, ClientFrame, Room> {
     }
   }
 
-  /** A socket left the room: the member goes offline with their last joined socket. */
+  /** A socket left the room: the member goes offline with their last joined socket, seen last now. */
   protected override onClose(before: SocketState): void {
     if (isJoined(before) && !this.sockets.isOnline(before.uid)) {
-      this.sockets.presence({ user_id: before.uid, status: "offline", last_seen_at: Date.now() }, this.#large());
+      const now = Date.now();
+      this.#store.setLastSeen(before.uid, now);
+      this.sockets.presence({ user_id: before.uid, status: "offline", last_seen_at: now }, this.#large());
     }
   }
 
@@ -496,6 +521,8 @@ export class Conversation extends SocketActor<SocketState, ClientFrame, Room> {
     const taken = takeToken(this.#typingBuckets.get(ws), now, this.config.typingRate);
     this.#typingBuckets.set(ws, taken.bucket);
     if (!taken.ok) return;
+    // A member who does not share typing (share_typing: false) is never relayed.
+    if (hides(this.#store.member(st.uid)?.privacy, HIDE_TYPING)) return;
     const { relay, next } = typingRelay(this.#typists.get(st.uid), state, now, TYPING_MIN_INTERVAL_MS);
     if (next) this.#typists.set(st.uid, next);
     else this.#typists.delete(st.uid);
@@ -518,13 +545,14 @@ export class Conversation extends SocketActor<SocketState, ClientFrame, Room> {
     const delivered = advanceWatermark(member.delivered_seq, Math.max(read, kind === "delivered" ? upTo : 0), last);
     const receipt = { user_id: userId, read_seq: read, delivered_seq: delivered };
     const readMoved = read !== member.read_seq;
-    if (!readMoved && delivered === member.delivered_seq) return receipt;
+    const deliveredMoved = delivered !== member.delivered_seq;
+    if (!readMoved && !deliveredMoved) return receipt;
     const now = Date.now();
     this.#store.transaction(() => {
       this.#store.setReceipts(userId, read, delivered);
       if (readMoved) this.#fanout.owe([userId], now + INBOX_COALESCE_MS);
     });
-    this.sockets.receipt(receipt, this.#large(), origin);
+    this.sockets.receipt({ receipt, deliveredMoved }, this.#large(), origin);
     if (readMoved) this.scheduleAlarm(now + INBOX_COALESCE_MS);
     return receipt;
   }
@@ -542,6 +570,37 @@ export class Conversation extends SocketActor<SocketState, ClientFrame, Room> {
 
   #large(): boolean {
     return this.#store.memberCount > LARGE_ROOM_MEMBERS;
+  }
+
+  /**
+   * Makes sure the conversation holds `userId`'s privacy mask before it
+   * relays anything of theirs: a member it was never told about (added since
+   * their last change, or from before the settings existed) is asked once,
+   * at their first socket or REST read. A member's User actor that cannot
+   * answer makes the request fail (`internal`, retryable) rather than relay
+   * what the member may not share.
+   */
+  async #ensurePrivacy(userId: string): Promise<ParleyError | undefined> {
+    if (this.#store.member(userId)?.privacy !== null) return undefined;
+    try {
+      const told = await withTimeout(Promise.resolve(this.#user(userId).privacy()), 3000);
+      const member = this.#store.member(userId);
+      if (member && this.#store.setPrivacy(userId, told.mask, told.version)) this.#privacyApplied(userId, null, told.mask);
+      return undefined;
+    } catch (e) {
+      this.log("warn", "member.privacy_unknown", { user_id: userId, error: describeError(e) });
+      return new ParleyError("internal", "Could not read your privacy settings; retry.");
+    }
+  }
+
+  /** The room follows a member's new mask; their presence is announced when its visibility changed while they are online. */
+  #privacyApplied(userId: string, before: number | null, after: number): void {
+    this.sockets.setPrivacy(userId, after);
+    const wasHidden = hides(before, HIDE_PRESENCE);
+    const isHidden = hides(after, HIDE_PRESENCE);
+    if (wasHidden !== isHidden && this.sockets.isOnline(userId)) {
+      this.sockets.presence({ user_id: userId, status: isHidden ? "offline" : "online" }, this.#large(), undefined, true);
+    }
   }
 
   /**

@@ -1,4 +1,5 @@
 import type { Receipt } from "../protocol/index.ts";
+import { HIDE_PRESENCE, HIDE_READ_RECEIPTS, hides, receiptFor } from "../shared/privacy.ts";
 import { SocketRegistry } from "../shared/sockets.ts";
 import { encode, isJoined, sendText, type SocketState } from "./sockets.ts";
 
@@ -6,6 +7,12 @@ import { encode, isJoined, sendText, type SocketState } from "./sockets.ts";
 export const ROOM_BATCH_MS = 1000;
 
 type PresenceUpdate = { user_id: string; status: "online" | "offline"; last_seen_at?: number };
+
+/** A receipt that moved, and whether its delivery watermark did (what those who may not see reads are told of). */
+export interface ReceiptMove {
+  receipt: Receipt;
+  deliveredMoved: boolean;
+}
 
 /**
  * The sockets of one conversation actor: the shared socket mechanics, plus
@@ -23,7 +30,9 @@ export class Room extends SocketRegistry<SocketState> {
   readonly #onlineCount = new Map<string, number>();
   /** Presence and receipt changes waiting for the batch of a large room. */
   #pendingPresence = new Map<string, PresenceUpdate>();
-  #pendingReceipts = new Map<string, Receipt>();
+  #pendingReceipts = new Map<string, ReceiptMove>();
+  /** Members' privacy masks (src/shared/privacy.ts), non-zero ones only: what each does not share. */
+  readonly #masks = new Map<string, number>();
   /** What each pending user's presence was when its first change of the window came (a reversal inside the window sends nothing). */
   #presenceBefore = new Map<string, "online" | "offline">();
   #flushTimer: ReturnType<typeof setTimeout> | undefined;
@@ -39,6 +48,31 @@ export class Room extends SocketRegistry<SocketState> {
 
   isOnline(userId: string): boolean {
     return this.#onlineCount.has(userId);
+  }
+
+  /** Online users others may see: those who share their presence. */
+  *visibleOnline(): Generator<string> {
+    for (const id of this.#onlineCount.keys()) if (!this.hidesPresence(id)) yield id;
+  }
+
+  visibleOnlineCount(): number {
+    let n = 0;
+    for (const _ of this.visibleOnline()) n++;
+    return n;
+  }
+
+  /** Records what a member does not share; the actor keeps it in step with the members' stored masks. */
+  setPrivacy(userId: string, mask: number | null): void {
+    if (mask) this.#masks.set(userId, mask);
+    else this.#masks.delete(userId);
+  }
+
+  maskOf(userId: string): number {
+    return this.#masks.get(userId) ?? 0;
+  }
+
+  hidesPresence(userId: string): boolean {
+    return hides(this.#masks.get(userId), HIDE_PRESENCE);
   }
 
   /** Joined sockets, with their states. */
@@ -69,9 +103,12 @@ export class Room extends SocketRegistry<SocketState> {
   /**
    * A member came online or went offline. Small rooms hear it at once, as
    * `presence`; large rooms in the next batch, where a change reversed inside
-   * the window (a reconnect) goes nowhere.
+   * the window (a reconnect) goes nowhere. Nothing is said of a member who
+   * does not share their presence, unless `force` (the actor announcing
+   * that they stopped or started sharing it).
    */
-  presence(update: PresenceUpdate, large: boolean, except?: WebSocket): void {
+  presence(update: PresenceUpdate, large: boolean, except?: WebSocket, force = false): void {
+    if (!force && this.hidesPresence(update.user_id)) return;
     if (!large) {
       const text = encode("presence", update);
       this.broadcast(text, (st, ws) => ws !== except && st.uid !== update.user_id);
@@ -84,14 +121,36 @@ export class Room extends SocketRegistry<SocketState> {
     this.#flushSoon();
   }
 
-  /** A receipt moved: at once in small rooms (to all but `except`), batched in large ones. */
-  receipt(receipt: Receipt, large: boolean, except?: WebSocket): void {
+  /**
+   * A receipt moved: at once in small rooms (to all but `except`), batched in
+   * large ones. Each socket gets it as its reader may see it (receiptFor: the
+   * read watermark hidden when the owner or the reader does not share read
+   * receipts), and a reader who may not see reads hears of a move only when
+   * the delivery watermark moved: a frame at the moment of a read would tell
+   * the read.
+   */
+  receipt(move: ReceiptMove, large: boolean, except?: WebSocket): void {
     if (!large) {
-      this.broadcast(encode("receipt.updated", receipt), (_st, ws) => ws !== except);
+      const full = encode("receipt.updated", move.receipt);
+      let masked: string | undefined;
+      for (const [ws, st] of this.#joined) {
+        if (ws === except) continue;
+        const seen = this.#visibleReceipt(move, st.uid);
+        if (!seen) continue;
+        sendText(ws, seen === move.receipt ? full : (masked ??= encode("receipt.updated", seen)));
+      }
       return;
     }
-    this.#pendingReceipts.set(receipt.user_id, receipt);
+    const prior = this.#pendingReceipts.get(move.receipt.user_id);
+    this.#pendingReceipts.set(move.receipt.user_id, { receipt: move.receipt, deliveredMoved: move.deliveredMoved || (prior?.deliveredMoved ?? false) });
     this.#flushSoon();
+  }
+
+  /** A receipt as `viewerId` may see it, or undefined when they are to hear nothing of this move. */
+  #visibleReceipt(move: ReceiptMove, viewerId: string): Receipt | undefined {
+    const seen = receiptFor(move.receipt, this.maskOf(move.receipt.user_id), viewerId, this.maskOf(viewerId));
+    if (seen === move.receipt) return seen;
+    return move.deliveredMoved ? seen : undefined;
   }
 
   /** Sends what the batch window gathered: one frame of each kind to every joined socket. */
@@ -99,12 +158,32 @@ export class Room extends SocketRegistry<SocketState> {
     if (this.#flushTimer !== undefined) clearTimeout(this.#flushTimer);
     this.#flushTimer = undefined;
     const presence = [...this.#pendingPresence.values()].filter((u) => this.#presenceBefore.get(u.user_id) !== u.status);
-    const receipts = [...this.#pendingReceipts.values()];
+    const moves = [...this.#pendingReceipts.values()];
     this.#pendingPresence = new Map();
     this.#presenceBefore = new Map();
     this.#pendingReceipts = new Map();
     if (presence.length > 0) this.broadcast(encode("presence.batch", { updates: presence }));
-    if (receipts.length > 0) this.broadcast(encode("receipts.batch", { receipts }));
+    if (moves.length > 0) this.#flushReceipts(moves);
+  }
+
+  /**
+   * One `receipts.batch` per socket, each as its reader may see the moves.
+   * Readers differ only in whether they see reads and in their own receipt,
+   * so the frames are built once per kind of reader, not once per socket.
+   */
+  #flushReceipts(moves: ReceiptMove[]): void {
+    const mine = new Set(moves.map((m) => m.receipt.user_id));
+    const built = new Map<string, string | null>();
+    for (const [ws, st] of this.#joined) {
+      const key = `${hides(this.#masks.get(st.uid), HIDE_READ_RECEIPTS) ? 1 : 0}:${mine.has(st.uid) ? st.uid : ""}`;
+      let text = built.get(key);
+      if (text === undefined) {
+        const receipts = moves.map((m) => this.#visibleReceipt(m, st.uid)).filter((r): r is Receipt => r !== undefined);
+        text = receipts.length > 0 ? encode("receipts.batch", { receipts }) : null;
+        built.set(key, text);
+      }
+      if (text !== null) sendText(ws, text);
+    }
   }
 
   protected override indexed(ws: WebSocket, st: SocketState): void {

@@ -189,4 +189,18 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE notify_outbox ADD COLUMN caused_by TEXT;
     `,
   },
+  {
+    id: 8,
+    name: "member-privacy-and-last-seen",
+    sql: `
+      -- What each member does not share (src/shared/privacy.ts), as their
+      -- User actor last told it, and the version of that (max-wins). NULL:
+      -- not told yet; the conversation asks at the member's first socket or
+      -- read (decision 0028). last_seen_at: when the member's last socket on
+      -- this conversation closed (member pages show it).
+      ALTER TABLE members ADD COLUMN privacy INTEGER;
+      ALTER TABLE members ADD COLUMN privacy_version INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE members ADD COLUMN last_seen_at INTEGER;
+    `,
+  },
 ];

@@ -24,6 +24,9 @@ interface MemberRow {
   joined_at: number;
   read_seq: number;
   delivered_seq: number;
+  privacy: number | null;
+  privacy_version: number;
+  last_seen_at: number | null;
   [key: string]: SqlStorageValue;
 }
 
@@ -35,7 +38,16 @@ export interface Meta {
   createdAt: number;
 }
 
-export type MemberRecord = Member & { read_seq: number; delivered_seq: number; joined_at: number };
+export type MemberRecord = Member & {
+  read_seq: number;
+  delivered_seq: number;
+  joined_at: number;
+  /** What the member does not share (src/shared/privacy.ts); null until their User actor told it. */
+  privacy: number | null;
+  privacy_version: number;
+  /** When the member's last socket here closed. */
+  last_seen_at: number | null;
+};
 
 /**
  * Storage of one conversation: meta, members, messages, blocks. Every method
@@ -274,6 +286,30 @@ export class ConversationStore {
     m.delivered_seq = deliveredSeq;
   }
 
+  // --- privacy and last seen ------------------------------------------------------
+
+  /**
+   * Stores a member's privacy mask when `version` is newer than the one held
+   * (or none is held); true when it applied. Late and repeated pushes change
+   * nothing.
+   */
+  setPrivacy(userId: string, mask: number, version: number): boolean {
+    const m = this.#members.get(userId);
+    if (!m || (m.privacy !== null && version <= m.privacy_version)) return false;
+    this.#sql.exec("UPDATE members SET privacy = ?, privacy_version = ? WHERE user_id = ?", mask, version, userId);
+    m.privacy = mask;
+    m.privacy_version = version;
+    return true;
+  }
+
+  /** Records when a member's last socket here closed. */
+  setLastSeen(userId: string, at: number): void {
+    const m = this.#members.get(userId);
+    if (!m) return;
+    this.#sql.exec("UPDATE members SET last_seen_at = ? WHERE user_id = ?", at, userId);
+    m.last_seen_at = at;
+  }
+
   /**
    * Unread messages of a member: everything after their read watermark.
    * Their own messages never count, because sending moves the sender's
@@ -289,7 +325,7 @@ export class ConversationStore {
     const added = members.filter((m) => !this.#members.has(m.user_id));
     for (const m of added) {
       this.#sql.exec("INSERT INTO members (user_id, username, role, joined_at) VALUES (?, ?, ?, ?)", m.user_id, m.username, m.role, now);
-      this.#members.set(m.user_id, { ...m, joined_at: now, read_seq: 0, delivered_seq: 0 });
+      this.#members.set(m.user_id, { ...m, joined_at: now, read_seq: 0, delivered_seq: 0, privacy: null, privacy_version: 0, last_seen_at: null });
     }
     return added;
   }
@@ -362,6 +398,7 @@ export class ConversationStore {
     if (member) {
       update.role = member.role;
       if (this.#members.size <= withMemberIdsUpTo) update.member_ids = [...this.#members.keys()];
+      if (member.privacy !== null) update.privacy_version = member.privacy_version;
     }
     if (this.#members.size > largeAbove) update.large = true;
     return update;

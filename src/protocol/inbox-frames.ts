@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { AuthRefreshData, ConversationId, HelloData, Rid, Seq, ServerFrame, UserId, type ServerFrameType } from "./frames.ts";
+import { AuthRefreshData, ConversationId, HelloData, PresenceStatus, Rid, Seq, ServerFrame, UserId, type ServerFrameType } from "./frames.ts";
 import { InboxConversation } from "./inbox.ts";
 import { PROTOCOL_VERSION } from "./limits.ts";
 import { parseFrame, type ParseResult } from "./parse.ts";
@@ -53,6 +53,13 @@ export const NotificationsResponse = z.object({
 
 /** `POST /v1/notifications/read {ids}` — as the inbox socket's `notification.read`. */
 export const ReadNotificationsRequest = z.object({ ids: z.array(NotificationId).min(1).max(MAX_NOTIFICATION_IDS) });
+
+/** Contacts whose presence `inbox.snapshot.presence` lists at most. */
+export const MAX_SNAPSHOT_PRESENCE = 500;
+
+/** A contact's last known presence (since v1.1, in `inbox.snapshot.presence`). */
+export const ContactPresence = z.object({ user_id: UserId, status: PresenceStatus, last_seen_at: z.number().int().optional() });
+export type ContactPresence = z.infer<typeof ContactPresence>;
 
 /** A status a user may choose; `offline` is only ever reported, never set. */
 export const SettablePresence = z.enum(["online", "away", "busy"]);
@@ -121,6 +128,13 @@ export const InboxServerFrame = z.discriminatedUnion("type", [
       notifications_unread: z.number().int().nonnegative(),
       has_more: z.boolean().optional(),
       next_cursor: z.string().optional(),
+      /**
+       * Since v1.1: the last known presence of each contact who shares it,
+       * offline ones with `last_seen_at`, online first (at most
+       * MAX_SNAPSHOT_PRESENCE). The `presence` frames that follow still say
+       * who is not offline, for clients that read only them.
+       */
+      presence: z.array(ContactPresence).max(MAX_SNAPSHOT_PRESENCE).optional(),
     }),
   ),
   /** To each of the user's sockets: a conversation changed (message, unread count, title, role). */

@@ -41,5 +41,12 @@ export const InboxUpdate = z.object({
    * and watches it while an inbox socket is open (decision 0012).
    */
   large: z.boolean().optional(),
+  /**
+   * The version of the member's privacy settings the conversation holds
+   * (absent: it holds none yet). A User actor whose own is newer tells the
+   * conversation again (src/user/privacy.ts), so a push that was lost is
+   * mended by the next update.
+   */
+  privacy_version: z.number().int().nonnegative().optional(),
 });
 export type InboxUpdate = z.infer<typeof InboxUpdate>;

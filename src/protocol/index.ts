@@ -26,11 +26,11 @@ export type { ParseResult } from "./parse.ts";
 export {
   DisplayName, AvatarUrl, NotificationSetting, GroupAddsSetting, Settings, DEFAULT_SETTINGS, UserView, MeResponse, PatchMeRequest,
   UserResponse, SearchQuery, SearchResponse, RefreshRequest, LogoutRequest, MAX_DISPLAY_NAME_CHARS,
-  MAX_AVATAR_URL_CHARS, MAX_SEARCH_LIMIT, DEFAULT_SEARCH_LIMIT, MAX_SEARCH_QUERY_CHARS,
+  MAX_AVATAR_URL_CHARS, MAX_SEARCH_LIMIT, DEFAULT_SEARCH_LIMIT, MAX_SEARCH_QUERY_CHARS, SetPresenceRequest, SetPresenceResponse,
 } from "./users.ts";
 export {
   Notification, NotificationDelivery, NotificationId, NotificationsQuery, NotificationsResponse, ReadNotificationsRequest, SettablePresence, InboxClientFrame, InboxServerFrame, INBOX_CLIENT_FRAME_TYPES,
-  MAX_NOTIFICATION_IDS, MAX_INBOX_SOCKETS, parseInboxClientFrame,
+  MAX_NOTIFICATION_IDS, MAX_INBOX_SOCKETS, parseInboxClientFrame, ContactPresence, MAX_SNAPSHOT_PRESENCE,
 } from "./inbox-frames.ts";
 export type { InboxServerFrameType, InboxServerData, InboxParseResult } from "./inbox-frames.ts";
 export {
@@ -40,3 +40,10 @@ export {
   OAuthTicket, OAuthCompleteRequest, OAuthStartQuery, OAuthErrorCode, SessionView, SessionList, SignInOwner,
 } from "./sign-in.ts";
 export type { NewPasskey } from "./sign-in.ts";
+export {
+  TopicName, TopicAccess, TopicEvent, TopicConfigRequest, TopicView, TopicResponse, PublishResponse, TopicEventsQuery, TopicEventsPage,
+  TopicClientFrame, TopicServerFrame, TOPIC_CLIENT_FRAME_TYPES, parseTopicClientFrame, MIN_TOPIC_COALESCE_MS, MAX_TOPIC_COALESCE_MS,
+  MAX_TOPIC_RETENTION_EVENTS, MIN_TOPIC_RETENTION_MS, MAX_TOPIC_RETENTION_MS, MAX_TOPIC_USERS, MAX_TOPIC_FRAME_BYTES, MAX_TOPIC_FRAME_EVENTS,
+  DEFAULT_TOPIC_PAGE,
+} from "./topics.ts";
+export type { TopicServerFrameType, TopicServerData } from "./topics.ts";

@@ -67,7 +67,12 @@ export const MembersQuery = z.object({
 export type MembersQuery = z.infer<typeof MembersQuery>;
 
 /** A member as the member list shows it: role, watermarks, and whether they are online now. */
-export const MemberEntry = Member.extend({ read_seq: Seq, delivered_seq: Seq, online: z.boolean() });
+/**
+ * `last_seen_at` (since v1.1): when the member's last socket on this
+ * conversation closed, for a member not online who shares their presence.
+ */
+export const MemberEntry = Member.extend({ read_seq: Seq, delivered_seq: Seq, online: z.boolean(), last_seen_at: z.number().int().optional() });
+export type MemberEntry = z.infer<typeof MemberEntry>;
 export const MemberPage = z.object({
   members: z.array(MemberEntry),
   /** Pass as `after` for the next page; absent on the last one. */

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { UserId } from "./frames.ts";
+import { PresenceStatus, UserId } from "./frames.ts";
 import { displayText } from "./text.ts";
 import { queryNumber } from "./query.ts";
 
@@ -56,17 +56,39 @@ export type NotificationSetting = z.infer<typeof NotificationSetting>;
 export const GroupAddsSetting = z.enum(["everyone", "contacts"]);
 export type GroupAddsSetting = z.infer<typeof GroupAddsSetting>;
 
-/** The user's settings, every field present (defaults filled in). */
-export const Settings = z.object({ notifications: NotificationSetting, group_adds: GroupAddsSetting });
+/**
+ * The user's settings, every field present (defaults filled in). Since v1.1
+ * (docs/protocol.md §22.12) three privacy settings, enforced by the server,
+ * all `true` by default: `share_presence` (others see the user's status and
+ * last seen), `share_read_receipts` (others see how far the user has read;
+ * off, the user does not see others' either), `share_typing` (others see
+ * the user typing).
+ */
+export const Settings = z.object({
+  notifications: NotificationSetting,
+  group_adds: GroupAddsSetting,
+  share_presence: z.boolean(),
+  share_read_receipts: z.boolean(),
+  share_typing: z.boolean(),
+});
 export type Settings = z.infer<typeof Settings>;
-export const DEFAULT_SETTINGS: Settings = { notifications: "all", group_adds: "everyone" };
+export const DEFAULT_SETTINGS: Settings = {
+  notifications: "all", group_adds: "everyone", share_presence: true, share_read_receipts: true, share_typing: true,
+};
 
-/** A person as others see them. Optional fields are omitted, never null. */
+/**
+ * A person as others see them. Optional fields are omitted, never null.
+ * Since v1.1 `presence` and `last_seen_at` (when offline) are present for
+ * the user themselves and for their contacts who share their presence
+ * (docs/protocol.md §22.12).
+ */
 export const UserView = z.object({
   id: UserId,
   username: z.string(),
   display_name: z.string().optional(),
   avatar_url: z.string().optional(),
+  presence: PresenceStatus.optional(),
+  last_seen_at: z.number().int().optional(),
 });
 export type UserView = z.infer<typeof UserView>;
 
@@ -81,9 +103,21 @@ export type MeResponse = z.infer<typeof MeResponse>;
 export const PatchMeRequest = z.strictObject({
   display_name: DisplayName.nullable().optional(),
   avatar_url: AvatarUrl.nullable().optional(),
-  settings: z.strictObject({ notifications: NotificationSetting.optional(), group_adds: GroupAddsSetting.optional() }).optional(),
+  settings: z
+    .strictObject({
+      notifications: NotificationSetting.optional(),
+      group_adds: GroupAddsSetting.optional(),
+      share_presence: z.boolean().optional(),
+      share_read_receipts: z.boolean().optional(),
+      share_typing: z.boolean().optional(),
+    })
+    .optional(),
 });
 export type PatchMeRequest = z.infer<typeof PatchMeRequest>;
+
+/** `PUT /v1/me/presence {status}` (since v1.1): as the inbox socket's `presence.set`; answered `{status}`. */
+export const SetPresenceRequest = z.strictObject({ status: z.enum(["online", "away", "busy"]) });
+export const SetPresenceResponse = z.object({ status: z.enum(["online", "away", "busy"]) });
 
 /** `GET /v1/users/{username}` */
 export const UserResponse = z.object({ user: UserView });

@@ -54,6 +54,27 @@ describe("readConfig", () => {
     expect(readConfig({ ATTACHMENT_TYPES: ",,," }).attachmentTypes.has("image/png")).toBe(true);
   });
 
+  it("reads the presence delay and the topic settings, within their bounds", () => {
+    expect(readConfig({})).toMatchObject({
+      presenceOfflineDelayMs: 10_000, topicCoalesceMs: 1000, topicRetentionEvents: 1000, topicRetentionMs: 86_400_000,
+      topicMaxEventBytes: 16_384, topicPublishRate: { messages: 100, per_ms: 1000 }, topicSubscribeRate: { messages: 60, per_ms: 60_000 },
+    });
+    expect(readConfig({
+      PRESENCE_OFFLINE_DELAY_MS: "2000", TOPIC_COALESCE_MS: "250", TOPIC_RETENTION_EVENTS: "50", TOPIC_RETENTION_MS: "60000",
+      TOPIC_MAX_EVENT_BYTES: "1024", TOPIC_PUBLISH_RATE: "5/1000", TOPIC_SUBSCRIBE_RATE: "7/700",
+    })).toMatchObject({
+      presenceOfflineDelayMs: 2000, topicCoalesceMs: 250, topicRetentionEvents: 50, topicRetentionMs: 60_000,
+      topicMaxEventBytes: 1024, topicPublishRate: { messages: 5, per_ms: 1000 }, topicSubscribeRate: { messages: 7, per_ms: 700 },
+    });
+    // Out of bounds (a coalescing window of 1 ms, a payload over the REST body limit, a day-long offline delay): the default.
+    expect(readConfig({
+      TOPIC_COALESCE_MS: "1", TOPIC_MAX_EVENT_BYTES: "1000000", PRESENCE_OFFLINE_DELAY_MS: "86400000", TOPIC_RETENTION_EVENTS: "20000",
+      TOPIC_RETENTION_MS: "10",
+    })).toMatchObject({
+      topicCoalesceMs: 1000, topicMaxEventBytes: 16_384, presenceOfflineDelayMs: 10_000, topicRetentionEvents: 1000, topicRetentionMs: 86_400_000,
+    });
+  });
+
   it("is read once per env object", () => {
     const env = { SEND_RATE: "2/20" };
     expect(configOf(env)).toBe(configOf(env));

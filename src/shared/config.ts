@@ -6,7 +6,16 @@
  * might need to move (a bot's send rate, a load test's, a stricter
  * deployment's) lives here, not as a constant in an actor.
  */
-import { DEFAULT_HEARTBEAT_MS, SEND_RATE, SYNC_RATE } from "../protocol/index.ts";
+import {
+  DEFAULT_HEARTBEAT_MS,
+  MAX_TOPIC_COALESCE_MS,
+  MAX_TOPIC_RETENTION_EVENTS,
+  MAX_TOPIC_RETENTION_MS,
+  MIN_TOPIC_COALESCE_MS,
+  MIN_TOPIC_RETENTION_MS,
+  SEND_RATE,
+  SYNC_RATE,
+} from "../protocol/index.ts";
 import { parseLogLevel, type Level } from "./log.ts";
 
 /** A token-bucket budget: `messages` per `per_ms` milliseconds (the shape `hello.ack.limits.send_rate` announces). */
@@ -52,6 +61,13 @@ export interface ConfigVars {
   GOOGLE_AUTHORIZE_URL?: string;
   GOOGLE_TOKEN_URL?: string;
   GOOGLE_ISSUER?: string;
+  PRESENCE_OFFLINE_DELAY_MS?: string;
+  TOPIC_COALESCE_MS?: string;
+  TOPIC_RETENTION_EVENTS?: string;
+  TOPIC_RETENTION_MS?: string;
+  TOPIC_MAX_EVENT_BYTES?: string;
+  TOPIC_PUBLISH_RATE?: string;
+  TOPIC_SUBSCRIBE_RATE?: string;
 }
 
 export interface Config {
@@ -99,6 +115,19 @@ export interface Config {
   attachmentTypes: ReadonlySet<string>;
   /** Passkeys and OAuth providers (docs/auth.md §6–§8). */
   signIn: SignInConfig;
+  /** How long after a user's last inbox socket closed their contacts hear `offline` (a reconnect inside it is no change). */
+  presenceOfflineDelayMs: number;
+  /** Topics: the default interval a topic gathers events in before one `topic.events` frame per socket. */
+  topicCoalesceMs: number;
+  /** Topics: events kept by default for a resume (count), and for how long (ms). */
+  topicRetentionEvents: number;
+  topicRetentionMs: number;
+  /** Topics: largest event payload, in UTF-8 bytes of its JSON. */
+  topicMaxEventBytes: number;
+  /** Topics: per-topic budget of publishes. */
+  topicPublishRate: Rate;
+  /** Topics: per-user budget of topic sockets opened and catch-up reads, across topics. */
+  topicSubscribeRate: Rate;
 }
 
 export const DEFAULT_MAX_GROUP_MEMBERS = 1000;
@@ -119,6 +148,17 @@ export const DEFAULT_GROUP_CREATE_RATE: Rate = { messages: 20, per_ms: 600_000 }
 export const DEFAULT_GROUP_ADD_RATE: Rate = { messages: 1000, per_ms: 3_600_000 };
 export const DEFAULT_PRESENCE_SET_RATE: Rate = { messages: 10, per_ms: 10_000 };
 export const DEFAULT_INBOX_SNAPSHOT_MAX = 50;
+export const DEFAULT_PRESENCE_OFFLINE_DELAY_MS = 10_000;
+/** Longest offline delay accepted (a user is shown online this long after they left). */
+export const MAX_PRESENCE_OFFLINE_DELAY_MS = 300_000;
+export const DEFAULT_TOPIC_COALESCE_MS = 1000;
+export const DEFAULT_TOPIC_RETENTION_EVENTS = 1000;
+export const DEFAULT_TOPIC_RETENTION_MS = 86_400_000;
+export const DEFAULT_TOPIC_MAX_EVENT_BYTES = 16_384;
+/** The REST body limit (64 KiB) less room for nothing else: a payload is the whole body. */
+export const MAX_TOPIC_EVENT_BYTES = 65_536;
+export const DEFAULT_TOPIC_PUBLISH_RATE: Rate = { messages: 100, per_ms: 1_000 };
+export const DEFAULT_TOPIC_SUBSCRIBE_RATE: Rate = { messages: 60, per_ms: 60_000 };
 
 const cache = new WeakMap<object, Config>();
 
@@ -156,6 +196,13 @@ export function readConfig(env: ConfigVars): Config {
     maxAttachmentBytes: positiveInt(env.MAX_ATTACHMENT_BYTES, DEFAULT_MAX_ATTACHMENT_BYTES),
     attachmentTypes: parseTypes(env.ATTACHMENT_TYPES),
     signIn: readSignIn(env),
+    presenceOfflineDelayMs: bounded(env.PRESENCE_OFFLINE_DELAY_MS, DEFAULT_PRESENCE_OFFLINE_DELAY_MS, 1, MAX_PRESENCE_OFFLINE_DELAY_MS),
+    topicCoalesceMs: bounded(env.TOPIC_COALESCE_MS, DEFAULT_TOPIC_COALESCE_MS, MIN_TOPIC_COALESCE_MS, MAX_TOPIC_COALESCE_MS),
+    topicRetentionEvents: bounded(env.TOPIC_RETENTION_EVENTS, DEFAULT_TOPIC_RETENTION_EVENTS, 1, MAX_TOPIC_RETENTION_EVENTS),
+    topicRetentionMs: bounded(env.TOPIC_RETENTION_MS, DEFAULT_TOPIC_RETENTION_MS, MIN_TOPIC_RETENTION_MS, MAX_TOPIC_RETENTION_MS),
+    topicMaxEventBytes: bounded(env.TOPIC_MAX_EVENT_BYTES, DEFAULT_TOPIC_MAX_EVENT_BYTES, 1, MAX_TOPIC_EVENT_BYTES),
+    topicPublishRate: parseRate(env.TOPIC_PUBLISH_RATE, DEFAULT_TOPIC_PUBLISH_RATE),
+    topicSubscribeRate: parseRate(env.TOPIC_SUBSCRIBE_RATE, DEFAULT_TOPIC_SUBSCRIBE_RATE),
   };
 }
 
@@ -173,6 +220,12 @@ export function parseRate(value: string | undefined, fallback: Rate): Rate {
 export function positiveInt(value: string | undefined, fallback: number): number {
   const n = Number(value);
   return Number.isSafeInteger(n) && n > 0 ? n : fallback;
+}
+
+/** A positive integer within [min, max]; outside it, or malformed, the fallback. */
+export function bounded(value: string | undefined, fallback: number, min: number, max: number): number {
+  const n = positiveInt(value, fallback);
+  return n >= min && n <= max ? n : fallback;
 }
 
 /** A comma-separated list of content types (lower case, no parameters); empty or malformed entries are left out. */

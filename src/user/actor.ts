@@ -8,6 +8,7 @@ import {
   ParleyError,
   PatchMeRequest,
   PresenceStatus,
+  SettablePresence,
   UserId,
   describeIssue,
   parseInboxClientFrame,
@@ -30,7 +31,8 @@ import { GroupAccess, rateLimited } from "./group-access.ts";
 import { InboxSockets, encodeInbox, sendText, type InboxSocketState } from "./inbox-sockets.ts";
 import { Profiles } from "./profile.ts";
 import { USER_MIGRATIONS } from "./migrations.ts";
-import { Presence } from "./presence.ts";
+import { Presence, type VisiblePresence } from "./presence.ts";
+import { PrivacySync } from "./privacy.ts";
 import { decodeInboxCursor, encodeInboxCursor, notificationAllowed } from "./rules.ts";
 import { SessionStore, type SessionMeta } from "./session-store.ts";
 import { UserStore } from "./store.ts";
@@ -64,6 +66,7 @@ export class User extends SocketActor<InboxSocketState, InboxClientFrame, InboxS
   #store!: UserStore;
   #sessions!: SessionStore;
   #presence!: Presence;
+  #privacy!: PrivacySync;
   #profiles!: Profiles;
   #access!: GroupAccess;
   /** This actor's user, once known (for log lines). */
@@ -82,13 +85,19 @@ export class User extends SocketActor<InboxSocketState, InboxClientFrame, InboxS
     this.#store = new UserStore(this.ctx.storage);
     this.#sessions = new SessionStore(this.ctx.storage);
     this.#profiles = new Profiles(this.#store, this.env, (at) => this.scheduleAlarm(at), this.log);
-    this.#presence = new Presence(this.#store, this.sockets, this.env, this.log);
+    this.#presence = new Presence(this.#store, this.sockets, this.env, this.log, {
+      offlineDelayMs: this.config.presenceOfflineDelayMs,
+      schedule: (at) => this.scheduleAlarm(at),
+    });
+    this.#privacy = new PrivacySync(this.#store, this.env, this.log, (at) => this.scheduleAlarm(at));
     this.#access = new GroupAccess(new BlockStore(this.ctx.storage), this.#store, this.config, this.log, (other) => this.#presence.blocked(other));
     // A restart that skipped the close events (a crash, a deploy) can leave
     // the user "online" with no socket: sockets that survived hibernation
-    // are still listed here, so none listed means none open.
+    // are still listed here, so none listed means none open. The user is
+    // then leaving (offline after the delay, unless a socket comes back).
     const me = this.#store.profile();
-    if (me && this.sockets.readyCount() === 0) this.#presence.disconnected(me.user_id, Date.now());
+    if (me && this.sockets.readyCount() === 0) this.#presence.disconnected(Date.now());
+    if (this.#store.privacy().pending) this.scheduleAlarm(Date.now());
   }
 
   // -------------------------------------------------------------------------
@@ -205,13 +214,12 @@ export class User extends SocketActor<InboxSocketState, InboxClientFrame, InboxS
   /** The user as they see themselves; registers them first when their token was minted elsewhere. */
   async me(userId: string, username: string): Promise<Result<MeResponse>> {
     const profile = await this.#profiles.ensure(userId, username);
-    return profile.ok ? ok(this.#profiles.me(profile.value)) : profile;
+    return profile.ok ? ok(this.#me()) : profile;
   }
 
   /** The stored profile and settings, or `not_found` for a user never seen. */
   profile(): Result<MeResponse> {
-    const profile = this.#store.profile();
-    return profile ? ok(this.#profiles.me(profile)) : err(new ParleyError("not_found", "No such user."));
+    return this.#store.profile() ? ok(this.#me()) : err(new ParleyError("not_found", "No such user."));
   }
 
   /** Applies `PATCH /v1/me`, then copies display name and avatar to the Directory for search. */
@@ -222,10 +230,48 @@ export class User extends SocketActor<InboxSocketState, InboxClientFrame, InboxS
     if (!profile.ok) return profile;
     const { settings, ...fields } = parsed.data;
     this.#store.updateProfile(fields, Date.now());
+    const sharedPresence = this.#store.settings().share_presence;
     if (settings) this.#store.updateSettings(settings);
-    const answer = this.#profiles.me(this.#store.profile()!);
+    const now = this.#store.settings();
+    // What the user shares changed: the conversations learn it before the
+    // answer (they decide what to relay), and contacts hear the presence
+    // they may now see.
+    await this.#privacy.settingsChanged(userId, now);
+    if (now.share_presence !== sharedPresence) this.#presence.sharingChanged(userId, Date.now());
+    const answer = this.#me();
     await this.#profiles.syncDirectory();
     return ok(answer);
+  }
+
+  /**
+   * `PUT /v1/me/presence`: chooses a status, as the inbox socket's
+   * `presence.set` does, from the same budget. Only an online user has one
+   * to choose: without an inbox socket the answer is `conflict`.
+   */
+  setPresence(status: SettablePresence): Result<{ status: SettablePresence }> {
+    const parsed = SettablePresence.safeParse(status);
+    const me = this.#store.profile();
+    if (!parsed.success) return err(new ParleyError("bad_request", "status: must be online, away or busy."));
+    if (!me || this.#presence.offline) {
+      return err(new ParleyError("conflict", "You are offline: a status holds while an inbox socket is open (GET /v1/inbox/ws); open one first."));
+    }
+    try {
+      this.#takePresenceToken();
+    } catch (e) {
+      return err(e as ParleyError);
+    }
+    this.#presence.set(me.user_id, parsed.data, Date.now());
+    return ok({ status: parsed.data });
+  }
+
+  /** This user's presence as `viewerId` may see it (a UserView of search or `GET /v1/users/{username}`). */
+  presenceFor(viewerId: string): VisiblePresence {
+    return this.#presence.visibleTo(viewerId);
+  }
+
+  /** The privacy mask and its version, asked by a conversation that holds none for this member yet (decision 0028). */
+  privacy(): { mask: number; version: number } {
+    return this.#privacy.current();
   }
 
   // -------------------------------------------------------------------------
@@ -242,6 +288,7 @@ export class User extends SocketActor<InboxSocketState, InboxClientFrame, InboxS
   applyConversation(update: InboxUpdate): void {
     const parsed = InboxUpdate.safeParse(update);
     if (!parsed.success) throw new ParleyError("bad_request", `InboxUpdate ${describeIssue(parsed.error.issues)}`);
+    this.#privacy.updateSeen(this.#store.profile()?.user_id, parsed.data);
     const result = this.#store.applyConversation(parsed.data, Date.now(), this.sockets.readyCount() > 0);
     if (!result.applied) return;
     if (result.change === "updated") this.sockets.broadcast("inbox.updated", { conversation: result.conversation });
@@ -428,6 +475,7 @@ export class User extends SocketActor<InboxSocketState, InboxClientFrame, InboxS
       notifications_unread: this.#store.unreadNotifications(),
       has_more: page.next !== undefined,
       ...(page.next ? { next_cursor: encodeInboxCursor(page.next) } : {}),
+      presence: this.#presence.snapshot(),
     }, rid));
     this.#presence.replay(ws, st.uid);
     this.#presence.connected(st.uid, Date.now());
@@ -435,26 +483,19 @@ export class User extends SocketActor<InboxSocketState, InboxClientFrame, InboxS
 
   protected override onFrame(ws: WebSocket, st: InboxSocketState, frame: InboxClientFrame): void {
     switch (frame.type) {
-      case "presence.set": {
-        // Each accepted frame echoes to every inbox socket and may fan out to
-        // every contact: a budget per user, all sockets together.
-        const now = Date.now();
-        const rate = this.config.presenceSetRate;
-        const taken = takeToken(this.#presenceBucket, now, rate);
-        this.#presenceBucket = taken.bucket;
-        if (!taken.ok) throw rateLimited("presence.set frames", rate, taken.retryAfterMs);
-        this.#presence.set(st.uid, frame.data.status, now, { ws, rid: frame.rid });
+      case "presence.set":
+        this.#takePresenceToken();
+        this.#presence.set(st.uid, frame.data.status, Date.now(), { ws, rid: frame.rid });
         return;
-      }
       case "notification.read":
         this.readNotifications(frame.data.ids, { ws, rid: frame.rid });
         return;
     }
   }
 
-  /** A socket is gone: with the last ready one, the user goes offline. */
+  /** A socket is gone: with the last ready one, the user is leaving (offline after the delay, decision 0029). */
   protected override onClose(before: InboxSocketState, _code: number, ws: WebSocket): void {
-    if (before.phase === "ready" && this.sockets.readyCount(ws) === 0) this.#presence.disconnected(before.uid, Date.now());
+    if (before.phase === "ready" && this.sockets.readyCount(ws) === 0) this.#presence.disconnected(Date.now());
   }
 
   /**
@@ -462,10 +503,25 @@ export class User extends SocketActor<InboxSocketState, InboxClientFrame, InboxS
    * next attempt), and, while an inbox socket is open, the renewal of the
    * watches on large conversations (the heartbeat keeps this alarm coming).
    */
-  protected override async onAlarm(now: number): Promise<undefined> {
+  protected override async onAlarm(now: number): Promise<number | undefined> {
+    const offlineAt = this.#presence.due(now, this.sockets.readyCount() > 0);
     await this.#profiles.syncDirectory();
+    await this.#privacy.retry(this.#store.profile()?.user_id);
     if (this.sockets.readyCount() > 0 && now - this.#watchedAt >= WATCH_RENEW_MS) await this.#pullLarge(true);
-    return undefined;
+    return offlineAt;
+  }
+
+  /** Takes one `presence.set` token: each accepted change echoes to every inbox socket and may fan out to every contact. */
+  #takePresenceToken(): void {
+    const rate = this.config.presenceSetRate;
+    const taken = takeToken(this.#presenceBucket, Date.now(), rate);
+    this.#presenceBucket = taken.bucket;
+    if (!taken.ok) throw rateLimited("presence.set frames", rate, taken.retryAfterMs);
+  }
+
+  /** The user as they see themselves. */
+  #me(): MeResponse {
+    return this.#profiles.me(this.#store.profile()!);
   }
 
   /**

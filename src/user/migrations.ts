@@ -154,4 +154,21 @@ export const USER_MIGRATIONS: readonly Migration[] = [
       ALTER TABLE sessions ADD COLUMN agent TEXT;
     `,
   },
+  {
+    id: 6,
+    name: "privacy",
+    sql: `
+      -- What the user does not share (src/shared/privacy.ts), as told to
+      -- their conversations: mask, and a version that grows with every
+      -- change so a conversation keeps the newest (max-wins). pending: a push
+      -- to some conversation failed and the alarm tries again
+      -- (src/user/privacy.ts, decision 0028).
+      CREATE TABLE privacy (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        mask INTEGER NOT NULL,
+        version INTEGER NOT NULL,
+        pending INTEGER NOT NULL DEFAULT 0
+      );
+    `,
+  },
 ];

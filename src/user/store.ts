@@ -308,6 +308,27 @@ export class UserStore {
       .map(toNotification);
   }
 
+  // --- privacy ----------------------------------------------------------------
+
+  /** The privacy mask as told to the conversations, its version, and whether a push waits for a retry. */
+  privacy(): { mask: number; version: number; pending: boolean } {
+    const row = this.#sql.exec<{ mask: number; version: number; pending: number }>("SELECT mask, version, pending FROM privacy").toArray()[0];
+    return row ? { mask: row.mask, version: row.version, pending: row.pending === 1 } : { mask: 0, version: 0, pending: false };
+  }
+
+  setPrivacy(mask: number, version: number, pending: boolean): void {
+    this.#sql.exec(
+      `INSERT INTO privacy (id, mask, version, pending) VALUES (1, ?, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET mask = excluded.mask, version = excluded.version, pending = excluded.pending`,
+      mask, version, pending ? 1 : 0,
+    );
+  }
+
+  /** Conversations the user belongs to (the inbox index). */
+  memberConversations(): string[] {
+    return this.#sql.exec<{ id: string }>("SELECT id FROM conversations WHERE role IS NOT NULL").toArray().map((r) => r.id);
+  }
+
   // --- presence ---------------------------------------------------------------
 
   presence(): PresenceRecord {
@@ -323,6 +344,37 @@ export class UserStore {
        ON CONFLICT (id) DO UPDATE SET status = excluded.status, last_seen_at = excluded.last_seen_at, changed_at = excluded.changed_at`,
       status, lastSeenAt, now,
     );
+  }
+
+  /**
+   * The last inbox socket closed at `at`: the status stays (contacts hear
+   * nothing yet) and `last_seen_at` marks when the user left; the offline
+   * delay runs from there (presence.ts).
+   */
+  markLeaving(at: number): void {
+    this.#sql.exec("UPDATE presence SET last_seen_at = ? WHERE id = 1 AND status != 'offline'", at);
+  }
+
+  /** A socket came back within the offline delay: the user never left. */
+  cancelLeaving(): void {
+    this.#sql.exec("UPDATE presence SET last_seen_at = NULL WHERE id = 1 AND status != 'offline'");
+  }
+
+  /**
+   * Every contact's last known presence (still contacts, not blocked either
+   * way): not offline first, then the most recently seen; at most `limit`.
+   */
+  contactPresence(limit: number): Array<{ user_id: string; status: Status; last_seen_at: number | null }> {
+    return this.#sql
+      .exec<{ user_id: string; status: Status; last_seen_at: number | null }>(
+        `SELECT p.user_id, p.status, p.last_seen_at FROM contact_presence p
+         WHERE p.user_id NOT IN (SELECT other_id FROM blocks) AND EXISTS (
+           SELECT 1 FROM conversations c, json_each(c.member_ids) j
+           WHERE c.role IS NOT NULL AND c.member_ids IS NOT NULL AND j.value = p.user_id)
+         ORDER BY (p.status = 'offline'), p.last_seen_at DESC, p.user_id LIMIT ?`,
+        limit,
+      )
+      .toArray();
   }
 
   /** Records a contact's report when it is newer than the stored one; true when it applied. */

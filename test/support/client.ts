@@ -28,7 +28,8 @@ export class Client {
   #rid = 0;
   #cursor = 0;
 
-  constructor(readonly ws: SocketLike) {
+  /** `schema`: what every server frame must pass; the conversation socket's by default (the inbox's and topics' differ). */
+  constructor(readonly ws: SocketLike, readonly schema: { safeParse(value: unknown): { success: boolean; error?: { message: string } } } = ServerFrame) {
     this.closed = new Promise((resolve) => {
       ws.addEventListener("close", (e) => {
         resolve({ code: e.code, reason: e.reason });
@@ -41,8 +42,8 @@ export class Client {
         this.frames.push({ v: 1, type: "<pong-text>", data: {} });
       } else {
         const value = JSON.parse(text) as AnyFrame;
-        const check = ServerFrame.safeParse(value);
-        if (!check.success) this.violations.push(`${text}: ${check.error.message}`);
+        const check = this.schema.safeParse(value);
+        if (!check.success) this.violations.push(`${text}: ${check.error?.message}`);
         this.frames.push(value);
       }
       this.#wake();

@@ -182,7 +182,7 @@ describe("the group_adds setting", () => {
     const [a, friend, stranger] = await Promise.all([login(), login(), login()]);
     const set = await api("PATCH", "/v1/me", a.token, { settings: { group_adds: "contacts" } });
     expect(set.status).toBe(200);
-    expect(set.body.settings).toEqual({ notifications: "all", group_adds: "contacts" });
+    expect(set.body.settings).toEqual({ notifications: "all", group_adds: "contacts", share_presence: true, share_read_receipts: true, share_typing: true });
     const direct = await createDirect(friend, a);
     await listedUntil(a, direct);
 

@@ -6,6 +6,8 @@ import { randomId } from "../../src/shared/ids.ts";
 import { api, login, uniqueName } from "./helpers.ts";
 
 const SECRET = "test-secret-for-workerd-tests-only";
+/** The privacy settings (since v1.1), all on by default. */
+const SHARING = { share_presence: true, share_read_receipts: true, share_typing: true };
 
 /** A token minted by "another backend" with the shared secret, for a user Parley has never seen. */
 async function externalToken(username: string, userId = randomId("u_ext", 16)) {
@@ -40,7 +42,7 @@ describe("GET /v1/me", () => {
     const a = await login();
     const res = await api("GET", "/v1/me", a.token);
     expect(res.status).toBe(200);
-    expect(MeResponse.parse(res.body)).toEqual({ user: { id: a.userId, username: a.username }, settings: { notifications: "all", group_adds: "everyone" } });
+    expect(MeResponse.parse(res.body)).toEqual({ user: { id: a.userId, username: a.username }, settings: { notifications: "all", group_adds: "everyone", ...SHARING } });
   });
 
   it("registers, just in time, a user whose token another backend minted", async () => {
@@ -181,7 +183,7 @@ describe("PATCH /v1/me", () => {
     expect(patched.status).toBe(200);
     const expected = {
       user: { id: a.userId, username: a.username, display_name: `Grace ${tag}`, avatar_url: "https://cdn.example/a.png?size=64" },
-      settings: { notifications: "mentions", group_adds: "everyone" },
+      settings: { notifications: "mentions", group_adds: "everyone", ...SHARING },
     };
     expect(MeResponse.parse(patched.body)).toEqual(expected);
     expect((await api("GET", "/v1/me", a.token)).body).toEqual(expected);
@@ -191,11 +193,11 @@ describe("PATCH /v1/me", () => {
     // Omitted fields stay; null clears.
     const cleared = await api("PATCH", "/v1/me", a.token, { display_name: null });
     expect(cleared.body.user).toEqual({ id: a.userId, username: a.username, avatar_url: "https://cdn.example/a.png?size=64" });
-    expect(cleared.body.settings).toEqual({ notifications: "mentions", group_adds: "everyone" });
+    expect(cleared.body.settings).toEqual({ notifications: "mentions", group_adds: "everyone", ...SHARING });
     expect((await api("GET", `/v1/users/search?q=${tag}`, a.token)).body.users).toEqual([]);
     expect((await api("PATCH", "/v1/me", a.token, { avatar_url: null })).body.user).toEqual({ id: a.userId, username: a.username });
     // An empty patch changes nothing.
-    expect((await api("PATCH", "/v1/me", a.token, {})).body).toEqual({ user: { id: a.userId, username: a.username }, settings: { notifications: "mentions", group_adds: "everyone" } });
+    expect((await api("PATCH", "/v1/me", a.token, {})).body).toEqual({ user: { id: a.userId, username: a.username }, settings: { notifications: "mentions", group_adds: "everyone", ...SHARING } });
   });
 
   it("the Directory keeps the newest copy of a profile: a late, older copy changes nothing", async () => {
@@ -243,7 +245,7 @@ describe("PATCH /v1/me", () => {
     // 64 characters is fine, counted as characters (an emoji is one).
     expect((await api("PATCH", "/v1/me", a.token, { display_name: "😀".repeat(64) })).status).toBe(200);
     expect((await api("PATCH", "/v1/me", a.token, { avatar_url: `https://cdn.example/${"a".repeat(2028)}` })).status).toBe(200);
-    expect((await api("GET", "/v1/me", a.token)).body.settings).toEqual({ notifications: "all", group_adds: "everyone" });
+    expect((await api("GET", "/v1/me", a.token)).body.settings).toEqual({ notifications: "all", group_adds: "everyone", ...SHARING });
     expect((await api("PATCH", "/v1/me", undefined, { display_name: "x" })).status).toBe(401);
   });
 });
