@@ -36,6 +36,8 @@ export default defineConfig({
                 HISTORY_RATE: "50/60000",
                 POLL_RATE: "50/60000",
                 SEARCH_RATE: "30/60000",
+                // A tenth of the shipped replay budget, refilled so slowly that a test can spend it (events.test.ts).
+                SYNC_BUDGET: "2000/600000",
               },
             },
           }),
