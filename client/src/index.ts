@@ -9,7 +9,9 @@ export type { ConversationEvents, ConversationOptions, SendOptions, SendResult }
 export { InboxHandle } from "./inbox.ts";
 export type { InboxEvents } from "./inbox.ts";
 export { ParleyApi } from "./rest.ts";
-export type { HistoryOptions, SearchOptions } from "./rest.ts";
+export type { HistoryOptions, SearchOptions, RestSendOptions, PageOptions, PollOptions } from "./rest.ts";
+export { memoryStorage, indexedDbStorage, defaultStorage } from "./storage.ts";
+export type { ParleyStorage, StoredConversation, IdbFactoryLike } from "./storage.ts";
 export type { AccessToken, AuthOptions } from "./auth.ts";
 export type { ParleyEventError, WebSocketLike, WebSocketConstructor } from "./socket.ts";
 export { publicStatus, transition, INITIAL_STATE } from "./machine.ts";
@@ -20,3 +22,8 @@ export { TIMING } from "./timing.ts";
 export type { Timing } from "./timing.ts";
 export { ParleyError } from "../../src/protocol/index.ts";
 export type { Message, MessageAck, ConversationView, InboxConversation, ErrorBody, LoginResponse } from "../../src/protocol/index.ts";
+export type {
+  AddMembersResponse, Attachment, BlockResponse, ChangeAck, ConversationList, HistoryPage, Member, MemberPage, MeResponse, MessageSearchPage,
+  GlobalSearchResponse, MuteResponse, Notification, PatchMeRequest, Receipt, ReadNotificationsResponse, ReportRequest, ReportResponse,
+  SearchResponse, SendData, ServerData, Settings, SettablePresence, UserView, InboxServerData,
+} from "../../src/protocol/index.ts";

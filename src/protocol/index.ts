@@ -34,3 +34,4 @@ export {
   MAX_NOTIFICATION_IDS, MAX_INBOX_SOCKETS, parseInboxClientFrame,
 } from "./inbox-frames.ts";
 export type { InboxServerFrameType, InboxServerData, InboxParseResult } from "./inbox-frames.ts";
+export { AddMembersResponse, BlockResponse, ReportResponse, MuteResponse, ReadNotificationsResponse } from "./responses.ts";
