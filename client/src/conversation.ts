@@ -513,13 +513,14 @@ export class ConversationHandle {
       if (m.seq > this.#buffer.delivered) fresh.push(m);
       else if (!this.#isRepeat(m)) updated.push(m);
     }
-    for (const m of updated) this.#events.emit("updated", m);
     const delivered = this.#buffer.accept(fresh);
-    for (const m of delivered) this.#events.emit("message", m);
+    // The cache first, so that `messages` already holds what each event announces.
     if (delivered.length > 0 || updated.length > 0) {
       this.#cache = mergeMessages(this.#cache, [...updated, ...delivered], this.#ctx.timing.CACHE_MESSAGES);
       this.#persist(false);
     }
+    for (const m of updated) this.#events.emit("updated", m);
+    for (const m of delivered) this.#events.emit("message", m);
     if (delivered.length > 0) this.#noteDelivered(delivered);
   }
 
