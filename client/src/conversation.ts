@@ -162,6 +162,8 @@ export class ConversationHandle {
   /** Settles once the stored record (if any) was read; `connect` waits for it. */
   readonly #restored: Promise<void>;
   #connectWanted = false;
+  /** In browsers: the page going away writes what storage does not have yet. */
+  readonly #onPageHide: (() => void) | undefined;
 
   constructor(id: string, ctx: HandleContext, options: ConversationOptions, onDestroy: () => void) {
     this.id = id;
@@ -205,6 +207,11 @@ export class ConversationHandle {
       fallback: api !== undefined,
     });
     this.#restored = this.#restore(options);
+    const page = globalThis as { addEventListener?: (type: string, listener: () => void) => void };
+    if (ctx.storage && typeof page.addEventListener === "function") {
+      this.#onPageHide = () => void this.flush();
+      page.addEventListener("pagehide", this.#onPageHide);
+    }
   }
 
   // --- facade ---------------------------------------------------------------
@@ -266,6 +273,7 @@ export class ConversationHandle {
     cancelTimeout(this.#pumpTimer);
     cancelTimeout(this.#deliveredTimer);
     void this.flush();
+    if (this.#onPageHide) (globalThis as { removeEventListener?: (type: string, listener: () => void) => void }).removeEventListener?.("pagehide", this.#onPageHide);
     this.#events.clear();
     this.#onDestroy();
   }
