@@ -17,6 +17,7 @@ import type { ConversationHandle, ConversationOptions, SendOptions, SendResult }
 import type { InboxHandle } from "./inbox.ts";
 import type { ConnectionStatus } from "./machine.ts";
 import type { InboxConversation, InboxServerData, Message } from "../../src/protocol/index.ts";
+import { cancelTimeout, type Timer } from "./timers.ts";
 
 /** A store in the shape `useSyncExternalStore` takes. */
 interface Store<T> {
@@ -122,9 +123,9 @@ function conversationStore(handle: ConversationHandle): Snapshot<ConversationDat
   const created = new Snapshot<ConversationData>(read([]));
   const refresh = () => created.set(read(created.get().typing));
   for (const event of ["message", "updated", "restored", "ack", "send-failed", "status"] as const) handle.on(event, refresh);
-  const expiries = new Map<string, ReturnType<typeof setTimeout>>();
+  const expiries = new Map<string, Timer>();
   handle.on("typing", ({ user_id, state, expires_in_ms }) => {
-    clearTimeout(expiries.get(user_id));
+    cancelTimeout(expiries.get(user_id));
     expiries.delete(user_id);
     const others = created.get().typing.filter((u) => u !== user_id);
     if (state === "start") {
