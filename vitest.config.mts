@@ -48,6 +48,8 @@ export default defineConfig({
                 PRESENCE_OFFLINE_DELAY_MS: "2000",
                 // A topic's publish budget that a test can use up (30 events, then one back every 2 s).
                 TOPIC_PUBLISH_RATE: "30/60000",
+                // A tenth of the shipped replay budget, refilled so slowly that a test can spend it (events.test.ts).
+                SYNC_BUDGET: "2000/600000",
               },
             },
           }),

@@ -33,6 +33,7 @@ const STATUS_TEXT: Record<ConnectionStatus, string> = {
   reconnecting: "Reconnecting…",
   failed: "Disconnected",
   closed: "Offline",
+  polling: "Polling…",
 };
 
 const USERNAME = /^[A-Za-z0-9_]{3,32}$/;

@@ -6,6 +6,7 @@ import type { PresenceOptions } from "./presence.ts";
 import { TopicHandle, type TopicOptions } from "./topic.ts";
 import { ParleyApi, defaultFetch } from "./rest.ts";
 import type { ParleyEventError, WebSocketConstructor } from "./socket.ts";
+import { defaultStorage, type ParleyStorage } from "./storage.ts";
 import { TIMING, type Timing } from "./timing.ts";
 
 export interface ParleyClientOptions extends AuthOptions {
@@ -21,6 +22,14 @@ export interface ParleyClientOptions extends AuthOptions {
   clientInfo?: { name: string; version: string };
   /** The inbox's automatic `away` for a hidden tab (presence.ts): `{ autoAwayMs: 300_000 }` by default, `false` turns it off. */
   presence?: PresenceOptions;
+  /**
+   * Where conversations (outbox, newest messages, cursors) are kept between
+   * page loads. Default: IndexedDB in browsers, memory elsewhere; `null`
+   * keeps nothing.
+   */
+  storage?: ParleyStorage | null;
+  /** Whether a conversation whose WebSocket keeps failing falls back to long-polling (default true). */
+  pollingFallback?: boolean;
 }
 
 /** Events of the client as a whole. */
@@ -29,8 +38,11 @@ export interface ClientEvents {
   error: ParleyEventError & { conversationId?: string };
 }
 
-/** The SDK's version, sent in `hello` unless `clientInfo` says otherwise. */
-export const SDK_VERSION = "0.1.0";
+/**
+ * The SDK's version, sent in `hello` unless `clientInfo` says otherwise: the
+ * protocol's version first (1.1), then the SDK's own patch level.
+ */
+export const SDK_VERSION = "1.1.0";
 
 /**
  * The Parley client: REST (`api`), one live handle per conversation
@@ -83,6 +95,10 @@ export class ParleyClient {
     this.#tokens = tokens;
     this.#presence = options.presence ?? {};
     this.api = new ParleyApi(options.baseUrl, tokens, fetchImpl, timing);
+    this.#ctx.api = this.api;
+    this.#ctx.fallback = options.pollingFallback !== false;
+    const storage = options.storage === undefined ? defaultStorage() : options.storage;
+    if (storage) this.#ctx.storage = storage;
     tokens.onRefreshed((token) => {
       for (const handle of this.#conversations.values()) handle.refreshInPlace(token);
       for (const handle of this.#topics.values()) handle.refreshInPlace(token);

@@ -470,3 +470,23 @@ describe("the proactive token refresh on open sockets", () => {
     expect(refresh).toHaveBeenCalledTimes(1);
   });
 });
+
+describe("a replay refused by the server's replay budget", () => {
+  it("drops the socket and joins again on a new one after the wait the server named", async () => {
+    const s = setup({ afterSeq: 0 });
+    s.chat.connect();
+    const ws = await handshake(1);
+    const started = Date.now();
+    ws.receive({ v: 1, type: "error", rid: "join", data: { code: "rate_limited", message: "At most 20000 replayed messages per 20 s; try again later.", retryable: true, retry_after_ms: 150 } });
+    expect(s.chat.status).toBe("reconnecting");
+    expect(ws.readyState).toBe(3);
+    const again = await handshake(2);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(140);
+    expect(again.lastFrame("conversation.join")!.data).toEqual({ after_seq: 0, limit: 2 });
+    again.receive(joined);
+    again.receive(batch([msg(1)]));
+    expect(s.chat.status).toBe("connected");
+    expect(seqs(s.received)).toEqual([1]);
+    expect(s.errors).toEqual([]);
+  });
+});

@@ -17,9 +17,13 @@ import type { ConnectionStatus, Phase, StopReason } from "./machine.ts";
 import { hasSocket } from "./machine.ts";
 import { Outbox, newClientMsgId } from "./outbox.ts";
 import { SeqBuffer } from "./seq-buffer.ts";
+import { Poller } from "./poller.ts";
+import type { ParleyApi } from "./rest.ts";
 import { ManagedSocket, type ParleyEventError, type WebSocketConstructor } from "./socket.ts";
+import { mergeMessages, type ParleyStorage, type StoredConversation } from "./storage.ts";
 import type { Timing } from "./timing.ts";
 import { cancelTimeout, type Timer } from "./timers.ts";
+import { jwtSubject } from "./token-expiry.ts";
 
 /** Events of a conversation handle. */
 export interface ConversationEvents {
@@ -46,6 +50,12 @@ export interface ConversationEvents {
   "member.left": ServerData<"member.left">;
   /** Invalid frames, server errors, a stopped connection. Never thrown. */
   error: ParleyEventError;
+  /**
+   * The conversation as storage kept it (a reload, a reopened tab): its
+   * newest messages and the cursor the handle resumes from. Emitted once,
+   * before any `message`, when the handle was made without `afterSeq`.
+   */
+  restored: { messages: Message[]; lastSeq: number };
 }
 
 export interface SendOptions {
@@ -97,10 +107,16 @@ export interface HandleContext {
   clientInfo: { name: string; version: string };
   /** Reports an error on the client's own `error` event too. */
   report(error: ParleyEventError & { conversationId?: string }): void;
+  /** The REST API (`markRead` when not connected; the long-poll fallback). */
+  api?: ParleyApi;
+  /** Whether a socket that keeps failing falls back to long-polling (needs `api`). */
+  fallback?: boolean;
+  /** Where conversations are kept between page loads; none: memory only. */
+  storage?: ParleyStorage;
 }
 
 /** Request ids of the SDK's own requests; message sends use their `client_msg_id`. */
-const RID = { join: "join", sync: "sync", read: "read" } as const;
+const RID = { join: "join", sync: "sync", read: "read", delivered: "delivered" } as const;
 
 /**
  * One conversation, live: joins with `after_seq` = the highest `seq` it
@@ -130,6 +146,24 @@ export class ConversationHandle {
   /** Changes sent and waiting for their `change.ack`, by rid. */
   readonly #changes = new Map<string, { resolve: (ack: ChangeAck) => void; reject: (e: ChangeError) => void }>();
   #changeRid = 0;
+  /** This user's id (from `hello.ack`): whose messages need no delivery receipt. */
+  #userId: string | undefined;
+  /** Delivery receipts: the newest `seq` of someone else's message delivered, and the watermark sent. */
+  #deliveredWanted = 0;
+  #deliveredSent = 0;
+  #deliveredTimer: Timer | undefined;
+  /** The long-poll fallback (docs/protocol.md §15.18), running while the socket falls back. */
+  readonly #poller: Poller | undefined;
+  /** Storage: the record's key once known, the newest messages delivered, the pending write. */
+  #storageKey: string | undefined;
+  #cache: Message[] = [];
+  #saveTimer: Timer | undefined;
+  #saving: Promise<void> = Promise.resolve();
+  /** Settles once the stored record (if any) was read; `connect` waits for it. */
+  readonly #restored: Promise<void>;
+  #connectWanted = false;
+  /** In browsers: the page going away writes what storage does not have yet. */
+  readonly #onPageHide: (() => void) | undefined;
 
   constructor(id: string, ctx: HandleContext, options: ConversationOptions, onDestroy: () => void) {
     this.id = id;
@@ -138,6 +172,23 @@ export class ConversationHandle {
     this.#buffer = new SeqBuffer(options.afterSeq ?? 0, ctx.timing.REORDER_CAPACITY);
     this.#lastRev = options.afterRev ?? 0;
     this.#outbox = new Outbox(ctx.timing.OUTBOX_CAPACITY, ctx.timing.MAX_IN_FLIGHT);
+    const api = ctx.fallback ? ctx.api : undefined;
+    this.#poller = api
+      ? new Poller({
+          conversationId: id,
+          api,
+          timing: ctx.timing,
+          outbox: this.#outbox,
+          active: () => this.#pollingActive(),
+          afterSeq: () => this.#buffer.delivered,
+          // Polls page by seq and carry no changes: they must not move the rev cursor, or a change made meanwhile
+          // (a lower rev) would be skipped by the next join with after_rev.
+          deliver: (messages) => this.#deliver(messages, false),
+          acked: (ack) => this.#acked(ack),
+          sendFailed: (clientMsgId, body, error) => this.#sendFailed(clientMsgId, body, error),
+          refused: (status, message) => this.#socket.dispatch({ type: "refused", status, message }),
+        })
+      : undefined;
     const path = `/v1/conversations/${encodeURIComponent(id)}`;
     this.#socket = new ManagedSocket<ServerFrame>({
       baseUrl: ctx.baseUrl,
@@ -153,7 +204,14 @@ export class ConversationHandle {
       onFrame: (frame) => this.#onFrame(frame),
       onStatus: (status) => this.#events.emit("status", status),
       onError: (error) => this.#error(error),
+      fallback: api !== undefined,
     });
+    this.#restored = this.#restore(options);
+    const page = globalThis as { addEventListener?: (type: string, listener: () => void) => void };
+    if (ctx.storage && typeof page.addEventListener === "function") {
+      this.#onPageHide = () => void this.flush();
+      page.addEventListener("pagehide", this.#onPageHide);
+    }
   }
 
   // --- facade ---------------------------------------------------------------
@@ -187,14 +245,22 @@ export class ConversationHandle {
     return this.#events.on(event, handler);
   }
 
-  /** Connects (or, after a stop, tries again). Does nothing while connecting or connected. */
+  /**
+   * Connects (or, after a stop, tries again). Does nothing while connecting
+   * or connected. With storage, the first connect waits for the stored
+   * record, so the join resumes from the stored cursor.
+   */
   connect(): this {
-    this.#socket.dispatch({ type: "connect" });
+    this.#connectWanted = true;
+    void this.#restored.then(() => {
+      if (this.#connectWanted) this.#socket.dispatch({ type: "connect" });
+    });
     return this;
   }
 
   /** Closes the socket and stops reconnecting; unacked messages stay queued for the next `connect`. */
   disconnect(): this {
+    this.#connectWanted = false;
     this.#socket.dispatch({ type: "disconnect" });
     return this;
   }
@@ -202,10 +268,30 @@ export class ConversationHandle {
   /** Closes for good: the socket, the timers, the handlers. Sends after this are dropped with a warning. */
   destroy(): void {
     if (this.#socket.state.phase === "closed") return;
+    this.#connectWanted = false;
     this.#socket.dispatch({ type: "destroy" });
     cancelTimeout(this.#pumpTimer);
+    cancelTimeout(this.#deliveredTimer);
+    void this.flush();
+    if (this.#onPageHide) (globalThis as { removeEventListener?: (type: string, listener: () => void) => void }).removeEventListener?.("pagehide", this.#onPageHide);
     this.#events.clear();
     this.#onDestroy();
+  }
+
+  /**
+   * Writes what storage does not have yet (the outbox is written at once,
+   * messages seen within `CACHE_WRITE_MS`); resolves when it is stored.
+   * Call it before a page goes away if you cannot wait that long.
+   */
+  flush(): Promise<void> {
+    cancelTimeout(this.#saveTimer);
+    this.#saveTimer = undefined;
+    return this.#save();
+  }
+
+  /** The newest messages delivered (kept for storage, up to `CACHE_MESSAGES`), ascending. */
+  get messages(): readonly Message[] {
+    return this.#cache;
   }
 
   /**
@@ -240,15 +326,32 @@ export class ConversationHandle {
       );
     }
     this.#outbox.add(data.data);
+    this.#persist(true);
     const sent = this.#pump();
     return { status: sent.includes(clientMsgId) ? "sent" : "queued", clientMsgId };
   }
 
-  /** Marks everything up to `seq` read (max-wins); sent when connected. */
+  /**
+   * Marks everything up to `seq` read (max-wins): a `receipt.read` frame
+   * when connected, else `POST …/read` (and the frame again once connected,
+   * if that failed).
+   */
   markRead(seq: number): void {
     if (seq <= this.#readWanted) return;
     this.#readWanted = seq;
-    this.#flushRead();
+    if (this.#socket.state.phase === "live") {
+      this.#flushRead();
+      return;
+    }
+    const api = this.#ctx.api;
+    if (!api || this.#socket.state.phase === "closed") return;
+    api.markRead(this.id, seq).then(
+      (receipt) => {
+        this.#readSent = Math.max(this.#readSent, seq);
+        this.#events.emit("receipt", receipt);
+      },
+      () => undefined, // sent over the socket once it is live
+    );
   }
 
   /** Changes the body of one of this user's messages. Resolves with the `change.ack` (`duplicate` when it changed nothing). */
@@ -306,7 +409,16 @@ export class ConversationHandle {
     } else if (phase === "live") {
       this.#pump();
       this.#flushRead();
+      this.#flushDelivered();
     }
+    if (this.#pollingActive()) this.#poller?.start();
+    else this.#poller?.stop();
+  }
+
+  /** Polling carries the conversation: the socket fell back, and no socket is live. */
+  #pollingActive(): boolean {
+    const state = this.#socket.state;
+    return state.fallback === true && state.phase !== "live" && state.phase !== "idle" && state.phase !== "stopped" && state.phase !== "closed";
   }
 
   #onFrame(frame: ServerFrame): void {
@@ -332,10 +444,7 @@ export class ConversationHandle {
         return;
       }
       case "message.ack":
-        if (this.#outbox.ack(frame.data.client_msg_id)) {
-          this.#events.emit("ack", frame.data);
-          this.#pump();
-        }
+        if (this.#outbox.ack(frame.data.client_msg_id)) this.#acked(frame.data);
         return;
       case "error":
         return this.#onErrorFrame(frame.rid, frame.data);
@@ -358,6 +467,8 @@ export class ConversationHandle {
       case "member.left":
         return this.#events.emit("member.left", frame.data);
       case "hello.ack":
+        this.#userId = frame.data.user_id;
+        return;
       case "auth.refreshed":
       case "pong":
       case "connection.closing":
@@ -401,15 +512,127 @@ export class ConversationHandle {
    * message already delivered that comes again has changed and is an
    * `updated` event. Every message's `rev` moves the cursor of the next join.
    */
-  #deliver(messages: Message[]): void {
+  #deliver(messages: Message[], moveRev = true): void {
     const fresh: Message[] = [];
+    const updated: Message[] = [];
     for (const m of messages) {
       if (m.conversation_id !== this.id) continue;
-      if (m.rev !== undefined && m.rev > this.#lastRev) this.#lastRev = m.rev;
-      if (m.seq <= this.#buffer.delivered) this.#events.emit("updated", m);
-      else fresh.push(m);
+      if (moveRev && m.rev !== undefined && m.rev > this.#lastRev) this.#lastRev = m.rev;
+      if (m.seq > this.#buffer.delivered) fresh.push(m);
+      else if (!this.#isRepeat(m)) updated.push(m);
     }
-    for (const m of this.#buffer.accept(fresh)) this.#events.emit("message", m);
+    const delivered = this.#buffer.accept(fresh);
+    // The cache first, so that `messages` already holds what each event announces.
+    if (delivered.length > 0 || updated.length > 0) {
+      this.#cache = mergeMessages(this.#cache, [...updated, ...delivered], this.#ctx.timing.CACHE_MESSAGES);
+      this.#persist(false);
+    }
+    for (const m of updated) this.#events.emit("updated", m);
+    for (const m of delivered) this.#events.emit("message", m);
+    if (delivered.length > 0) this.#noteDelivered(delivered);
+  }
+
+  /**
+   * A message delivered before that comes again unchanged (the same `rev`):
+   * a poll and a socket's replay overlapping while the handle moves from
+   * polling back to its socket. Not an update.
+   */
+  #isRepeat(m: Message): boolean {
+    if (m.rev === undefined) return false;
+    const cache = this.#cache;
+    let lo = 0;
+    let hi = cache.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const seq = cache[mid]!.seq;
+      if (seq === m.seq) return cache[mid]!.rev === m.rev;
+      if (seq < m.seq) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return false;
+  }
+
+  // --- storage --------------------------------------------------------------
+
+  /**
+   * Reads the stored record of this conversation, for this user (the JWT's
+   * `sub`): the outbox goes back in under its ids, and the cursor moves to
+   * the stored one — with the cached messages as `restored` (no `afterSeq`
+   * given), or as `message` events when they follow on from `afterSeq`.
+   */
+  async #restore(options: ConversationOptions): Promise<void> {
+    const storage = this.#ctx.storage;
+    if (!storage) return;
+    let record: StoredConversation | undefined;
+    try {
+      const user = jwtSubject(await this.#ctx.tokens.current()) ?? "_";
+      this.#storageKey = `${user}/${this.id}`;
+      record = await storage.get(this.#storageKey);
+      if (record && (record.userId !== user || record.conversationId !== this.id)) record = undefined;
+    } catch (err) {
+      this.#error({ kind: "storage_failed", message: `Parley: storage could not be read (${err instanceof Error ? err.message : String(err)}); going on without it.` });
+      return;
+    }
+    if (!record || this.#socket.state.phase === "closed") return;
+    for (const data of record.outbox) {
+      if (!this.#outbox.has(data.client_msg_id) && !this.#outbox.isFull) this.#outbox.add(data);
+    }
+    const cached = record.messages.filter((m) => m.conversation_id === this.id);
+    if (options.afterSeq === undefined) {
+      this.#cache = cached;
+      if (record.lastSeq > this.#buffer.delivered) {
+        this.#buffer.advanceTo(record.lastSeq);
+        this.#lastRev = Math.max(this.#lastRev, record.lastRev);
+      }
+      this.#events.emit("restored", { messages: cached, lastSeq: this.#buffer.delivered });
+    } else {
+      const from = this.#buffer.delivered;
+      const next = cached.filter((m) => m.seq > from);
+      // Only a cache that follows on from the application's own history is used; else the server replays.
+      if (next[0]?.seq === from + 1 && next.every((m, i) => m.seq === from + 1 + i) && next.at(-1)!.seq === record.lastSeq) {
+        this.#deliver(next);
+        this.#lastRev = Math.max(this.#lastRev, record.lastRev);
+      }
+    }
+  }
+
+  /** Writes the record soon: at once for the outbox (`urgent`), within `CACHE_WRITE_MS` for messages seen. */
+  #persist(urgent: boolean): void {
+    if (!this.#ctx.storage) return;
+    if (urgent) {
+      void this.flush();
+      return;
+    }
+    this.#saveTimer ??= setTimeout(() => {
+      this.#saveTimer = undefined;
+      void this.#save();
+    }, this.#ctx.timing.CACHE_WRITE_MS);
+  }
+
+  /** One write after another, each of the state as it is when it runs. */
+  #save(): Promise<void> {
+    const storage = this.#ctx.storage;
+    if (!storage) return Promise.resolve();
+    this.#saving = this.#saving.then(async () => {
+      await this.#restored;
+      const key = this.#storageKey;
+      if (key === undefined) return;
+      const record: StoredConversation = {
+        userId: key.slice(0, key.length - this.id.length - 1),
+        conversationId: this.id,
+        lastSeq: this.#buffer.delivered,
+        lastRev: this.#lastRev,
+        messages: this.#cache,
+        outbox: this.#outbox.pending(),
+        savedAt: Date.now(),
+      };
+      try {
+        await storage.set(key, record);
+      } catch (err) {
+        this.#error({ kind: "storage_failed", message: `Parley: storage could not be written (${err instanceof Error ? err.message : String(err)}).` });
+      }
+    });
+    return this.#saving;
   }
 
   /** Asks for what is missing below a held message (the server should never leave a gap; the SDK copes if it does). */
@@ -426,6 +649,7 @@ export class ConversationHandle {
   #change<T>(type: string, schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: { issues: Parameters<typeof describeIssue>[0] } } }, data: unknown): Promise<ChangeAck> {
     const parsed = schema.safeParse(data);
     if (!parsed.success) return Promise.reject(new TypeError(`Parley: ${type}: ${describeIssue(parsed.error.issues)}.`));
+    if (this.#pollingActive() && this.#ctx.api) return this.#changeOverRest(this.#ctx.api, type, parsed.data as { seq: number; body?: string; reaction?: string });
     if (this.#socket.state.phase !== "live") {
       return Promise.reject(new ChangeError("disconnected", `Parley: ${type} needs a live connection (status "connected").`));
     }
@@ -439,6 +663,23 @@ export class ConversationHandle {
     });
   }
 
+  /** While polling, a change goes over REST (§22.5); the same idempotency, the same answer. */
+  async #changeOverRest(api: ParleyApi, type: string, data: { seq: number; body?: string; reaction?: string }): Promise<ChangeAck> {
+    try {
+      switch (type) {
+        case "message.edit":
+          return await api.editMessage(this.id, data.seq, data.body ?? "");
+        case "message.delete":
+          return await api.deleteMessage(this.id, data.seq);
+        default:
+          return await api.react(this.id, data.seq, data.reaction ?? "", type === "reaction.add");
+      }
+    } catch (err) {
+      const code = (err as { code?: ErrorBody["code"] }).code;
+      throw new ChangeError(code ?? "disconnected", err instanceof Error ? err.message : String(err));
+    }
+  }
+
   #onErrorFrame(rid: string | undefined, error: ErrorBody): void {
     if (rid !== undefined && this.#outbox.has(rid)) {
       if (error.code === "rate_limited" || error.code === "internal" || error.code === "not_joined") {
@@ -450,12 +691,15 @@ export class ConversationHandle {
         return;
       }
       const dropped = this.#outbox.drop(rid);
-      this.#events.emit("send-failed", { clientMsgId: rid, body: dropped?.data.body ?? "", error });
-      this.#error({ kind: "send_failed", code: error.code, message: `A message was refused: ${error.message}` });
-      this.#pump();
+      this.#sendFailed(rid, dropped?.data.body ?? "", error);
       return;
     }
     if (rid === RID.sync) this.#syncInFlight = false;
+    // A replay refused by the server's replay budget (§22.11): drop this socket and come back after the wait it names.
+    if ((rid === RID.join || rid === RID.sync) && error.code === "rate_limited") {
+      this.#socket.retryLater(error.retry_after_ms ?? this.#ctx.timing.RATE_LIMIT_FALLBACK_MS, `replay rate_limited: ${error.message}`);
+      return;
+    }
     const change = rid === undefined ? undefined : this.#changes.get(rid);
     if (change && rid !== undefined) {
       this.#changes.delete(rid);
@@ -465,8 +709,25 @@ export class ConversationHandle {
     this.#error({ kind: "server_error", code: error.code, message: error.message });
   }
 
-  /** Puts what the outbox allows on the wire; returns the ids sent. */
+  #acked(ack: MessageAck): void {
+    this.#events.emit("ack", ack);
+    this.#persist(true);
+    this.#pump();
+  }
+
+  #sendFailed(clientMsgId: string, body: string, error: ErrorBody): void {
+    this.#events.emit("send-failed", { clientMsgId, body, error });
+    this.#error({ kind: "send_failed", code: error.code, message: `A message was refused: ${error.message}` });
+    this.#persist(true);
+    this.#pump();
+  }
+
+  /** Puts what the outbox allows on the wire; returns the ids sent. While polling, the outbox goes over REST. */
   #pump(): string[] {
+    if (this.#pollingActive()) {
+      void this.#poller?.pump();
+      return [];
+    }
     if (this.#socket.state.phase !== "live") return [];
     const now = Date.now();
     const wait = this.#outbox.pausedFor(now);
@@ -488,6 +749,26 @@ export class ConversationHandle {
       sent.push(data.client_msg_id);
     }
     return sent;
+  }
+
+  /**
+   * Delivery receipts, coalesced: at most one `receipt.delivered` per
+   * `DELIVERED_COALESCE_MS`, for the newest message of someone else (the
+   * user's own messages moved their watermarks when sent, §22.3).
+   */
+  #noteDelivered(messages: readonly Message[]): void {
+    for (const m of messages) if (m.sender_id !== this.#userId && m.seq > this.#deliveredWanted) this.#deliveredWanted = m.seq;
+    if (this.#deliveredWanted > this.#deliveredSent && this.#deliveredTimer === undefined && this.#userId !== undefined) {
+      this.#deliveredTimer = setTimeout(() => {
+        this.#deliveredTimer = undefined;
+        this.#flushDelivered();
+      }, this.#ctx.timing.DELIVERED_COALESCE_MS);
+    }
+  }
+
+  #flushDelivered(): void {
+    if (this.#deliveredWanted <= this.#deliveredSent || this.#socket.state.phase !== "live") return;
+    if (this.#socket.send("receipt.delivered", { up_to_seq: this.#deliveredWanted }, RID.delivered)) this.#deliveredSent = this.#deliveredWanted;
   }
 
   #flushRead(): void {

@@ -13,7 +13,9 @@ export type { TopicEvents, TopicOptions } from "./topic.ts";
 export { AutoAway, DEFAULT_AUTO_AWAY_MS } from "./presence.ts";
 export type { PresenceOptions, VisibilitySource } from "./presence.ts";
 export { ParleyApi } from "./rest.ts";
-export type { HistoryOptions, SearchOptions } from "./rest.ts";
+export type { HistoryOptions, SearchOptions, RestSendOptions, PageOptions, PollOptions } from "./rest.ts";
+export { memoryStorage, indexedDbStorage, defaultStorage } from "./storage.ts";
+export type { ParleyStorage, StoredConversation, IdbFactoryLike } from "./storage.ts";
 export type { AccessToken, AuthOptions } from "./auth.ts";
 export type { ParleyEventError, WebSocketLike, WebSocketConstructor } from "./socket.ts";
 export { publicStatus, transition, INITIAL_STATE } from "./machine.ts";
@@ -24,3 +26,8 @@ export { TIMING } from "./timing.ts";
 export type { Timing } from "./timing.ts";
 export { ParleyError } from "../../src/protocol/index.ts";
 export type { Message, MessageAck, ConversationView, InboxConversation, ErrorBody, LoginResponse, TopicEvent, ContactPresence } from "../../src/protocol/index.ts";
+export type {
+  AddMembersResponse, Attachment, BlockResponse, ChangeAck, ConversationList, HistoryPage, Member, MemberPage, MeResponse, MessageSearchPage,
+  GlobalSearchResponse, MuteResponse, Notification, PatchMeRequest, Receipt, ReadNotificationsResponse, ReportRequest, ReportResponse,
+  SearchResponse, SendData, ServerData, Settings, SettablePresence, UserView, InboxServerData,
+} from "../../src/protocol/index.ts";

@@ -102,3 +102,31 @@ describe("the connection state machine", () => {
     }
   });
 });
+
+describe("the polling fallback", () => {
+  const connecting: ConnectionState = { phase: "connecting", attempt: 3, wasLive: false };
+
+  it("enters polling from an attempt, reads polling until live, and probes with retry", () => {
+    const polling = transition(connecting, { type: "fallback" });
+    expect(polling).toMatchObject({ phase: "polling", fallback: true });
+    expect(publicStatus(polling)).toBe("polling");
+    const probe = transition(polling, { type: "retry" });
+    expect(probe).toMatchObject({ phase: "connecting", fallback: true });
+    expect(publicStatus(probe)).toBe("polling");
+    expect(publicStatus(transition(probe, { type: "closed", code: 1006 }))).toBe("polling");
+    const live = transition(transition(transition(transition(probe, { type: "opened" }), { type: "hello.ack" }), { type: "joined", replay: false }), { type: "replayed" });
+    expect(live).toEqual({ phase: "live", attempt: 0, wasLive: true });
+    expect(publicStatus(live)).toBe("connected");
+    // Once live again, a drop is an ordinary reconnect.
+    expect(publicStatus(transition(live, { type: "closed", code: 1006 }))).toBe("reconnecting");
+  });
+
+  it("a poll refused with 404 or 403 stops it; disconnect and destroy end it", () => {
+    const polling = transition(connecting, { type: "fallback" });
+    expect(transition(polling, { type: "refused", status: 404 })).toMatchObject({ phase: "stopped", stopReason: { status: 404 } });
+    expect(transition(polling, { type: "refused", status: 429 })).toBe(polling);
+    expect(transition(polling, { type: "disconnect" })).toEqual({ phase: "idle", attempt: 0, wasLive: false });
+    expect(transition(polling, { type: "destroy" }).phase).toBe("closed");
+    expect(transition({ phase: "idle", attempt: 0, wasLive: false }, { type: "fallback" }).phase).toBe("idle");
+  });
+});

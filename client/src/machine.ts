@@ -17,6 +17,11 @@ import { isTerminal, shouldReauthenticate } from "../../src/protocol/index.ts";
  *                                 ▼                                                    │
  *                              stopped ◀────────── 4000–4099, HTTP 403/404 ─────────────┘
  *   any ─disconnect─▶ idle        any ─destroy─▶ closed (final)
+ *
+ *   Fallback: sockets that never open, again and again (a proxy refusing
+ *   upgrades), end in `fallback` ─▶ polling ─retry─▶ connecting (a probe). While
+ *   `fallback` is set the conversation goes on over long-polling and REST,
+ *   and the status reads `polling` in every phase until a socket is live.
  */
 export type Phase =
   /** Not connected and not trying: before `connect()`, after `disconnect()`. */
@@ -38,7 +43,9 @@ export type Phase =
   /** The server said not to come back (4003, 4008, 403, 404) or no token could be had; `connect()` tries again. */
   | "stopped"
   /** Destroyed: final. */
-  | "closed";
+  | "closed"
+  /** WebSockets do not get through: long-polling and REST carry the conversation; a probe socket is tried now and then. */
+  | "polling";
 
 /** Why a connection stopped. */
 export interface StopReason {
@@ -59,6 +66,8 @@ export interface ConnectionState {
   readonly refreshed?: boolean;
   /** Set in `stopped`. */
   readonly stopReason?: StopReason;
+  /** WebSockets failed to open repeatedly: polling carries the conversation until a socket is live again. */
+  readonly fallback?: boolean;
 }
 
 export type ConnectionEvent =
@@ -79,10 +88,12 @@ export type ConnectionEvent =
   /** The backoff delay passed. */
   | { type: "retry" }
   /** The token refresh finished. */
-  | { type: "token"; ok: boolean; message?: string };
+  | { type: "token"; ok: boolean; message?: string }
+  /** Sockets did not open, repeatedly, though the server answers over HTTP: fall back to polling. */
+  | { type: "fallback" };
 
 /** What the application sees. */
-export type ConnectionStatus = "disconnected" | "connecting" | "connected" | "reconnecting" | "failed" | "closed";
+export type ConnectionStatus = "disconnected" | "connecting" | "connected" | "reconnecting" | "failed" | "closed" | "polling";
 
 export const INITIAL_STATE: ConnectionState = { phase: "idle", attempt: 0, wasLive: false };
 
@@ -104,7 +115,9 @@ export function transition(state: ConnectionState, event: ConnectionEvent): Conn
     case "connect":
       return phase === "idle" || phase === "stopped" ? connecting({ phase, attempt: 0, wasLive: state.wasLive }) : state;
     case "retry":
-      return phase === "backoff" ? connecting(state) : state;
+      return phase === "backoff" || phase === "polling" ? connecting(state) : state;
+    case "fallback":
+      return hasSocket(phase) || phase === "backoff" ? { ...state, phase: "polling", fallback: true } : state;
     case "opened":
       return phase === "connecting" ? { ...state, phase: "handshaking" } : state;
     case "hello.ack":
@@ -122,7 +135,8 @@ export function transition(state: ConnectionState, event: ConnectionEvent): Conn
       // that v1 does not define: try again later.
       return { ...state, phase: "backoff" };
     case "refused":
-      if (phase !== "connecting") return state;
+      // While polling, a poll refused for good (403, 404) stops the conversation as a refused upgrade would.
+      if (phase !== "connecting" && !(phase === "polling" && (event.status === 403 || event.status === 404))) return state;
       if (event.status === 401) return { ...state, phase: "reauthenticating" };
       if (event.status === 403 || event.status === 404) {
         return stopped(state, { status: event.status, message: event.message || `the server refused the socket (HTTP ${event.status})` });
@@ -150,11 +164,14 @@ export function publicStatus(state: ConnectionState): ConnectionStatus {
     case "joining":
     case "replaying":
     case "reauthenticating":
+      if (state.fallback) return "polling";
       return state.wasLive || state.attempt > 1 ? "reconnecting" : "connecting";
     case "live":
       return "connected";
     case "backoff":
-      return "reconnecting";
+      return state.fallback ? "polling" : "reconnecting";
+    case "polling":
+      return "polling";
     case "stopped":
       return "failed";
     case "closed":

@@ -1,5 +1,22 @@
 import type { z } from "zod";
 import {
+  AddMembersResponse,
+  BlockResponse,
+  HealthResponse,
+  MemberPage,
+  MessageAck,
+  MuteResponse,
+  NotificationsResponse,
+  PollResponse,
+  ReadNotificationsResponse,
+  Receipt,
+  ReportResponse,
+  SearchResponse,
+  UserResponse,
+  type PatchMeRequest,
+  type ReportRequest,
+  Role,
+  type UserView,
   ChangeAck,
   ConversationList,
   ConversationResponse,
@@ -32,7 +49,12 @@ interface RequestOptions {
   fetch: typeof fetch;
   timeoutMs: number;
   token?: string;
+  /** Aborts the request early (a long-poll that is no longer wanted). */
+  signal?: AbortSignal;
 }
+
+/** The answer of a route that answers `204 No Content`. */
+const NO_CONTENT = { safeParse: (value: unknown) => ({ success: true as const, data: value as undefined }) } as unknown as z.ZodType<undefined>;
 
 /**
  * One REST call, its answer checked against the contract's schema. A failure
@@ -55,9 +77,9 @@ async function requestJson<S extends z.ZodType>(
       ...(raw ? { "content-type": raw.contentType } : body !== undefined ? { "content-type": "application/json" } : {}),
     },
     ...(raw ? { body: raw.bytes } : body !== undefined ? { body: JSON.stringify(body) } : {}),
-    signal: AbortSignal.timeout(options.timeoutMs),
+    signal: options.signal ? AbortSignal.any([options.signal, AbortSignal.timeout(options.timeoutMs)]) : AbortSignal.timeout(options.timeoutMs),
   });
-  const value: unknown = await res.json().catch(() => undefined);
+  const value: unknown = res.status === 204 ? undefined : await res.json().catch(() => undefined);
   if (!res.ok) {
     const error = ErrorBody.safeParse(value);
     if (error.success) {
@@ -82,6 +104,27 @@ class RawBody {
     // A view is copied to its own ArrayBuffer: fetch takes a buffer, not any view of one.
     this.bytes = bytes instanceof Uint8Array ? bytes.slice().buffer : bytes;
   }
+}
+
+/** Options of `api.send`: the idempotency key (a fresh UUID when left out), a reply, attachments. */
+export interface RestSendOptions {
+  clientMsgId?: string;
+  replyToSeq?: number;
+  attachments?: string[];
+}
+
+/** Options of a page of the conversation list, of the member list, of a user search. */
+export interface PageOptions {
+  limit?: number;
+  cursor?: string;
+}
+
+/** Options of a long-poll. */
+export interface PollOptions {
+  /** How long the server may hold the request when nothing is newer, 0–30 000 ms (default 25 000). */
+  timeoutMs?: number;
+  /** Aborts the poll. */
+  signal?: AbortSignal;
 }
 
 /** Options of a search in one conversation. */
@@ -131,8 +174,155 @@ export class ParleyApi {
     });
   }
 
+  /**
+   * `POST /v1/auth/logout` with a refresh token: ends that session (also when
+   * the access token has expired). Resolves when the session is over.
+   */
+  static async logoutSession(baseUrl: string, refreshToken: string, fetchImpl: typeof fetch = defaultFetch): Promise<void> {
+    await requestJson(joinUrl(baseUrl, "/v1/auth/logout"), "POST", { refresh_token: refreshToken }, NO_CONTENT, { fetch: fetchImpl, timeoutMs: 15_000 });
+  }
+
+  /** `GET /v1/healthz`: no token needed. */
+  static health(baseUrl: string, fetchImpl: typeof fetch = defaultFetch): Promise<z.infer<typeof HealthResponse>> {
+    return requestJson(joinUrl(baseUrl, "/v1/healthz"), "GET", undefined, HealthResponse, { fetch: fetchImpl, timeoutMs: 15_000 });
+  }
+
+  /** `POST /v1/auth/logout` with the current access token: ends this session. Tokens already minted last until they expire. */
+  async logout(): Promise<void> {
+    await this.#call("POST", "/v1/auth/logout", undefined, NO_CONTENT);
+  }
+
+  /** `GET /v1/me`: the user and their settings (registers a user whose token another backend minted). */
   me(): Promise<MeResponse> {
     return this.#call("GET", "/v1/me", undefined, MeResponse);
+  }
+
+  /** `PATCH /v1/me`: display name, avatar, settings; every field optional, `null` clears. */
+  updateMe(patch: PatchMeRequest): Promise<MeResponse> {
+    return this.#call("PATCH", "/v1/me", patch, MeResponse);
+  }
+
+  /** `GET /v1/users/{username}` (regardless of case). */
+  async user(username: string): Promise<UserView> {
+    return (await this.#call("GET", `/v1/users/${encodeURIComponent(username)}`, undefined, UserResponse)).user;
+  }
+
+  /** `GET /v1/users/search`: by username prefix, then display-name words; page with `next_cursor`. */
+  searchUsers(query: string, options: PageOptions = {}): Promise<SearchResponse> {
+    return this.#call("GET", `/v1/users/search?${queryString({ q: query, limit: options.limit, cursor: options.cursor })}`, undefined, SearchResponse);
+  }
+
+  /** One page of `GET /v1/conversations` (latest activity first); pass `next_cursor` as `cursor` for the next. */
+  conversations(options: PageOptions = {}): Promise<ConversationList> {
+    const qs = queryString({ limit: options.limit, cursor: options.cursor });
+    return this.#call("GET", `/v1/conversations${qs ? `?${qs}` : ""}`, undefined, ConversationList);
+  }
+
+  /** Every conversation of the user, page after page. */
+  async *allConversations(pageSize = 100): AsyncGenerator<InboxConversation> {
+    let cursor: string | undefined;
+    do {
+      const page = await this.conversations({ limit: pageSize, ...(cursor !== undefined ? { cursor } : {}) });
+      yield* page.conversations;
+      cursor = page.next_cursor;
+    } while (cursor !== undefined);
+  }
+
+  /** `PATCH /v1/conversations/{id}`: renames a group (owner and admins). */
+  async renameGroup(id: string, title: string): Promise<ConversationView> {
+    return (await this.#call("PATCH", conversationPath(id), { title }, ConversationResponse)).conversation;
+  }
+
+  /** `POST …/members`: adds people to a group by username; `added` lists those who were not in it yet. */
+  addMembers(id: string, usernames: string[]): Promise<AddMembersResponse> {
+    return this.#call("POST", `${conversationPath(id)}/members`, { usernames }, AddMembersResponse);
+  }
+
+  /** `DELETE …/members/{user_id}`: removes a member, or, with the user's own id, leaves. */
+  async removeMember(id: string, userId: string): Promise<ConversationView> {
+    return (await this.#call("DELETE", `${conversationPath(id)}/members/${encodeURIComponent(userId)}`, undefined, ConversationResponse)).conversation;
+  }
+
+  /** `PATCH …/members/{user_id}`: the owner changes a member's role (`owner` hands the group over). */
+  async setRole(id: string, userId: string, role: z.infer<typeof Role>): Promise<ConversationView> {
+    return (await this.#call("PATCH", `${conversationPath(id)}/members/${encodeURIComponent(userId)}`, { role }, ConversationResponse)).conversation;
+  }
+
+  /** `GET …/members`: a page of the member list in user-id order, with receipts and who is online; pass `next_after` as `after`. */
+  members(id: string, options: { after?: string; limit?: number } = {}): Promise<MemberPage> {
+    const qs = queryString({ after: options.after, limit: options.limit });
+    return this.#call("GET", `${conversationPath(id)}/members${qs ? `?${qs}` : ""}`, undefined, MemberPage);
+  }
+
+  /**
+   * `POST …/messages`: sends over REST, with the same idempotency as the
+   * socket — repeat it with the same `clientMsgId` and the message is stored
+   * once (`duplicate: true` on the repeat).
+   */
+  send(id: string, body: string, options: RestSendOptions = {}): Promise<MessageAck> {
+    return this.#call(
+      "POST",
+      `${conversationPath(id)}/messages`,
+      {
+        client_msg_id: options.clientMsgId ?? crypto.randomUUID(),
+        body,
+        ...(options.replyToSeq !== undefined ? { reply_to_seq: options.replyToSeq } : {}),
+        ...(options.attachments?.length ? { attachments: options.attachments } : {}),
+      },
+      MessageAck,
+    );
+  }
+
+  /** `POST …/read`: moves the read watermark (max-wins); answers the user's receipt. */
+  markRead(id: string, upToSeq: number): Promise<Receipt> {
+    return this.#call("POST", `${conversationPath(id)}/read`, { up_to_seq: upToSeq }, Receipt);
+  }
+
+  /**
+   * `GET …/poll`: messages after `afterSeq` (up to 100) at once when there
+   * are any, else held until one arrives or `timeoutMs` passes.
+   */
+  poll(id: string, afterSeq: number, options: PollOptions = {}): Promise<z.infer<typeof PollResponse>> {
+    const qs = queryString({ after_seq: afterSeq, timeout_ms: options.timeoutMs });
+    // The server may hold the request for timeout_ms; the request's own timeout comes on top.
+    const hold = options.timeoutMs ?? 25_000;
+    return this.#call("GET", `${conversationPath(id)}/poll?${qs}`, undefined, PollResponse, { timeoutMs: hold + this.#timing.REQUEST_TIMEOUT_MS, ...(options.signal ? { signal: options.signal } : {}) });
+  }
+
+  /** `PUT …/mute`: no notifications from this conversation until `until` (ms), or for ever. */
+  mute(id: string, until?: number): Promise<MuteResponse> {
+    return this.#call("PUT", `${conversationPath(id)}/mute`, until !== undefined ? { until } : {}, MuteResponse);
+  }
+
+  /** `DELETE …/mute`. */
+  unmute(id: string): Promise<MuteResponse> {
+    return this.#call("DELETE", `${conversationPath(id)}/mute`, undefined, MuteResponse);
+  }
+
+  /** `POST /v1/blocks/{username}`: blocks everywhere (direct conversation, group adds, notifications, presence). */
+  block(username: string): Promise<BlockResponse> {
+    return this.#call("POST", `/v1/blocks/${encodeURIComponent(username)}`, undefined, BlockResponse);
+  }
+
+  /** `DELETE /v1/blocks/{username}`. */
+  unblock(username: string): Promise<BlockResponse> {
+    return this.#call("DELETE", `/v1/blocks/${encodeURIComponent(username)}`, undefined, BlockResponse);
+  }
+
+  /** `POST /v1/reports`: a user (`{kind: "user", username, reason}`) or a message (`{kind: "message", conversation_id, seq, reason}`). */
+  report(report: ReportRequest): Promise<ReportResponse> {
+    return this.#call("POST", "/v1/reports", report, ReportResponse);
+  }
+
+  /** `GET /v1/notifications`: newest first, with the unread count. */
+  notifications(options: { limit?: number; unreadOnly?: boolean } = {}): Promise<z.infer<typeof NotificationsResponse>> {
+    const qs = queryString({ limit: options.limit, unread_only: options.unreadOnly });
+    return this.#call("GET", `/v1/notifications${qs ? `?${qs}` : ""}`, undefined, NotificationsResponse);
+  }
+
+  /** `POST /v1/notifications/read`: marks notifications read (1–100 ids); every inbox socket hears it. */
+  readNotifications(ids: string[]): Promise<ReadNotificationsResponse> {
+    return this.#call("POST", "/v1/notifications/read", { ids }, ReadNotificationsResponse);
   }
 
   /**
@@ -224,9 +414,15 @@ export class ParleyApi {
     return res.blob();
   }
 
-  async #call<S extends z.ZodType>(method: string, path: string, body: unknown, schema: S): Promise<z.infer<S>> {
+  async #call<S extends z.ZodType>(
+    method: string,
+    path: string,
+    body: unknown,
+    schema: S,
+    extra: { timeoutMs?: number; signal?: AbortSignal } = {},
+  ): Promise<z.infer<S>> {
     const url = joinUrl(this.#baseUrl, path);
-    const options = { fetch: this.#fetch, timeoutMs: this.#timing.REQUEST_TIMEOUT_MS };
+    const options = { fetch: this.#fetch, timeoutMs: extra.timeoutMs ?? this.#timing.REQUEST_TIMEOUT_MS, ...(extra.signal ? { signal: extra.signal } : {}) };
     try {
       return await requestJson(url, method, body, schema, { ...options, token: await this.#tokens.current() });
     } catch (err) {
@@ -236,6 +432,17 @@ export class ParleyApi {
       return await requestJson(url, method, body, schema, { ...options, token: refreshed.token });
     }
   }
+}
+
+function conversationPath(id: string): string {
+  return `/v1/conversations/${encodeURIComponent(id)}`;
+}
+
+/** A query string of the defined values, in order. */
+function queryString(values: Record<string, string | number | boolean | undefined>): string {
+  const qs = new URLSearchParams();
+  for (const [k, v] of Object.entries(values)) if (v !== undefined) qs.set(k, String(v));
+  return qs.toString();
 }
 
 function messagePath(id: string, seq: number): string {

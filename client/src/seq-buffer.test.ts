@@ -68,3 +68,16 @@ describe("SeqBuffer", () => {
     expect(seqs(b.accept([msg(5)]))).toEqual([5]);
   });
 });
+
+describe("SeqBuffer.advanceTo", () => {
+  it("moves the cursor without delivering, drops what it passes, never goes back", () => {
+    const buffer = new SeqBuffer(0);
+    buffer.accept([msg(5), msg(9)]);
+    buffer.advanceTo(6);
+    expect(buffer.delivered).toBe(6);
+    expect(buffer.heldCount).toBe(1);
+    buffer.advanceTo(2);
+    expect(buffer.delivered).toBe(6);
+    expect(buffer.accept([msg(7), msg(8)]).map((m) => m.seq)).toEqual([7, 8, 9]);
+  });
+});

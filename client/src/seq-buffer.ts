@@ -36,6 +36,17 @@ export class SeqBuffer {
     return this.#held.size > 0;
   }
 
+  /**
+   * Moves the cursor forward to `seq` without delivering anything (the
+   * application has everything up to it, from storage); held messages at or
+   * below it are dropped. Never moves back.
+   */
+  advanceTo(seq: number): void {
+    if (seq <= this.#delivered) return;
+    this.#delivered = seq;
+    for (const held of [...this.#held.keys()]) if (held <= seq) this.#held.delete(held);
+  }
+
   /** Takes messages in any order; returns those that can now be delivered, in `seq` order, each once. */
   accept(messages: Iterable<Message>): Message[] {
     for (const m of messages) {

@@ -36,9 +36,10 @@ export interface ParleyEventError {
    * - `send_failed`: the server refused a message for good (`bad_request`, `forbidden`, …);
    * - `stopped`: the connection stopped and will not reconnect on its own;
    * - `refresh_failed`: a refresh ahead of the token's expiry failed (on the client's `error` event only); the
-   *   current token stays in use, and the message says whether and when it is tried again.
+   *   current token stays in use, and the message says whether and when it is tried again;
+   * - `storage_failed`: the storage (IndexedDB) could not be read or written; the handle goes on in memory.
    */
-  kind: "invalid_frame" | "server_error" | "send_failed" | "stopped" | "refresh_failed";
+  kind: "invalid_frame" | "server_error" | "send_failed" | "stopped" | "refresh_failed" | "storage_failed";
   message: string;
   /** The error code of the contract, or the close code or HTTP status that stopped the connection. */
   code?: string | number;
@@ -75,6 +76,13 @@ export interface ManagedSocketConfig<F extends AnyFrame> {
   onFrame(frame: F): void;
   onStatus(status: ConnectionStatus): void;
   onError(error: ParleyEventError): void;
+  /**
+   * Whether this socket may fall back to polling (conversations may; the
+   * inbox may not): after `FALLBACK_AFTER_FAILURES` attempts in a row whose
+   * socket never opened although the server answers over HTTP, the machine
+   * enters `polling`, and a probe socket is tried every `POLL_PROBE_MS`.
+   */
+  fallback?: boolean;
 }
 
 /**
@@ -103,9 +111,14 @@ export class ManagedSocket<F extends AnyFrame> {
   #socketToken: string | undefined;
   /** A token refreshed while this socket was opening, before it could take `auth.refresh`. */
   #pendingToken: string | undefined;
+  /** Attempts in a row whose socket never opened while HTTP got through (an upgrade refused or never answered). */
+  #blocked = 0;
+  /** Whether the current attempt's socket opened. */
+  #opened = false;
   #timers: {
     connect?: Timer;
     backoff?: Timer;
+    probe?: Timer;
     heartbeat?: Interval;
     pong?: Timer;
   } = {};
@@ -139,6 +152,12 @@ export class ManagedSocket<F extends AnyFrame> {
       this.#reported = status;
       this.#c.onStatus(status);
     }
+  }
+
+  /** Drops the current socket and tries again after at least `ms` (a request the server refused with `rate_limited`). */
+  retryLater(ms: number, reason: string): void {
+    this.#serverDelayMs = Math.max(this.#serverDelayMs, ms);
+    this.#abandon(reason);
   }
 
   /** Sends a frame if the socket is open; false if it is not. */
@@ -180,8 +199,13 @@ export class ManagedSocket<F extends AnyFrame> {
     switch (state.phase) {
       case "connecting": {
         const id = ++this.#attemptId;
+        this.#opened = false;
         this.#timers.connect = setTimeout(() => {
-          if (id === this.#attemptId) this.#abandon(`not connected within ${this.#c.timing.CONNECT_TIMEOUT_MS} ms`);
+          if (id !== this.#attemptId) return;
+          const reason = `not connected within ${this.#c.timing.CONNECT_TIMEOUT_MS} ms`;
+          // A socket created and never opened is a blocked upgrade too (a proxy that holds it).
+          if (this.#ws && !this.#opened) this.#blockedAttempt(reason);
+          else this.#abandon(reason);
         }, this.#c.timing.CONNECT_TIMEOUT_MS);
         void this.#open(id);
         return;
@@ -195,6 +219,11 @@ export class ManagedSocket<F extends AnyFrame> {
         return;
       case "live":
         cancelTimeout(this.#timers.connect);
+        this.#blocked = 0;
+        return;
+      case "polling":
+        // Polling carries the conversation meanwhile (the handle runs it); now and then a socket is tried again.
+        this.#timers.probe = setTimeout(() => this.dispatch({ type: "retry" }), this.#c.timing.POLL_PROBE_MS);
         return;
       case "backoff": {
         const delay = Math.max(backoffDelay(state.attempt, this.#c.timing), this.#serverDelayMs);
@@ -222,6 +251,7 @@ export class ManagedSocket<F extends AnyFrame> {
       case "idle":
       case "closed":
         this.#attemptId += 1;
+        this.#blocked = 0;
         this.#clearTimers();
         return;
       case "replaying":
@@ -253,6 +283,20 @@ export class ManagedSocket<F extends AnyFrame> {
     this.dispatch({ type: "closed", code: 1006, reason });
   }
 
+  /**
+   * The socket never opened though the server answers over HTTP. Once this
+   * happened `FALLBACK_AFTER_FAILURES` times in a row (or once, while already
+   * falling back), a socket that may fall back goes to `polling`.
+   */
+  #blockedAttempt(reason: string): void {
+    this.#blocked += 1;
+    if (this.#c.fallback && (this.#state.fallback || this.#blocked >= this.#c.timing.FALLBACK_AFTER_FAILURES)) {
+      this.dispatch({ type: "fallback" });
+    } else {
+      this.#abandon(reason);
+    }
+  }
+
   // --- the socket -----------------------------------------------------------
 
   async #open(id: number): Promise<void> {
@@ -278,6 +322,8 @@ export class ManagedSocket<F extends AnyFrame> {
     ws.addEventListener("open", () => {
       if (this.#ws !== ws) return;
       opened = true;
+      this.#opened = true;
+      this.#blocked = 0;
       this.dispatch({ type: "opened" });
     });
     ws.addEventListener("message", (event: { data?: unknown }) => {
@@ -316,7 +362,7 @@ export class ManagedSocket<F extends AnyFrame> {
     }
     if (id !== this.#attemptId) return;
     if (res.ok) {
-      this.#abandon("the WebSocket upgrade failed, though the server answers");
+      this.#blockedAttempt("the WebSocket upgrade failed, though the server answers");
       return;
     }
     const body = ErrorBody.safeParse(await res.json().catch(() => undefined));
@@ -394,5 +440,6 @@ export class ManagedSocket<F extends AnyFrame> {
     this.#stopHeartbeat();
     cancelTimeout(this.#timers.connect);
     cancelTimeout(this.#timers.backoff);
+    cancelTimeout(this.#timers.probe);
   }
 }

@@ -52,8 +52,13 @@ export const TIMING = {
   RATE_LIMIT_FALLBACK_MS: 1_000,
   /** Wait before resending after an `internal` error on a send. */
   INTERNAL_RETRY_MS: 2_000,
-  /** Page size asked for in `conversation.join` and `sync`. */
-  PAGE_LIMIT: 200,
+  /**
+   * Page size asked for in `conversation.join` and `sync`: the protocol's
+   * largest. The server budgets a replay by the messages it delivers
+   * (SYNC_BUDGET, §22.11), not by requests, so big pages cost nothing extra
+   * and a catch-up of 10 000 messages takes ten round trips.
+   */
+  PAGE_LIMIT: 1_000,
   /** Messages the outbox holds (queued and in flight); `send` throws past this. */
   OUTBOX_CAPACITY: 500,
   /**
@@ -65,6 +70,26 @@ export const TIMING = {
   MAX_IN_FLIGHT: 1,
   /** Messages held while waiting for a missing `seq`; past this, the highest are dropped and fetched again by `sync`. */
   REORDER_CAPACITY: 2_000,
+  /**
+   * Fallback to long-polling: after this many connection attempts in a row
+   * whose WebSocket never opened while the REST API answered (a proxy that
+   * refuses or swallows upgrades), a conversation is carried by
+   * `GET …/poll` and REST sends, and its status reads `polling`.
+   */
+  FALLBACK_AFTER_FAILURES: 3,
+  /** While polling, a WebSocket is tried again this often; once one is live, polling stops. */
+  POLL_PROBE_MS: 30_000,
+  /** `timeout_ms` of each long-poll (the server holds it at most 30 s). */
+  POLL_TIMEOUT_MS: 25_000,
+  /**
+   * Delivery receipts are coalesced: `receipt.delivered` goes out at most
+   * once per this interval, for the newest message of someone else.
+   */
+  DELIVERED_COALESCE_MS: 500,
+  /** Cached messages kept per conversation in storage (the newest). */
+  CACHE_MESSAGES: 500,
+  /** Messages seen are written to storage at most this often (the outbox at once). */
+  CACHE_WRITE_MS: 250,
 } as const;
 
 export type Timing = { -readonly [K in keyof typeof TIMING]: number };

@@ -7,14 +7,24 @@ import type { Timing } from "./timing.ts";
  * numeric `exp`, so an opaque token simply gets no proactive refresh.
  */
 export function jwtExpiresAt(token: string): number | undefined {
+  const exp = jwtClaims(token)?.exp;
+  return typeof exp === "number" && Number.isFinite(exp) ? exp * 1000 : undefined;
+}
+
+/** The user id (`sub`) of a JWT access token, decoded only; undefined for an opaque token. */
+export function jwtSubject(token: string): string | undefined {
+  const sub = jwtClaims(token)?.sub;
+  return typeof sub === "string" && sub !== "" ? sub : undefined;
+}
+
+function jwtClaims(token: string): { exp?: unknown; sub?: unknown } | undefined {
   const parts = token.split(".");
   if (parts.length !== 3) return undefined;
   try {
     const b64 = parts[1]!.replace(/-/g, "+").replace(/_/g, "/");
     const binary = atob(b64.padEnd(b64.length + ((4 - (b64.length % 4)) % 4), "="));
     const claims: unknown = JSON.parse(new TextDecoder().decode(Uint8Array.from(binary, (c) => c.charCodeAt(0))));
-    const exp = (claims as { exp?: unknown } | null)?.exp;
-    return typeof exp === "number" && Number.isFinite(exp) ? exp * 1000 : undefined;
+    return typeof claims === "object" && claims !== null ? (claims as { exp?: unknown; sub?: unknown }) : undefined;
   } catch {
     return undefined;
   }

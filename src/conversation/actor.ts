@@ -4,6 +4,7 @@ import {
   ParleyError,
   TYPING_EXPIRES_MS,
   TYPING_MIN_INTERVAL_MS,
+  SYNC_MIN_COST,
   errorBody,
   parseClientFrame,
   toParleyError,
@@ -37,7 +38,7 @@ import { OutboxStore } from "./outbox-store.ts";
 import { HeldPolls, type PollPage } from "./polls.ts";
 import { LARGE_ROOM_MEMBERS } from "./members.ts";
 import { Room } from "./room.ts";
-import { advanceWatermark, historyWindow, noSuchConversation, typingRelay, type TypingState } from "./rules.ts";
+import { advanceWatermark, chargeReplay, historyWindow, noSuchConversation, replayAllowance, typingRelay, type TypingState } from "./rules.ts";
 import { AttachmentStore, objectKey } from "./attachments.ts";
 import { applyChange, type Change, type ChangeContext } from "./changes.ts";
 import { SearchIndex } from "./search.ts";
@@ -79,8 +80,8 @@ export class Conversation extends SocketActor<SocketState, ClientFrame, Room> {
   readonly #buckets = new Map<string, Bucket>();
   /** Held long-polls (polls.ts). */
   #polls!: HeldPolls;
-  /** Per-socket sync and typing budgets, and each user's typing as last relayed, in memory. */
-  readonly #syncBuckets = new WeakMap<WebSocket, Bucket>();
+  /** Per-user replay budgets (§22.11), per-socket typing budgets, and each user's typing as last relayed, in memory. */
+  readonly #replayBuckets = new Map<string, Bucket>();
   readonly #typingBuckets = new WeakMap<WebSocket, Bucket>();
   readonly #typists = new Map<string, TypingState>();
 
@@ -479,10 +480,13 @@ export class Conversation extends SocketActor<SocketState, ClientFrame, Room> {
     }
     const wasOnline = this.sockets.isOnline(st.uid);
     const replay = data.after_seq !== undefined || data.after_rev !== undefined;
+    // Over the replay budget, the join is refused before anything changes:
+    // the socket stays unjoined and may send the join again after the wait.
+    const limit = replay ? this.#replayLimit(st.uid, data.limit ?? DEFAULT_PAGE_LIMIT) : 0;
     this.sockets.setPhase(ws, st, replay ? "replaying" : "live");
     sendText(ws, encode("conversation.joined", joinedData(this.#store, this.sockets, st.uid), rid));
     if (replay) {
-      const page = this.#replayPage(data, data.limit ?? DEFAULT_PAGE_LIMIT);
+      const page = this.#replayPage(data, limit, st.uid);
       sendText(ws, encode("messages.batch", { messages: page.messages, has_more: page.hasMore }, rid));
       // The replay reached the end inside this same event: from here on,
       // live delivery takes over with no message in between.
@@ -493,20 +497,40 @@ export class Conversation extends SocketActor<SocketState, ClientFrame, Room> {
   }
 
   #sync(ws: WebSocket, st: SocketState, data: { after_seq?: number; after_rev?: number; limit?: number }, rid?: string): void {
-    const rate = this.config.syncRate;
-    const taken = takeToken(this.#syncBuckets.get(ws), Date.now(), rate);
-    this.#syncBuckets.set(ws, taken.bucket);
-    if (!taken.ok) throw new ParleyError("rate_limited", `At most ${rate.messages} sync requests per ${rate.per_ms / 1000} s.`, { retryAfterMs: taken.retryAfterMs });
-    const page = this.#replayPage(data, data.limit ?? DEFAULT_PAGE_LIMIT);
+    const limit = this.#replayLimit(st.uid, data.limit ?? DEFAULT_PAGE_LIMIT);
+    const page = this.#replayPage(data, limit, st.uid);
     sendText(ws, encode("messages.batch", { messages: page.messages, has_more: page.hasMore }, rid));
     // The replay reached the end inside this same event: live delivery takes over with no gap.
     if (st.phase === "replaying" && !page.hasMore) this.sockets.setPhase(ws, st, "live");
   }
 
-  /** A page of the replay: messages after a seq (v1), or every message changed after a rev (v1.1), ascending by that cursor. */
-  #replayPage(cursor: { after_seq?: number; after_rev?: number }, limit: number): { messages: Message[]; hasMore: boolean } {
-    if (cursor.after_rev !== undefined) return this.#store.messages.byRev(cursor.after_rev, limit);
-    return this.#store.messages.bySeq(cursor.after_seq ?? 0, undefined, limit, false);
+  /**
+   * The page size a replay request of this user may have now (§22.11): the
+   * limit asked for, cut to the user's replay budget in this conversation
+   * (SYNC_BUDGET, messages delivered, shared by all their sockets, so a new
+   * socket does not start a new budget). Refused with `rate_limited` and the
+   * wait when not even SYNC_MIN_COST is left.
+   */
+  #replayLimit(userId: string, requested: number): number {
+    const rate = this.config.syncBudget;
+    const allowed = replayAllowance(this.#replayBuckets.get(userId), Date.now(), rate, requested, SYNC_MIN_COST);
+    this.#replayBuckets.set(userId, allowed.bucket);
+    if (!allowed.ok) {
+      throw new ParleyError("rate_limited", `At most ${rate.messages} replayed messages per ${rate.per_ms / 1000} s; try again later.`, { retryAfterMs: allowed.retryAfterMs });
+    }
+    return allowed.limit;
+  }
+
+  /**
+   * A page of the replay: messages after a seq (v1), or every message
+   * changed after a rev (v1.1), ascending by that cursor; charged to the
+   * user's replay budget by what it delivered.
+   */
+  #replayPage(cursor: { after_seq?: number; after_rev?: number }, limit: number, userId: string): { messages: Message[]; hasMore: boolean } {
+    const page = cursor.after_rev !== undefined ? this.#store.messages.byRev(cursor.after_rev, limit) : this.#store.messages.bySeq(cursor.after_seq ?? 0, undefined, limit, false);
+    const bucket = this.#replayBuckets.get(userId);
+    if (bucket) this.#replayBuckets.set(userId, chargeReplay(bucket, page.messages.length, SYNC_MIN_COST));
+    return page;
   }
 
   /**

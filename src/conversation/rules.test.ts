@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { advanceWatermark, historyWindow, noSuchConversation, typingRelay, type TypingState } from "./rules.ts";
+import type { Bucket } from "../shared/rules.ts";
+import { advanceWatermark, chargeReplay, historyWindow, noSuchConversation, replayAllowance, typingRelay, type TypingState } from "./rules.ts";
 
 describe("advanceWatermark", () => {
   it("is max-wins and capped at the last seq", () => {
@@ -55,5 +56,45 @@ describe("noSuchConversation", () => {
   it("is not_found, with the same words every time", () => {
     expect(noSuchConversation().toBody()).toEqual({ code: "not_found", message: "No such conversation.", retryable: false });
     expect(noSuchConversation().toBody()).toEqual(noSuchConversation().toBody());
+  });
+});
+
+describe("replayAllowance and chargeReplay (the replay budget, §22.11)", () => {
+  const rate = { messages: 3000, per_ms: 3000 }; // 1 a millisecond
+
+  it("cuts a page to the budget left, charges what was delivered, at least the minimum", () => {
+    const first = replayAllowance(undefined, 0, rate, 1000, 10);
+    expect(first).toMatchObject({ ok: true, limit: 1000 });
+    if (!first.ok) throw new Error("refused");
+    let bucket = chargeReplay(first.bucket, 1000, 10);
+    expect(bucket.tokens).toBe(2000);
+    bucket = chargeReplay(bucket, 0, 10); // an empty page is not free
+    expect(bucket.tokens).toBe(1990);
+    const cut = replayAllowance({ tokens: 250, updatedAt: 0 }, 0, rate, 1000, 10);
+    expect(cut).toMatchObject({ ok: true, limit: 250 });
+  });
+
+  it("refuses with the wait until the minimum is back, and refills with time", () => {
+    const refused = replayAllowance({ tokens: 4, updatedAt: 0 }, 0, rate, 1000, 10);
+    expect(refused).toMatchObject({ ok: false, retryAfterMs: 6 });
+    const later = replayAllowance({ tokens: 4, updatedAt: 0 }, 500, rate, 1000, 10);
+    expect(later).toMatchObject({ ok: true, limit: 504 });
+  });
+
+  it("a loop of full replays runs dry: 20 000 a burst, then 1000 a second", () => {
+    const budget = { messages: 20_000, per_ms: 20_000 };
+    let bucket: Bucket | undefined;
+    let delivered = 0;
+    let now = 0;
+    for (let i = 0; i < 100; i++) {
+      const a = replayAllowance(bucket, now, budget, 1000, 10);
+      bucket = a.bucket;
+      if (!a.ok) break;
+      bucket = chargeReplay(a.bucket, a.limit, 10);
+      delivered += a.limit;
+      now += 1; // a request every millisecond
+    }
+    expect(delivered).toBeLessThan(20_200);
+    expect(delivered).toBeGreaterThanOrEqual(20_000);
   });
 });

@@ -3,6 +3,7 @@
  * storage and sockets. Each is a plain function with its own unit test.
  */
 import { ParleyError } from "../protocol/index.ts";
+import { takeToken, type Bucket } from "../shared/rules.ts";
 
 /** Receipt watermarks only move forward, and never past the last message. */
 export function advanceWatermark(current: number, requested: number, lastSeq: number): number {
@@ -66,4 +67,33 @@ export function typingRelay(
  */
 export function noSuchConversation(): ParleyError {
   return new ParleyError("not_found", "No such conversation.");
+}
+
+/**
+ * How many messages a replay request (a join with a cursor, or `sync`) may
+ * deliver under the user's replay budget (§22.11): the page asked for, cut
+ * to the tokens left. A request costs what it delivered and at least
+ * `minCost`, so it is refused (with the wait until `minCost` is back) when
+ * fewer than that are left. The caller reads at most `limit` messages, then
+ * calls `chargeReplay` with how many it delivered.
+ */
+export function replayAllowance(
+  bucket: Bucket | undefined,
+  now: number,
+  rate: { messages: number; per_ms: number },
+  requested: number,
+  minCost: number,
+): { ok: true; limit: number; bucket: Bucket } | { ok: false; retryAfterMs: number; bucket: Bucket } {
+  const least = Math.min(minCost, rate.messages);
+  const probe = takeToken(bucket, now, rate, least);
+  if (!probe.ok) return probe;
+  // The refilled balance is what the probe left plus what it took.
+  const available = Math.floor(probe.bucket.tokens + least);
+  const refreshed = { tokens: probe.bucket.tokens + least, updatedAt: now };
+  return { ok: true, limit: Math.max(1, Math.min(requested, available)), bucket: refreshed };
+}
+
+/** Charges a replay that delivered `delivered` messages: that many tokens, and at least `minCost` (never below zero). */
+export function chargeReplay(bucket: Bucket, delivered: number, minCost: number): Bucket {
+  return { tokens: Math.max(0, bucket.tokens - Math.max(delivered, minCost)), updatedAt: bucket.updatedAt };
 }

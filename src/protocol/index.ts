@@ -4,6 +4,7 @@
  * of a frame is inferred from these schemas.
  */
 export { PROTOCOL_VERSION, MAX_FRAME_BYTES, MAX_BODY_CHARS, MAX_RID_CHARS, DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT, SEND_RATE, SYNC_RATE, TYPING_MIN_INTERVAL_MS, BAD_FRAME_LIMIT, DEFAULT_HEARTBEAT_MS, TYPING_EXPIRES_MS, PING_TEXT, PONG_TEXT, MAX_MEMBER_PAGE, DEFAULT_MEMBER_PAGE, MAX_REACTIONS_PER_MESSAGE, REACTION_USERS_LISTED, MAX_REACTION_CHARS, EXCERPT_CHARS, MAX_ATTACHMENTS } from "./limits.ts";
+export { SYNC_BUDGET, SYNC_MIN_COST } from "./limits.ts";
 export { ErrorCode, ErrorBody, HTTP_STATUS, ParleyError, errorBody, toParleyError } from "./errors.ts";
 export { CloseCode, shouldReconnect, shouldReauthenticate, isTerminal } from "./close-codes.ts";
 export {
@@ -47,3 +48,4 @@ export {
   DEFAULT_TOPIC_PAGE,
 } from "./topics.ts";
 export type { TopicServerFrameType, TopicServerData } from "./topics.ts";
+export { AddMembersResponse, BlockResponse, ReportResponse, MuteResponse, ReadNotificationsResponse } from "./responses.ts";

@@ -37,8 +37,22 @@ export const DEFAULT_MEMBER_PAGE = 100;
 /** Default per-user send rate inside one conversation, a token bucket (deployments set SEND_RATE). */
 export const SEND_RATE = { messages: 30, per_ms: 10_000 } as const;
 
-/** Default per-socket budget of `sync` requests, each reading up to a page of history (deployments set SYNC_RATE). */
+/**
+ * v1.0's per-socket budget of `sync` requests. No longer read: since v1.1 the
+ * replay is budgeted by the messages it delivers (SYNC_BUDGET, §22.11); kept
+ * for importers of the protocol module.
+ */
 export const SYNC_RATE = { messages: 50, per_ms: 10_000 } as const;
+
+/**
+ * Default replay budget (deployments set SYNC_BUDGET): messages delivered by
+ * replays (a join with a cursor, and `sync`), per user per conversation — a
+ * bucket of 20 000, refilled at 1000 a second. Each request costs the
+ * messages it delivered, and at least SYNC_MIN_COST (§22.11).
+ */
+export const SYNC_BUDGET = { messages: 20_000, per_ms: 20_000 } as const;
+/** The least a replay request costs, however few messages it delivers (an empty `sync` is not free). */
+export const SYNC_MIN_COST = 10;
 
 /** A user's `typing.start` is relayed at most once per this interval (a refresh inside it is dropped). */
 export const TYPING_MIN_INTERVAL_MS = 2_000;

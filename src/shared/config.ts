@@ -14,7 +14,7 @@ import {
   MIN_TOPIC_COALESCE_MS,
   MIN_TOPIC_RETENTION_MS,
   SEND_RATE,
-  SYNC_RATE,
+  SYNC_BUDGET,
 } from "../protocol/index.ts";
 import { parseLogLevel, type Level } from "./log.ts";
 
@@ -33,7 +33,7 @@ export interface ConfigVars {
   REFRESH_RATE_LIMIT?: string;
   REPORT_RATE_LIMIT?: string;
   SEND_RATE?: string;
-  SYNC_RATE?: string;
+  SYNC_BUDGET?: string;
   TYPING_RATE?: string;
   HISTORY_RATE?: string;
   POLL_RATE?: string;
@@ -85,8 +85,8 @@ export interface Config {
   reportRate: Rate;
   /** Per-user send budget in one conversation; announced in `hello.ack.limits.send_rate`. */
   sendRate: Rate;
-  /** Per-socket budget of `sync` requests. */
-  syncRate: Rate;
+  /** Per-user, per-conversation budget of replayed messages (joins with a cursor and `sync`), §22.11. */
+  syncBudget: Rate;
   /** Per-socket budget of `typing.start` and `typing.stop` frames; past it they are dropped unanswered. */
   typingRate: Rate;
   /** Per-user budget of REST history reads (`GET …/messages`), across conversations. */
@@ -181,7 +181,7 @@ export function readConfig(env: ConfigVars): Config {
     refreshRate: parseRate(env.REFRESH_RATE_LIMIT, DEFAULT_REFRESH_RATE),
     reportRate: parseRate(env.REPORT_RATE_LIMIT, DEFAULT_REPORT_RATE),
     sendRate: parseRate(env.SEND_RATE, SEND_RATE),
-    syncRate: parseRate(env.SYNC_RATE, SYNC_RATE),
+    syncBudget: parseRate(env.SYNC_BUDGET, SYNC_BUDGET),
     typingRate: parseRate(env.TYPING_RATE, DEFAULT_TYPING_RATE),
     historyRate: parseRate(env.HISTORY_RATE, DEFAULT_HISTORY_RATE),
     pollRate: parseRate(env.POLL_RATE, DEFAULT_POLL_RATE),

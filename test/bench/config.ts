@@ -25,7 +25,7 @@ export type LegacyName = (typeof LEGACY)[number] | (typeof EXTRAS)[number];
  * Measurements of Parley alone that run by default after the workloads:
  * features the floor does not have (search).
  */
-export const EXTRAS = ["search"] as const;
+export const EXTRAS = ["search", "catchup"] as const;
 
 /** Everything that can run, in the order it runs. */
 export const SCENARIOS = [...WORKLOADS, ...EXTRAS, ...LEGACY] as const;
@@ -106,6 +106,9 @@ export interface BenchConfig {
   searchMessages: number;
   searchQueries: number;
   searchConversations: number;
+  /** catchup: messages missed, and readers timed (as many again with pages of 200). */
+  catchupMessages: number;
+  catchupRuns: number;
   outDir: string;
   verbose: boolean;
   /** Record a CPU profile of the engine during Parley's measured window of each workload (BENCH_PROFILE=1). */
@@ -157,6 +160,8 @@ const INTS = {
   searchMessages: { env: "BENCH_SEARCH_MESSAGES", fallback: 100_000, min: 100, max: 200_000 },
   searchQueries: { env: "BENCH_SEARCH_QUERIES", fallback: 200, min: 1, max: 2000 },
   searchConversations: { env: "BENCH_SEARCH_CONVERSATIONS", fallback: 200, min: 1, max: 500 },
+  catchupMessages: { env: "BENCH_CATCHUP_MESSAGES", fallback: 10_000, min: 100, max: 100_000 },
+  catchupRuns: { env: "BENCH_CATCHUP_RUNS", fallback: 5, min: 1, max: 20 },
 } satisfies Record<string, IntSpec>;
 
 /** Reads the configuration from `env`; throws on a value that is not a number or not a scenario. */

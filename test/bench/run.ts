@@ -28,6 +28,7 @@ import { type Pinning, affinityOf, pinSelf, planPinning } from "./pin.ts";
 import { type GroupSnapshot, cpuByRole, machineBusySeconds, rssByRole, snapshotGroup } from "./procs.ts";
 import { profileWindows } from "./profiler.ts";
 import { type Results, type ScenarioRecord, renderReport, writeResults } from "./report.ts";
+import { catchup } from "./scenarios/catchup.ts";
 import { connections } from "./scenarios/connections.ts";
 import { fanout } from "./scenarios/fanout.ts";
 import { latency } from "./scenarios/latency.ts";
@@ -39,7 +40,7 @@ import { FloorTarget, ParleyTarget } from "./targets.ts";
 import { BENCH_WRANGLER_CONFIG, configDrift } from "./wrangler-config.ts";
 import { type WorkloadContext, openEndpoint } from "./workloads/shared.ts";
 
-const RUNNERS: Record<LegacyName, (ctx: BenchContext) => Promise<Outcome>> = { latency, rest, fanout, throughput, connections, search };
+const RUNNERS: Record<LegacyName, (ctx: BenchContext) => Promise<Outcome>> = { latency, rest, fanout, throughput, connections, search, catchup };
 
 /**
  * The engine's vars for a run, before BENCH_ENGINE_VARS (which may override

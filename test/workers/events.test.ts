@@ -194,17 +194,29 @@ describe("amplification limits", () => {
     for (const client of [ca, cb, other]) client.close();
   });
 
-  it("sync beyond its budget is rate_limited; the socket stays usable", async () => {
+  it("replays beyond the user's budget (SYNC_BUDGET, by messages, at least 10 a request) are rate_limited; the socket stays usable, and a new socket does not reset it", async () => {
     const a = await login();
     const b = await login();
     const id = await createDirect(a, b);
-    const { client } = await joined(a, id);
-    for (let i = 0; i < 50; i++) client.send("sync", { after_seq: 0 }, `s${i}`);
-    await client.waitFor("messages.batch", 50);
+    const { client } = await joined(a, id); // a join without a cursor costs nothing
+    // The tests' budget is 2000 messages a burst (vitest.config.mts); an empty page costs 10, so 200 empty syncs spend it.
+    const burst = configOf(env).syncBudget.messages / 10;
+    for (let i = 0; i < burst; i++) client.send("sync", { after_seq: 0 }, `s${i}`);
+    await client.waitFor("messages.batch", burst, 30_000);
     const limited = await client.request("sync", { after_seq: 0 });
     expect(limited.data.code).toBe("rate_limited");
     expect(limited.data.retry_after_ms).toBeGreaterThan(0);
     expect((await client.request("ping")).type).toBe("pong");
-    client.close();
+    // The budget is the user's in this conversation, not the socket's: a new socket's replay join is refused too, and stays unjoined.
+    const { client: again } = await openSocket(a.token, id);
+    expect((await again!.request("hello", { client: { name: "test", version: "1" } })).type).toBe("hello.ack");
+    const refused = await again!.request("conversation.join", { after_seq: 0 });
+    expect(refused.type).toBe("error");
+    expect(refused.data.code).toBe("rate_limited");
+    expect((await again!.request("sync", { after_seq: 0 })).data.code).toBe("not_joined");
+    // Another member is not affected.
+    const { client: other } = await joined(b, id, { after_seq: 0 });
+    expect((await other.next("messages.batch")).data).toEqual({ messages: [], has_more: false });
+    for (const c of [client, again!, other]) c.close();
   });
 });
