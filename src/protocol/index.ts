@@ -33,3 +33,9 @@ export {
   MAX_NOTIFICATION_IDS, MAX_INBOX_SOCKETS, parseInboxClientFrame,
 } from "./inbox-frames.ts";
 export type { InboxServerFrameType, InboxServerData, InboxParseResult } from "./inbox-frames.ts";
+export {
+  MAX_HOOK_URL_CHARS, HookUrl, CreateBotRequest, UpdateBotRequest, BotReply, WebhookEventType, CreateWebhookRequest, WebhookEvent, DeliveriesQuery,
+  MAX_PUSH_SUBSCRIPTIONS, PushSubscriptionRequest, PushUnsubscribeQuery, PushPayload, MAX_INVITE_TTL_MS, DEFAULT_INVITE_TTL_MS, MAX_INVITE_USES,
+  MAX_INVITES_PER_GROUP, CreateInviteRequest, InviteCode, InviteView, AdminReportsQuery, ReportIdParam, ResolveReportRequest, SuspendRequest,
+  MAX_BOT_REPLY_CHARS,
+} from "./integrations.ts";

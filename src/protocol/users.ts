@@ -67,6 +67,8 @@ export const UserView = z.object({
   username: z.string(),
   display_name: z.string().optional(),
   avatar_url: z.string().optional(),
+  /** Since v1.1: present (true) on a bot account (§22.14). */
+  bot: z.literal(true).optional(),
 });
 export type UserView = z.infer<typeof UserView>;
 

@@ -38,6 +38,11 @@ export interface ConfigVars {
   LOG_LEVEL?: string;
   MAX_ATTACHMENT_BYTES?: string;
   ATTACHMENT_TYPES?: string;
+  OPERATORS?: string;
+  BOT_SEND_RATE?: string;
+  WEBHOOK_ALLOW_LOOPBACK?: string;
+  PUSH_ENDPOINTS?: string;
+  INVITE_RATE?: string;
 }
 
 export interface Config {
@@ -83,6 +88,16 @@ export interface Config {
   maxAttachmentBytes: number;
   /** Content types an upload may have. */
   attachmentTypes: ReadonlySet<string>;
+  /** Operators (docs/protocol.md §22.18): user ids (`u_…`) and usernames (lower case). */
+  operators: ReadonlySet<string>;
+  /** Per-bot send budget in one conversation (replaces SEND_RATE for bots). */
+  botSendRate: Rate;
+  /** Bot and webhook URLs may be http://127.0.0.1 or http://localhost (tests, local development). */
+  webhookAllowLoopback: boolean;
+  /** Hosts a push subscription's endpoint may name (`.suffix` matches subdomains; `http://127.0.0.1` allows loopback over http). */
+  pushEndpoints: readonly string[];
+  /** Per-user and per-address budget of invite previews and joins (a wrong code costs one too). */
+  inviteRate: Rate;
 }
 
 export const DEFAULT_MAX_GROUP_MEMBERS = 1000;
@@ -103,6 +118,10 @@ export const DEFAULT_GROUP_CREATE_RATE: Rate = { messages: 20, per_ms: 600_000 }
 export const DEFAULT_GROUP_ADD_RATE: Rate = { messages: 1000, per_ms: 3_600_000 };
 export const DEFAULT_PRESENCE_SET_RATE: Rate = { messages: 10, per_ms: 10_000 };
 export const DEFAULT_INBOX_SNAPSHOT_MAX = 50;
+export const DEFAULT_BOT_SEND_RATE: Rate = { messages: 60, per_ms: 10_000 };
+export const DEFAULT_INVITE_RATE: Rate = { messages: 20, per_ms: 600_000 };
+/** The push services of the browsers Parley's web app runs in (Chrome, Firefox, Safari, Edge). */
+export const DEFAULT_PUSH_ENDPOINTS = ["fcm.googleapis.com", ".push.services.mozilla.com", ".push.apple.com", ".notify.windows.com"];
 
 const cache = new WeakMap<object, Config>();
 
@@ -139,6 +158,11 @@ export function readConfig(env: ConfigVars): Config {
     logLevel: parseLogLevel(env.LOG_LEVEL),
     maxAttachmentBytes: positiveInt(env.MAX_ATTACHMENT_BYTES, DEFAULT_MAX_ATTACHMENT_BYTES),
     attachmentTypes: parseTypes(env.ATTACHMENT_TYPES),
+    operators: parseOperators(env.OPERATORS),
+    botSendRate: parseRate(env.BOT_SEND_RATE, DEFAULT_BOT_SEND_RATE),
+    webhookAllowLoopback: env.WEBHOOK_ALLOW_LOOPBACK === "true",
+    pushEndpoints: parsePushEndpoints(env.PUSH_ENDPOINTS),
+    inviteRate: parseRate(env.INVITE_RATE, DEFAULT_INVITE_RATE),
   };
 }
 
@@ -162,4 +186,15 @@ export function positiveInt(value: string | undefined, fallback: number): number
 export function parseTypes(value: string | undefined): ReadonlySet<string> {
   const types = (value ?? "").split(",").map((t) => t.trim().toLowerCase()).filter((t) => /^[a-z0-9.+-]+\/[a-z0-9.+-]+$/.test(t));
   return new Set(types.length > 0 ? types : DEFAULT_ATTACHMENT_TYPES);
+}
+
+/** `OPERATORS`: comma-separated user ids (`u_…`, kept as written) and usernames (lower-cased); blanks dropped. */
+export function parseOperators(value: string | undefined): ReadonlySet<string> {
+  return new Set((value ?? "").split(",").map((t) => t.trim()).filter(Boolean).map((t) => (t.startsWith("u_") ? t : t.toLowerCase())));
+}
+
+/** `PUSH_ENDPOINTS`: comma-separated host names, `.suffix` entries, or `http://127.0.0.1` / `http://localhost`; empty means the default list. */
+export function parsePushEndpoints(value: string | undefined): readonly string[] {
+  const entries = (value ?? "").split(",").map((t) => t.trim().toLowerCase()).filter((t) => /^(\.?[a-z0-9-]+(\.[a-z0-9-]+)*|http:\/\/(127\.0\.0\.1|localhost))$/.test(t));
+  return entries.length > 0 ? entries : DEFAULT_PUSH_ENDPOINTS;
 }
