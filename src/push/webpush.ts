@@ -46,6 +46,11 @@ async function importPrivate(d: Uint8Array, publicKey: Uint8Array, usage: "ECDH"
     usage === "ECDH" ? ["deriveBits"] : ["sign"]);
 }
 
+/** ECDH parameters: the standard names the peer's key `public` (the Workers types spell it `$public`). */
+function ecdh(peer: CryptoKey): SubtleCryptoDeriveKeyAlgorithm {
+  return { name: "ECDH", public: peer } as unknown as SubtleCryptoDeriveKeyAlgorithm;
+}
+
 /** The record size announced in the header: one record holds the whole (small) message. */
 const RECORD_SIZE = 4096;
 
@@ -72,7 +77,7 @@ export async function encryptPush(plaintext: Uint8Array, p256dh: Uint8Array, aut
     serverPublic = new Uint8Array((await crypto.subtle.exportKey("raw", pair.publicKey)) as ArrayBuffer);
   }
   const uaPublic = await crypto.subtle.importKey("raw", p256dh, { name: "ECDH", namedCurve: "P-256" }, false, []);
-  const ecdhSecret = new Uint8Array(await crypto.subtle.deriveBits({ name: "ECDH", public: uaPublic }, serverPrivate, 256));
+  const ecdhSecret = new Uint8Array(await crypto.subtle.deriveBits(ecdh(uaPublic), serverPrivate, 256));
   // RFC 8291 §3.3–3.4: IKM from the auth secret and both public keys; then CEK and nonce (RFC 8188 §2.2–2.3).
   const ikm = await hkdf(auth, ecdhSecret, concat(encoder.encode("WebPush: info\0"), p256dh, serverPublic), 32);
   const salt = options.salt ?? crypto.getRandomValues(new Uint8Array(16));
@@ -99,7 +104,7 @@ export async function decryptPush(body: Uint8Array, ua: { d: Uint8Array; publicK
   const sealed = body.slice(21 + idlen);
   const uaPrivate = await importPrivate(ua.d, ua.publicKey, "ECDH");
   const asKey = await crypto.subtle.importKey("raw", serverPublic, { name: "ECDH", namedCurve: "P-256" }, false, []);
-  const ecdhSecret = new Uint8Array(await crypto.subtle.deriveBits({ name: "ECDH", public: asKey }, uaPrivate, 256));
+  const ecdhSecret = new Uint8Array(await crypto.subtle.deriveBits(ecdh(asKey), uaPrivate, 256));
   const ikm = await hkdf(auth, ecdhSecret, concat(encoder.encode("WebPush: info\0"), ua.publicKey, serverPublic), 32);
   const cek = await hkdf(salt, ikm, encoder.encode("Content-Encoding: aes128gcm\0"), 16);
   const nonce = await hkdf(salt, ikm, encoder.encode("Content-Encoding: nonce\0"), 12);

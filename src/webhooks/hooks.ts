@@ -41,6 +41,8 @@ export interface HookDeps {
   fetchTargets(): Promise<WebhookTarget[]>;
   /** Hands events (in order) to an endpoint's dispatcher. */
   forward(endpointId: string, conversationId: string, events: Array<{ id: string; body: string }>): Promise<unknown>;
+  /** Whether the conversation exists (and so its tables). */
+  exists(): boolean;
   /** Runs writes as one transaction (ConversationStore.transaction). */
   transaction(body: () => void): void;
   log: Logger;
@@ -51,6 +53,7 @@ export class ConversationHooks {
   readonly #sql: SqlStorage;
   readonly #deps: HookDeps;
   #byType = new Map<WebhookEventType, string[]>();
+  #targets: WebhookTarget[] = [];
   #checkedAt = 0;
   #loaded = false;
   #refreshing: Promise<void> | undefined;
@@ -79,17 +82,14 @@ export class ConversationHooks {
 
   /** Asks the registry again when what is kept is older than HOOK_TARGETS_TTL_MS (or `force`). A failure keeps the old targets. */
   async refresh(force = false): Promise<void> {
-    this.load();
+    if (this.#deps.exists()) this.load();
     if (!force && !this.stale) return;
     this.#refreshing ??= (async () => {
       try {
         const targets = await withTimeout(this.#deps.fetchTargets(), FORWARD_TIMEOUT_MS);
-        const now = Date.now();
-        this.#apply(targets, now);
-        this.#sql.exec(
-          "INSERT INTO hook_state (id, targets, checked_at) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET targets = excluded.targets, checked_at = excluded.checked_at",
-          JSON.stringify(targets), now,
-        );
+        this.#apply(targets, Date.now());
+        // A conversation not created yet has no tables: create() keeps them with its first write.
+        if (this.#deps.exists()) this.keep();
       } catch (e) {
         this.#deps.log("warn", "webhook.targets_failed", { error: describeError(e) });
       } finally {
@@ -97,6 +97,15 @@ export class ConversationHooks {
       }
     })();
     await this.#refreshing;
+  }
+
+  /** Stores the targets in memory (inside the creation's transaction, or after a refresh). */
+  keep(): void {
+    this.#sql.exec(
+      "INSERT INTO hook_state (id, targets, checked_at) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET targets = excluded.targets, checked_at = excluded.checked_at",
+      JSON.stringify(this.#targets), this.#checkedAt,
+    );
+    this.#loaded = true;
   }
 
   /** Records an event for the endpoints that want it; call inside the transaction of the change. Returns whether a row was written. */
@@ -183,6 +192,7 @@ export class ConversationHooks {
       }
     }
     this.#byType = byType;
+    this.#targets = targets;
     this.#checkedAt = checkedAt;
   }
 }
