@@ -11,6 +11,8 @@ import { searchRoutes } from "./routes/search.ts";
 import { userRoutes } from "./routes/users.ts";
 import { authRateLimit, safetyRoutes } from "./routes/safety.ts";
 import type { AppEnv } from "./types.ts";
+import { adminRoutes } from "./routes/admin.ts";
+import { integrationRoutes } from "./routes/integrations.ts";
 
 /** Routes hit once per message: their successful requests log at debug. */
 const HOT_ROUTES = /^\/v1\/conversations\/[^/]+\/(messages|read|poll)$/;
@@ -70,3 +72,5 @@ app.route("/v1/conversations", conversationRoutes);
 app.route("/v1", userRoutes);
 app.route("/v1", safetyRoutes);
 app.route("/v1", searchRoutes);
+app.route("/v1", integrationRoutes);
+app.route("/v1", adminRoutes);
