@@ -36,6 +36,10 @@ export default defineConfig({
                 HISTORY_RATE: "50/60000",
                 POLL_RATE: "50/60000",
                 SEARCH_RATE: "30/60000",
+                // Integrations (§22.14–§22.18): the operator the tests sign in as, and a small invite budget.
+                OPERATORS: "operator_root",
+                INVITE_RATE: "30/600000",
+                WEBHOOK_ALLOW_LOOPBACK: "true",
               },
             },
           }),
