@@ -153,7 +153,8 @@ function notificationsOf(store: ConversationStore, message: Message) {
   const replied = message.reply_to_seq === undefined ? undefined : store.messageAt(message.reply_to_seq)?.sender_id;
   const direct = store.meta?.kind === "direct";
   return notificationTargets(message.body, message.sender_id, [...store.members()], replied)
-    .filter((t) => !(direct && store.isBlocked(t.user_id)))
+    // Bots are called (bots/outbox.ts), not notified.
+    .filter((t) => !(direct && store.isBlocked(t.user_id)) && !isBotId(t.user_id))
     .map((t) => ({
       id: notificationId(message.conversation_id, message.seq, t.kind),
       user_id: t.user_id,
