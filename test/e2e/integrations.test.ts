@@ -8,7 +8,7 @@ import WebSocket from "ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Engine } from "../support/engine.ts";
 import { api, login, refusedUpgrade, socketUrl, uniqueName, type Session } from "../support/e2e-helpers.ts";
-import { FakeReceiver, decryptPush, subscriptionKeys } from "../support/receivers.ts";
+import { FakeReceiver, decryptPush, subscriptionKeys, verifyParley } from "../support/receivers.ts";
 import { generateVapidKeys, verifyVapid } from "../../src/push/webpush.ts";
 import { verifySignature } from "../../src/webhooks/signature.ts";
 
@@ -120,6 +120,7 @@ describe("a webhook endpoint", () => {
       hookCalls++;
       if (hookCalls <= 2) return { status: 500 };
       if (!(await verifySignature(secret, r.body.toString(), String(r.headers["parley-signature"])))) return { status: 401 };
+      if (!verifyParley(secret, r.body.toString(), r.headers["parley-signature"])) return { status: 401 };
       const event = JSON.parse(r.body.toString());
       if (!accepted.has(event.id)) {
         accepted.set(event.id, event);

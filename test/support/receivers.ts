@@ -8,7 +8,7 @@
  *
  * To extend: add a route in the test's handler, not a new server.
  */
-import { createECDH, createDecipheriv, hkdfSync, randomBytes } from "node:crypto";
+import { createECDH, createDecipheriv, createHmac, hkdfSync, randomBytes, timingSafeEqual } from "node:crypto";
 import { createServer, type Server } from "node:http";
 
 export interface Received {
@@ -96,4 +96,14 @@ export function decryptPush(body: Buffer, keys: { ecdh: ReturnType<typeof create
   while (end >= 0 && padded[end] === 0) end--;
   if (padded[end] !== 2) throw new Error("bad record delimiter");
   return padded.subarray(0, end).toString("utf8");
+}
+
+/** The verification snippet of docs/integrations.md §1, verbatim: the e2e test checks every webhook with it. */
+export function verifyParley(secret: string, rawBody: string, header: unknown, nowMs = Date.now()): boolean {
+  const parts = Object.fromEntries(String(header).split(",").map((p) => p.split("=", 2))) as Record<string, string | undefined>;
+  const t = Number(parts.t);
+  if (!Number.isSafeInteger(t) || Math.abs(nowMs / 1000 - t) > 300) return false;
+  const expected = createHmac("sha256", secret).update(`${t}.${rawBody}`).digest();
+  const given = Buffer.from(parts.v1 ?? "", "hex");
+  return given.length === expected.length && timingSafeEqual(given, expected);
 }
