@@ -34,8 +34,8 @@ function concat(...parts: Uint8Array[]): Uint8Array {
 }
 
 async function hkdf(salt: Uint8Array, ikm: Uint8Array, info: Uint8Array, bytes: number): Promise<Uint8Array> {
-  const key = await crypto.subtle.importKey("raw", ikm, "HKDF", false, ["deriveBits"]);
-  return new Uint8Array(await crypto.subtle.deriveBits({ name: "HKDF", hash: "SHA-256", salt, info }, key, bytes * 8));
+  const key = await crypto.subtle.importKey("raw", buf(ikm), "HKDF", false, ["deriveBits"]);
+  return new Uint8Array(await crypto.subtle.deriveBits({ name: "HKDF", hash: "SHA-256", salt: buf(salt), info: buf(info) }, key, bytes * 8));
 }
 
 /** A P-256 private key from its raw scalar and uncompressed public point (65 bytes). */
@@ -47,8 +47,13 @@ async function importPrivate(d: Uint8Array, publicKey: Uint8Array, usage: "ECDH"
 }
 
 /** ECDH parameters: the standard names the peer's key `public` (the Workers types spell it `$public`). */
-function ecdh(peer: CryptoKey): SubtleCryptoDeriveKeyAlgorithm {
-  return { name: "ECDH", public: peer } as unknown as SubtleCryptoDeriveKeyAlgorithm;
+function ecdh(peer: CryptoKey): Parameters<SubtleCrypto["deriveBits"]>[0] {
+  return { name: "ECDH", public: peer } as unknown as Parameters<SubtleCrypto["deriveBits"]>[0];
+}
+
+/** A copy as a plain ArrayBuffer: what every WebCrypto call accepts under both the Workers and the DOM typings. */
+function buf(bytes: Uint8Array): ArrayBuffer {
+  return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
 }
 
 /** The record size announced in the header: one record holds the whole (small) message. */
@@ -76,16 +81,16 @@ export async function encryptPush(plaintext: Uint8Array, p256dh: Uint8Array, aut
     serverPrivate = pair.privateKey;
     serverPublic = new Uint8Array((await crypto.subtle.exportKey("raw", pair.publicKey)) as ArrayBuffer);
   }
-  const uaPublic = await crypto.subtle.importKey("raw", p256dh, { name: "ECDH", namedCurve: "P-256" }, false, []);
+  const uaPublic = await crypto.subtle.importKey("raw", buf(p256dh), { name: "ECDH", namedCurve: "P-256" }, false, []);
   const ecdhSecret = new Uint8Array(await crypto.subtle.deriveBits(ecdh(uaPublic), serverPrivate, 256));
   // RFC 8291 §3.3–3.4: IKM from the auth secret and both public keys; then CEK and nonce (RFC 8188 §2.2–2.3).
   const ikm = await hkdf(auth, ecdhSecret, concat(encoder.encode("WebPush: info\0"), p256dh, serverPublic), 32);
   const salt = options.salt ?? crypto.getRandomValues(new Uint8Array(16));
   const cek = await hkdf(salt, ikm, encoder.encode("Content-Encoding: aes128gcm\0"), 16);
   const nonce = await hkdf(salt, ikm, encoder.encode("Content-Encoding: nonce\0"), 12);
-  const key = await crypto.subtle.importKey("raw", cek, "AES-GCM", false, ["encrypt"]);
+  const key = await crypto.subtle.importKey("raw", buf(cek), "AES-GCM", false, ["encrypt"]);
   // The last (and only) record ends with the delimiter 0x02 and no padding.
-  const sealed = new Uint8Array(await crypto.subtle.encrypt({ name: "AES-GCM", iv: nonce }, key, concat(plaintext, new Uint8Array([2]))));
+  const sealed = new Uint8Array(await crypto.subtle.encrypt({ name: "AES-GCM", iv: buf(nonce) }, key, buf(concat(plaintext, new Uint8Array([2])))));
   const header = new Uint8Array(16 + 4 + 1);
   header.set(salt, 0);
   new DataView(header.buffer).setUint32(16, RECORD_SIZE);
@@ -103,13 +108,13 @@ export async function decryptPush(body: Uint8Array, ua: { d: Uint8Array; publicK
   const serverPublic = body.slice(21, 21 + idlen);
   const sealed = body.slice(21 + idlen);
   const uaPrivate = await importPrivate(ua.d, ua.publicKey, "ECDH");
-  const asKey = await crypto.subtle.importKey("raw", serverPublic, { name: "ECDH", namedCurve: "P-256" }, false, []);
+  const asKey = await crypto.subtle.importKey("raw", buf(serverPublic), { name: "ECDH", namedCurve: "P-256" }, false, []);
   const ecdhSecret = new Uint8Array(await crypto.subtle.deriveBits(ecdh(asKey), uaPrivate, 256));
   const ikm = await hkdf(auth, ecdhSecret, concat(encoder.encode("WebPush: info\0"), ua.publicKey, serverPublic), 32);
   const cek = await hkdf(salt, ikm, encoder.encode("Content-Encoding: aes128gcm\0"), 16);
   const nonce = await hkdf(salt, ikm, encoder.encode("Content-Encoding: nonce\0"), 12);
-  const key = await crypto.subtle.importKey("raw", cek, "AES-GCM", false, ["decrypt"]);
-  const padded = new Uint8Array(await crypto.subtle.decrypt({ name: "AES-GCM", iv: nonce }, key, sealed));
+  const key = await crypto.subtle.importKey("raw", buf(cek), "AES-GCM", false, ["decrypt"]);
+  const padded = new Uint8Array(await crypto.subtle.decrypt({ name: "AES-GCM", iv: buf(nonce) }, key, buf(sealed)));
   let end = padded.length - 1;
   while (end >= 0 && padded[end] === 0) end--;
   if (end < 0 || padded[end] !== 2) throw new Error("bad padding delimiter");
@@ -140,7 +145,7 @@ export async function vapidAuthorization(endpoint: string, keys: VapidKeys, now 
   const claims = b64urlEncode(encoder.encode(JSON.stringify({ aud: new URL(endpoint).origin, exp: Math.floor(now / 1000) + ttlS, sub: keys.subject })));
   const input = `${header}.${claims}`;
   // WebCrypto's ECDSA signature is r‖s (IEEE P1363), which is what JWS ES256 wants.
-  const signature = new Uint8Array(await crypto.subtle.sign({ name: "ECDSA", hash: "SHA-256" }, signing, encoder.encode(input)));
+  const signature = new Uint8Array(await crypto.subtle.sign({ name: "ECDSA", hash: "SHA-256" }, signing, buf(encoder.encode(input))));
   return `vapid t=${input}.${b64urlEncode(signature)}, k=${keys.publicKey}`;
 }
 
@@ -150,8 +155,8 @@ export async function verifyVapid(header: string | null, endpointOrigin: string,
   if (!match) return undefined;
   const [h, c, s] = match[1]!.split(".");
   if (!h || !c || !s) return undefined;
-  const key = await crypto.subtle.importKey("raw", b64urlDecode(match[2]!), { name: "ECDSA", namedCurve: "P-256" }, false, ["verify"]);
-  const valid = await crypto.subtle.verify({ name: "ECDSA", hash: "SHA-256" }, key, b64urlDecode(s), encoder.encode(`${h}.${c}`));
+  const key = await crypto.subtle.importKey("raw", buf(b64urlDecode(match[2]!)), { name: "ECDSA", namedCurve: "P-256" }, false, ["verify"]);
+  const valid = await crypto.subtle.verify({ name: "ECDSA", hash: "SHA-256" }, key, buf(b64urlDecode(s)), buf(encoder.encode(`${h}.${c}`)));
   if (!valid) return undefined;
   const claims = JSON.parse(new TextDecoder().decode(b64urlDecode(c))) as { aud?: string; exp?: number; sub?: string };
   if (claims.aud !== endpointOrigin || typeof claims.exp !== "number" || claims.exp * 1000 < now || typeof claims.sub !== "string") return undefined;

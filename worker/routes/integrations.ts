@@ -3,7 +3,7 @@ import { addressBucket } from "../../src/auth/rate-keys.ts";
 import { authSecret } from "../../src/auth/secret.ts";
 import { inviteHash, newInviteCode, splitInviteCode } from "../../src/invites/store.ts";
 import { ConversationId, CreateInviteRequest, InviteCode, ParleyError, PushSubscriptionRequest, PushUnsubscribeQuery } from "../../src/protocol/index.ts";
-import { vapidKeysOf } from "../../src/push/webpush.ts";
+import { b64urlDecode, vapidKeysOf } from "../../src/push/webpush.ts";
 import { configOf } from "../../src/shared/config.ts";
 import { verifyConversationId } from "../../src/shared/ids.ts";
 import { unwrap } from "../../src/shared/result.ts";
@@ -29,6 +29,12 @@ integrationRoutes.get("/push/vapid-key", requireAuth(), (c) => {
 integrationRoutes.post("/me/push-subscriptions", requireAuth(), async (c) => {
   const input = await readJson(c, PushSubscriptionRequest);
   const endpoint = checkPushEndpoint(input.endpoint, configOf(c.env).pushEndpoints);
+  // The key must be a point of P-256, or every push to it would fail later.
+  try {
+    await crypto.subtle.importKey("raw", b64urlDecode(input.keys.p256dh), { name: "ECDH", namedCurve: "P-256" }, false, []);
+  } catch {
+    throw new ParleyError("bad_request", "keys.p256dh: not a P-256 public key.");
+  }
   const result = unwrap(await user(c.env, c.get("principal").userId).subscribePush(endpoint, input.keys.p256dh, input.keys.auth));
   return c.json(result, 201);
 });
