@@ -50,6 +50,10 @@ export default defineConfig({
                 TOPIC_PUBLISH_RATE: "30/60000",
                 // A tenth of the shipped replay budget, refilled so slowly that a test can spend it (events.test.ts).
                 SYNC_BUDGET: "2000/600000",
+                // Integrations (§22.14–§22.18): the operator the tests sign in as, and a small invite budget.
+                OPERATORS: "operator_root",
+                INVITE_RATE: "30/600000",
+                WEBHOOK_ALLOW_LOOPBACK: "true",
               },
             },
           }),

@@ -13,6 +13,8 @@ import { topicRoutes } from "./routes/topics.ts";
 import { userRoutes } from "./routes/users.ts";
 import { authRateLimit, safetyRoutes } from "./routes/safety.ts";
 import type { AppEnv } from "./types.ts";
+import { adminRoutes } from "./routes/admin.ts";
+import { integrationRoutes } from "./routes/integrations.ts";
 
 /** Routes hit once per message or per topic event: their successful requests log at debug. */
 const HOT_ROUTES = /^\/v1\/(conversations\/[^/]+\/(messages|read|poll)|topics\/[^/]+\/events)$/;
@@ -74,3 +76,5 @@ app.route("/v1", safetyRoutes);
 app.route("/v1", searchRoutes);
 app.route("/v1", accountRoutes);
 app.route("/v1/topics", topicRoutes);
+app.route("/v1", integrationRoutes);
+app.route("/v1", adminRoutes);

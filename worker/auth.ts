@@ -1,6 +1,10 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { authSecret } from "../src/auth/secret.ts";
-import { verifyAccessToken } from "../src/auth/tokens.ts";
+import { verifyAccessToken, type Principal } from "../src/auth/tokens.ts";
+import { botOfToken, isBotId } from "../src/bots/ids.ts";
+import { unwrap } from "../src/shared/result.ts";
+import { user } from "./actors.ts";
+import { requireGoodStanding } from "./standing.ts";
 import { ParleyError } from "../src/protocol/index.ts";
 import type { AppEnv } from "./types.ts";
 
@@ -17,15 +21,46 @@ export function bearerToken(c: Context<AppEnv>, allowQuery: boolean): string | u
   return allowQuery ? c.req.query("access_token") : undefined;
 }
 
-/** Requires a valid access token; puts its principal on the context. */
+/**
+ * Requires a valid access token — or a bot token (`Authorization: Bot <token>`,
+ * or Bearer with a `pbt_` token; §22.14) — and a user in good standing
+ * (not suspended, §22.18); puts the principal on the context. The socket
+ * routes (`allowQueryToken`) take no bot token: bots use REST only. An
+ * access token naming a bot's id is refused: bots speak only with their own token.
+ */
 export function requireAuth(options: { allowQueryToken?: boolean } = {}): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    const token = bearerToken(c, options.allowQueryToken ?? false);
-    if (!token) throw new ParleyError("unauthorized", "Send an access token: Authorization: Bearer <token>.");
-    // The deployment secret is checked before the token (a bad one is 500, logged).
-    c.set("principal", await verifyAccessToken(authSecret(c.env), token));
+    const bot = botToken(c);
+    if (bot !== undefined) {
+      if (options.allowQueryToken) throw new ParleyError("forbidden", "Bots use the REST API; they cannot open sockets.");
+      c.set("principal", await verifyBot(c.env, bot));
+    } else {
+      const token = bearerToken(c, options.allowQueryToken ?? false);
+      if (!token) throw new ParleyError("unauthorized", "Send an access token: Authorization: Bearer <token>.");
+      // The deployment secret is checked before the token (a bad one is 500, logged).
+      const principal = await verifyAccessToken(authSecret(c.env), token);
+      if (isBotId(principal.userId)) throw new ParleyError("unauthorized", "Bots authenticate with their bot token (Authorization: Bot <token>).");
+      c.set("principal", principal);
+    }
+    await requireGoodStanding(c.env, c.get("principal").userId);
     await next();
   };
+}
+
+/** A bot token from `Authorization: Bot <token>` or `Bearer pbt_…`, if the request carries one. */
+function botToken(c: Context<AppEnv>): string | undefined {
+  const header = c.req.header("authorization");
+  const match = header ? /^(Bot|Bearer)\s+(\S+)$/i.exec(header) : null;
+  if (!match) return undefined;
+  if (match[1]!.toLowerCase() === "bot" || match[2]!.startsWith("pbt_")) return match[2]!;
+  return undefined;
+}
+
+async function verifyBot(env: AppEnv["Bindings"], token: string): Promise<Principal> {
+  const botId = botOfToken(token);
+  if (!botId) throw new ParleyError("unauthorized", "The bot token is invalid or was revoked.");
+  const who = unwrap(await user(env, botId).verifyBotToken(token));
+  return { userId: who.user_id, username: who.username, sessionId: "bot", expiresAt: Date.now() + 3600_000 };
 }
 
 /**

@@ -4,6 +4,7 @@ import { HTTP_STATUS, ParleyError, describeIssue, toParleyError } from "../src/p
 import { configOf } from "../src/shared/config.ts";
 import { createLogger, describeError } from "../src/shared/log.ts";
 import type { AppEnv } from "./types.ts";
+import { countError } from "./metrics.ts";
 
 /** Validates a JSON body against a contract schema; `bad_request` names the field. */
 export async function readJson<S extends z.ZodType>(c: Context<AppEnv>, schema: S): Promise<z.infer<S>> {
@@ -36,6 +37,7 @@ export function readParam<S extends z.ZodType>(c: Context<AppEnv>, name: string,
 export function errorResponse(c: Context<AppEnv>, thrown: unknown): Response {
   const error = toParleyError(thrown);
   const status = HTTP_STATUS[error.code];
+  countError(c.env, error.code);
   createLogger(configOf(c.env).logLevel)(error.code === "internal" ? "error" : "warn", "http.error", {
     request_id: c.get("requestId"),
     method: c.req.method,

@@ -23,6 +23,8 @@ import {
   type ParseResult,
   type Receipt,
   type SendData,
+  type InviteView,
+  CloseCode,
 } from "../protocol/index.ts";
 import { withTimeout } from "../shared/async.ts";
 import { notificationId } from "../shared/ids.ts";
@@ -45,6 +47,11 @@ import { SearchIndex } from "./search.ts";
 import { acceptMessage, type SendContext } from "./send.ts";
 import { encode, encodeError, isJoined, sendText, type SocketState } from "./sockets.ts";
 import { ConversationStore } from "./store.ts";
+import { BotOutbox } from "../bots/outbox.ts";
+import { ConversationHooks } from "../webhooks/hooks.ts";
+import { flushCounters } from "../admin/metrics.ts";
+import { InviteStore } from "../invites/store.ts";
+import { createInvite, joinByInvite, listInvites, previewInvite, revokeInvite, type InviteContext } from "../invites/actions.ts";
 
 export interface CreateInput {
   conversation_id: string;
@@ -84,6 +91,10 @@ export class Conversation extends SocketActor<SocketState, ClientFrame, Room> {
   readonly #replayBuckets = new Map<string, Bucket>();
   readonly #typingBuckets = new WeakMap<WebSocket, Bucket>();
   readonly #typists = new Map<string, TypingState>();
+  /** Integrations (§22.14–§22.17): calls owed to bots, webhook events, invite links. */
+  #bots!: BotOutbox;
+  #hooks!: ConversationHooks;
+  #invites!: InviteStore;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env, (c, heartbeatMs, onClosed, log) => new Room(c, heartbeatMs, onClosed, log));
@@ -99,6 +110,23 @@ export class Conversation extends SocketActor<SocketState, ClientFrame, Room> {
       notify: (userId, n) => this.env.USER.get(this.env.USER.idFromName(userId)).notify(n),
       log: this.log,
     });
+    this.#hooks = new ConversationHooks(this.ctx.storage.sql, {
+      fetchTargets: () => this.env.INTEGRATIONS.get(this.env.INTEGRATIONS.idFromName("global")).targets(),
+      forward: (endpointId, conversationId, events) => this.env.WEBHOOK.get(this.env.WEBHOOK.idFromName(endpointId)).enqueue(endpointId, conversationId, events),
+      exists: () => this.#store.meta !== undefined,
+      transaction: (body) => this.#store.transaction(body),
+      log: this.log,
+      counters: this.counters,
+    });
+    if (this.#store.meta) this.#hooks.load();
+    this.#bots = new BotOutbox(this.ctx.storage.sql, this.#store, {
+      call: (botId, call) => this.#user(botId).callBot(call),
+      post: (botId, reply, key) => acceptMessage(this.#send, botId, { client_msg_id: key, body: reply.body, ...(reply.reply_to !== undefined && reply.reply_to <= this.#store.lastSeq ? { reply_to_seq: reply.reply_to } : {}) }, { bot_id: botId }),
+      transaction: (body) => this.#store.transaction(body),
+      log: this.log,
+      counters: this.counters,
+    });
+    this.#invites = new InviteStore(this.ctx.storage.sql);
     // Built once: the send path runs per message and must not allocate its context each time.
     this.#send = {
       store: this.#store,
@@ -106,9 +134,13 @@ export class Conversation extends SocketActor<SocketState, ClientFrame, Room> {
       attachments: this.#attachments,
       room: this.sockets,
       sendRate: this.config.sendRate,
+      botSendRate: this.config.botSendRate,
+      hooks: this.#hooks,
+      bots: this.#bots,
       buckets: this.#buckets,
       log: this.log,
       committed: (notified) => {
+        this.counters.add("messages.accepted");
         const now = Date.now();
         this.scheduleAlarm(notified ? now : this.#fanout.changed(now));
         this.#polls.answerAll();
@@ -121,6 +153,9 @@ export class Conversation extends SocketActor<SocketState, ClientFrame, Room> {
       sendRate: this.config.sendRate,
       buckets: this.#buckets,
       committed: (message, kind) => {
+        // Written in the same synchronous event as the change, so they commit together (the output gate holds both).
+        const type = kind === "delete" ? "message.deleted" : kind === "edit" ? "message.edited" : undefined;
+        if (type && this.#hooks.record(type, this.#store.meta!.conversationId, { message })) this.scheduleAlarm(Date.now());
         if (kind === "delete") this.scheduleAlarm(Date.now());
         // The inboxes show the last message: a change to it is a change for everyone.
         if (message.seq === this.#store.lastSeq) {
@@ -151,7 +186,15 @@ export class Conversation extends SocketActor<SocketState, ClientFrame, Room> {
       log: this.log,
       admit: (userId, adderId, conversationId, until) => this.#user(userId).admitToGroup(adderId, conversationId, until),
       spend: (adderId, action, people) => this.#user(adderId).spendGroupBudget(action, people),
+      event: (type, data) => {
+        if (this.#hooks.record(type, this.#store.meta!.conversationId, data)) this.scheduleAlarm(Date.now());
+      },
     };
+  }
+
+  /** What invite links (invites/actions.ts) work with. */
+  get #inviteContext(): InviteContext {
+    return { store: this.#store, invites: this.#invites, membership: this.#membership, hooks: this.#hooks, maxMembers: this.config.maxGroupMembers, log: this.log };
   }
 
   // -------------------------------------------------------------------------
@@ -180,10 +223,14 @@ export class Conversation extends SocketActor<SocketState, ClientFrame, Room> {
         return err(toParleyError(e));
       }
     }
+    // A new conversation learns which webhook endpoints exist before its first event.
+    if (!this.#store.meta) await this.#hooks.refresh(true);
     const now = Date.now();
     const created = this.#store.transaction(() => {
       const meta = { conversationId: input.conversation_id, kind: input.kind, title: input.title, createdBy: input.created_by, createdAt: now };
       if (!this.#store.create(meta, input.members, now)) return false;
+      this.#hooks.keep();
+      this.#hooks.record("conversation.created", input.conversation_id, { conversation: this.#store.view(), created_by: input.created_by });
       // Every member's inbox learns the new conversation from the first sweep.
       this.#store.bumpVersion(true);
       if (input.kind === "group") {
@@ -382,6 +429,75 @@ export class Conversation extends SocketActor<SocketState, ClientFrame, Room> {
   }
 
   // -------------------------------------------------------------------------
+  // RPC: invite links (§22.17) and operators (§22.18)
+  // -------------------------------------------------------------------------
+
+  async createInvite(actorId: string, hash: string, expiresIn: number | undefined, maxUses: number | undefined): Promise<Result<InviteView>> {
+    return this.#asMember(actorId, (actor) => createInvite(this.#inviteContext, actor, hash, expiresIn, maxUses));
+  }
+
+  listInvites(actorId: string): Result<{ invites: InviteView[] }> {
+    return this.#asMember(actorId, (actor) => listInvites(this.#inviteContext, actor));
+  }
+
+  revokeInvite(actorId: string, idOrHash: string): Result<InviteView> {
+    return this.#asMember(actorId, (actor) => revokeInvite(this.#inviteContext, actor, idOrHash));
+  }
+
+  /** What a holder of a valid code may see before joining: the group's title and size. */
+  previewInvite(hash: string): Result<{ title?: string; member_count: number; expires_at: number }> {
+    return previewInvite(this.#inviteContext, hash);
+  }
+
+  /** Joins the group by a code: checks it, asks the joiner's User actor about blocks, then checks again and commits (invites/actions.ts). */
+  async joinByInvite(userId: string, username: string, hash: string): Promise<Result<{ conversation: ConversationView; joined: boolean }>> {
+    const result = await joinByInvite(this.#inviteContext, userId, username, hash, (memberIds) => this.#user(userId).blockedWithAny(memberIds));
+    if (result.ok && result.value.joined) {
+      this.scheduleAlarm(Date.now());
+      this.scheduleAlarm(this.#fanout.changed(Date.now()));
+    }
+    return result;
+  }
+
+  /**
+   * Messages around `seq` for an operator reviewing a report: read without
+   * membership (the Worker allows operators only, and logs the read).
+   */
+  operatorContext(seq: number, around: number): Result<{ conversation: ConversationView; messages: Message[] }> {
+    if (!this.#store.meta) return err(noSuchConversation());
+    const before = this.#store.page({ direction: "backward", before: seq, limit: around }).messages;
+    const after = this.#store.page({ direction: "forward", after: seq - 1, before: undefined, limit: around + 1 }).messages;
+    return ok({ conversation: this.#store.view(), messages: [...before, ...after] });
+  }
+
+  /** Deletes a message as an operator (a tombstone, as a deletion by its sender, §22.5). */
+  operatorDelete(operatorId: string, seq: number): Result<ChangeAck> {
+    if (!this.#store.meta) return err(noSuchConversation());
+    const message = this.#store.messageAt(seq);
+    if (!message) return err(new ParleyError("not_found", `No message ${seq} in this conversation.`));
+    try {
+      // As its sender: the rules of §22.5 let a sender delete their own message in any conversation.
+      const sender = this.#store.member(message.sender_id) ?? { user_id: message.sender_id, username: "", role: "member" as const };
+      const ack = applyChange({ ...this.#changes, buckets: new Map() }, sender, { kind: "delete", seq });
+      this.log("info", "operator.message_deleted", { user_id: operatorId, seq });
+      return ok(ack);
+    } catch (e) {
+      return err(toParleyError(e));
+    }
+  }
+
+  /** Closes every socket of a suspended user here (4003, §22.18). */
+  closeUserSockets(userId: string): { closed: number } {
+    let closed = 0;
+    for (const [ws, st] of this.sockets.open(userId)) {
+      sendText(ws, encodeError(errorBody("forbidden", "This account is suspended.")));
+      this.sockets.close(ws, st, CloseCode.FORBIDDEN, "suspended");
+      closed++;
+    }
+    return { closed };
+  }
+
+  // -------------------------------------------------------------------------
   // Socket hooks (SocketActor)
   // -------------------------------------------------------------------------
 
@@ -456,9 +572,10 @@ export class Conversation extends SocketActor<SocketState, ClientFrame, Room> {
   /** Deliveries to inboxes and notifications, then the search index's catching up. */
   protected override async onAlarm(now: number): Promise<number | undefined> {
     await this.#fanout.run(now);
+    const integrations = this.#store.meta ? await this.#runIntegrations(now) : undefined;
     if (this.#store.meta) this.#search.catchUp();
     const files = this.#store.meta ? await this.#attachments.sweep(this.env.FILES, this.#store.meta.conversationId, Date.now()) : undefined;
-    const due = [this.#fanout.due(), files].filter((t): t is number => t !== undefined).reduce<number | undefined>((a, t) => (a === undefined ? t : Math.min(a, t)), undefined);
+    const due = [this.#fanout.due(), files, integrations].filter((t): t is number => t !== undefined).reduce<number | undefined>((a, t) => (a === undefined ? t : Math.min(a, t)), undefined);
     // A burst larger than one pass of the index comes back for the rest soon.
     if (this.#store.meta && this.#search.behind) return Math.min(due ?? Infinity, Date.now() + 50);
     return due;
@@ -652,6 +769,28 @@ export class Conversation extends SocketActor<SocketState, ClientFrame, Room> {
       if (error.code === "internal") this.log("error", "rpc.fault", { user_id: userId, error: describeError(e) });
       return err(error);
     }
+  }
+
+  /**
+   * The alarm's integration work: the webhook targets when stale, events to
+   * the endpoints' dispatchers, calls to bots; then the operators' counters
+   * (backlogs read here, not counted on the send path) when a flush is due.
+   * Returns when it is due again.
+   */
+  async #runIntegrations(now: number): Promise<number | undefined> {
+    if (this.#hooks.stale) await this.#hooks.refresh();
+    await this.#hooks.forward(this.#store.meta!.conversationId, now);
+    await this.#bots.deliver(now);
+    const hooks = this.#hooks.nextAt();
+    const bots = this.#bots.nextAt();
+    if (this.counters.dirty || hooks !== undefined || bots !== undefined) {
+      this.counters.gauge("sockets.open", this.sockets.size);
+      this.counters.gauge("outbox.inbox_backlog", this.#outbox.all().length);
+      this.counters.gauge("outbox.bot_backlog", this.#bots.backlog());
+      this.counters.gauge("outbox.webhook_backlog", this.#hooks.backlog());
+    }
+    await flushCounters(this.env, this.counters, `Conversation:${this.#store.meta!.conversationId}`, "conversation");
+    return [hooks, bots, this.counters.dueAt()].filter((t): t is number => t !== undefined).reduce<number | undefined>((a, t) => (a === undefined ? t : Math.min(a, t)), undefined);
   }
 
   #user(userId: string) {

@@ -29,6 +29,7 @@ import type { Result } from "../shared/result.ts";
 import { LARGE_ROOM_MEMBERS, PRESENCE_FANOUT_MAX_MEMBERS } from "./members.ts";
 import type { OutboxStore } from "./outbox-store.ts";
 import type { ConversationStore } from "./store.ts";
+import { excerpt } from "./messages.ts";
 
 /** After a quiet spell, how long the first change waits, so that a burst travels as one update. */
 export const INBOX_COALESCE_MS = 250;
@@ -229,6 +230,14 @@ export class InboxFanout {
     });
   }
 
+  /** Who sent message `seq` and how it starts, for a web push (§22.16): read at delivery, not stored with the row. */
+  #preview(seq: number): { sender_name?: string; excerpt?: string } {
+    const m = this.#store.messageAt(seq);
+    if (!m || m.deleted_at !== undefined) return {};
+    const name = this.#store.member(m.sender_id)?.username;
+    return { ...(name ? { sender_name: name } : {}), excerpt: excerpt(m.body) };
+  }
+
   /**
    * Delivers owed notifications the same way: deleted once the User actor has
    * it (its `notify` is idempotent by id), kept and retried when the call
@@ -246,6 +255,7 @@ export class InboxFanout {
         withTimeout(this.#deps.notify(r.user_id, {
           id: r.id, kind: r.kind, conversation_id: conversationId, seq: r.seq, created_at: r.created_at,
           ...(r.caused_by !== null ? { caused_by: r.caused_by } : {}),
+          ...(r.kind !== "added" ? this.#preview(r.seq) : {}),
         }), DELIVERY_TIMEOUT_MS),
       ),
     );

@@ -34,6 +34,8 @@ export interface MembershipContext {
   admit(userId: string, adderId: string, conversationId: string, until: number): Promise<Result<{ expires_at: number }>>;
   /** Spends `adderId`'s budget of group creations and people added (`User.spendGroupBudget`). */
   spend(adderId: string, action: "create" | "add", people: number): Promise<Result<unknown>>;
+  /** Records a webhook event in the transaction of the change (webhooks/hooks.ts); writes nothing without subscribers. */
+  event?(type: "member.joined" | "member.left", data: Record<string, unknown>): void;
 }
 
 /** Admission questions in flight at once. */
@@ -121,6 +123,7 @@ export function addMembers(cx: MembershipContext, actor: Member, members: Member
         seq: store.lastSeq, created_at: now, caused_by: actor.user_id,
       });
     }
+    for (const m of added) cx.event?.("member.joined", { member: m, by: actor.user_id });
     // The newcomers' inboxes (and, in small rooms, everyone's member list) learn it from the next sweep.
     if (added.length > 0) store.bumpVersion(true);
     return added;
@@ -144,6 +147,7 @@ export function removeMember(cx: MembershipContext, actor: Member, targetId: str
   const everyone = store.memberCount <= PRESENCE_FANOUT_MAX_MEMBERS + 1;
   store.transaction(() => {
     store.removeMember(targetId);
+    cx.event?.("member.left", { user_id: targetId, username: target.username, by: actor.user_id });
     // The one who left learns it from their own row (the sweep no longer reaches them).
     cx.fanout.owe([targetId], now);
     if (everyone) store.bumpVersion(true);

@@ -203,4 +203,46 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE members ADD COLUMN last_seen_at INTEGER;
     `,
   },
+  {
+    id: 9,
+    name: "integrations",
+    sql: `
+      -- Bots to call about a message (a mention, or a direct message to a
+      -- bot), written with the message; delivered by the alarm (bots/outbox.ts).
+      CREATE TABLE bot_outbox (
+        bot_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_at INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (bot_id, seq)
+      );
+      -- Webhook events owed to endpoints, in the order they happened, written
+      -- with the change; targets lists the endpoints still to hand each to
+      -- (webhooks/hooks.ts).
+      CREATE TABLE hook_outbox (
+        n INTEGER PRIMARY KEY,
+        event_id TEXT NOT NULL,
+        body TEXT NOT NULL,
+        targets TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_at INTEGER NOT NULL DEFAULT 0
+      );
+      -- Which webhook endpoints want which events, as last read from the registry.
+      CREATE TABLE hook_state (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        targets TEXT NOT NULL,
+        checked_at INTEGER NOT NULL
+      );
+      -- Invite links of a group (invites/store.ts): only the hash of the secret part.
+      CREATE TABLE invites (
+        hash TEXT PRIMARY KEY,
+        created_by TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        max_uses INTEGER,
+        uses INTEGER NOT NULL DEFAULT 0,
+        revoked_at INTEGER
+      );
+    `,
+  },
 ];

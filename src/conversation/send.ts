@@ -12,6 +12,9 @@ import type { AttachmentStore } from "./attachments.ts";
 import { mentionedIds, notificationTargets } from "./members.ts";
 import { excerpt } from "./messages.ts";
 import type { OutboxStore } from "./outbox-store.ts";
+import { botTriggers, type BotOutbox } from "../bots/outbox.ts";
+import { isBotId } from "../bots/ids.ts";
+import type { ConversationHooks } from "../webhooks/hooks.ts";
 import type { Room } from "./room.ts";
 import { encode, sendText } from "./sockets.ts";
 import type { ConversationStore } from "./store.ts";
@@ -22,10 +25,16 @@ export interface SendContext {
   attachments: AttachmentStore;
   room: Room;
   sendRate: Rate;
+  /** Bots' send budget (BOT_SEND_RATE), used instead of `sendRate` for a bot sender (§22.14). */
+  botSendRate: Rate;
+  /** Webhook events (§22.15): nothing is written unless an endpoint wants `message.created`. */
+  hooks: ConversationHooks;
+  /** Calls owed to bots (§22.14): nothing is written unless the message calls a bot member. */
+  bots: BotOutbox;
   /** Send-rate buckets per user. In memory: a wake from hibernation refills them. */
   buckets: Map<string, Bucket>;
   log: Logger;
-  /** After a commit: the inbox sweep (and, with notifications, the alarm) is due; long-polls are answered. */
+  /** After a commit: the inbox sweep (and, with notifications, bot calls or webhook events, the alarm) is due; long-polls are answered. */
   committed(notified: boolean): void;
 }
 
@@ -69,10 +78,11 @@ export function acceptMessage(cx: SendContext, userId: string, input: SendData, 
   }
   // Last check before the write, so a refused send spends no token.
   const before = cx.buckets.get(userId);
-  const taken = takeToken(before, now, cx.sendRate);
+  const rate = isBotId(userId) ? cx.botSendRate : cx.sendRate;
+  const taken = takeToken(before, now, rate);
   if (!taken.ok) {
     cx.buckets.set(userId, taken.bucket);
-    return refuse(new ParleyError("rate_limited", `At most ${cx.sendRate.messages} messages per ${cx.sendRate.per_ms / 1000} s.`, { retryAfterMs: taken.retryAfterMs }));
+    return refuse(new ParleyError("rate_limited", `At most ${rate.messages} messages per ${rate.per_ms / 1000} s.`, { retryAfterMs: taken.retryAfterMs }));
   }
 
   const mentions = input.body.includes("@") ? mentionedIds(input.body, [...store.members()]) : [];
@@ -99,17 +109,23 @@ export function acceptMessage(cx: SendContext, userId: string, input: SendData, 
     if (replied) message.reply_to = { seq: replied.seq, sender_id: replied.sender_id, excerpt: excerpt(replied.body), ...(replied.deleted_at !== undefined ? { deleted: true } : {}) };
   }
   const notifications = notificationsOf(store, message);
+  // Both checks are in memory; a room without bots and a deployment without webhooks write nothing for them.
+  const bots = botTriggers(store, message);
+  const hooked = cx.hooks.wants("message.created").length > 0;
   const sender = store.member(userId)!;
   const delivered = Math.max(sender.delivered_seq, message.seq);
   // The INSERT also moves the sender's watermarks (a trigger, schema.ts):
-  // one statement, atomic by itself. Only a message that notifies someone
-  // writes more, and then everything runs in one transaction.
-  const inserted = notifications.length === 0 && files.length === 0
+  // one statement, atomic by itself. Only a message that notifies someone,
+  // calls a bot or is owed to a webhook writes more, and then everything
+  // runs in one transaction.
+  const inserted = notifications.length === 0 && files.length === 0 && bots.length === 0 && !hooked
     ? store.messages.insert(message)
     : store.transaction(() => {
       if (!store.messages.insert(message)) return false;
       for (const n of notifications) cx.outbox.enqueueNotification(n);
       cx.attachments.attach(files.map((f) => f.id), message.seq);
+      if (bots.length > 0) cx.bots.enqueue(bots.map((b) => b.botId), message.seq);
+      if (hooked) cx.hooks.record("message.created", message.conversation_id, { message });
       return true;
     });
   if (!inserted) {
@@ -126,7 +142,7 @@ export function acceptMessage(cx: SendContext, userId: string, input: SendData, 
   const ack = toAck(message, false);
   if (ws) sendText(ws, encode("message.ack", ack, rid));
   cx.room.broadcastLive(encode("message.new", { message }));
-  cx.committed(notifications.length > 0);
+  cx.committed(notifications.length > 0 || bots.length > 0 || hooked);
   if (cx.log.enabled("debug")) cx.log("debug", "message.accepted", { ...ids, user_id: userId, seq: message.seq });
   return ack;
 }
@@ -137,7 +153,8 @@ function notificationsOf(store: ConversationStore, message: Message) {
   const replied = message.reply_to_seq === undefined ? undefined : store.messageAt(message.reply_to_seq)?.sender_id;
   const direct = store.meta?.kind === "direct";
   return notificationTargets(message.body, message.sender_id, [...store.members()], replied)
-    .filter((t) => !(direct && store.isBlocked(t.user_id)))
+    // Bots are called (bots/outbox.ts), not notified.
+    .filter((t) => !(direct && store.isBlocked(t.user_id)) && !isBotId(t.user_id))
     .map((t) => ({
       id: notificationId(message.conversation_id, message.seq, t.kind),
       user_id: t.user_id,

@@ -1,3 +1,4 @@
+import { isBotId } from "../bots/ids.ts";
 import type { ConversationView, InboxUpdate, Member, Message, Receipt } from "../protocol/index.ts";
 import { runMigrations } from "../shared/migrations.ts";
 import type { HistoryWindow } from "./rules.ts";
@@ -78,6 +79,8 @@ export class ConversationStore {
   readonly #sql: SqlStorage;
   #meta: Meta | undefined;
   #members = new Map<string, MemberRecord>();
+  /** The members who are bots (ids `u_bot_…`), so that a send asks nothing of a room without any. */
+  readonly #bots = new Set<string>();
   /** "blocker blocked" pairs (direct conversations only ever have a few). */
   #blocks = new Set<string>();
   /** The messages, their counters, reactions and index. */
@@ -129,10 +132,12 @@ export class ConversationStore {
       createdAt: meta.created_at,
     };
     this.#members.clear();
+    this.#bots.clear();
     this.#blocks.clear();
     if (this.#hasSchema) {
       for (const m of this.#sql.exec<MemberRow>("SELECT * FROM members ORDER BY joined_at, rowid")) {
         this.#members.set(m.user_id, { ...m });
+        if (isBotId(m.user_id)) this.#bots.add(m.user_id);
       }
       for (const b of this.#sql.exec<{ blocker: string; blocked: string }>("SELECT blocker, blocked FROM blocks")) {
         this.#blocks.add(blockKey(b.blocker, b.blocked));
@@ -198,6 +203,11 @@ export class ConversationStore {
 
   members(): IterableIterator<MemberRecord> {
     return this.#members.values();
+  }
+
+  /** The members who are bots (§22.14). */
+  get bots(): ReadonlySet<string> {
+    return this.#bots;
   }
 
   memberIds(): IterableIterator<string> {
@@ -326,6 +336,7 @@ export class ConversationStore {
     for (const m of added) {
       this.#sql.exec("INSERT INTO members (user_id, username, role, joined_at) VALUES (?, ?, ?, ?)", m.user_id, m.username, m.role, now);
       this.#members.set(m.user_id, { ...m, joined_at: now, read_seq: 0, delivered_seq: 0, privacy: null, privacy_version: 0, last_seen_at: null });
+      if (isBotId(m.user_id)) this.#bots.add(m.user_id);
     }
     return added;
   }
@@ -335,6 +346,7 @@ export class ConversationStore {
     if (!m) return undefined;
     this.#sql.exec("DELETE FROM members WHERE user_id = ?", userId);
     this.#members.delete(userId);
+    this.#bots.delete(userId);
     return m;
   }
 

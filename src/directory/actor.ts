@@ -2,6 +2,7 @@ import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env.ts";
 import { ParleyError, toParleyError, type IdentityView, type NewPasskey, type OAuthProvider, type PasskeyView, type UserView } from "../protocol/index.ts";
 import { randomId } from "../shared/ids.ts";
+import { isBotId } from "../bots/ids.ts";
 import { configOf } from "../shared/config.ts";
 import { createLogger } from "../shared/log.ts";
 import { runMigrations, type Migration } from "../shared/migrations.ts";
@@ -349,5 +350,6 @@ function toView(row: ViewRow): UserView {
   const view: UserView = { id: row.id, username: row.username };
   if (row.display_name !== null) view.display_name = row.display_name;
   if (row.avatar_url !== null) view.avatar_url = row.avatar_url;
+  if (isBotId(row.id)) view.bot = true;
   return view;
 }

@@ -38,7 +38,12 @@ export type Notification = z.infer<typeof Notification>;
  * people blocked either way (docs/protocol.md §18.1). Absent for
  * notifications written before the field existed.
  */
-export const NotificationDelivery = Notification.extend({ caused_by: UserId.optional() });
+export const NotificationDelivery = Notification.extend({
+  caused_by: UserId.optional(),
+  /** Since v1.1, for web push (§22.16): who caused it, as a name, and the start of the message. Not stored or sent on. */
+  sender_name: z.string().max(64).optional(),
+  excerpt: z.string().max(200).optional(),
+});
 export type NotificationDelivery = z.infer<typeof NotificationDelivery>;
 
 /** `GET /v1/notifications?limit=&unread_only=` — newest first (Parley extension of §7). */

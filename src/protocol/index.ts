@@ -49,3 +49,9 @@ export {
 } from "./topics.ts";
 export type { TopicServerFrameType, TopicServerData } from "./topics.ts";
 export { AddMembersResponse, BlockResponse, ReportResponse, MuteResponse, ReadNotificationsResponse } from "./responses.ts";
+export {
+  MAX_HOOK_URL_CHARS, HookUrl, CreateBotRequest, UpdateBotRequest, BotReply, WebhookEventType, CreateWebhookRequest, WebhookEvent, DeliveriesQuery,
+  MAX_PUSH_SUBSCRIPTIONS, PushSubscriptionRequest, PushUnsubscribeQuery, PushPayload, MAX_INVITE_TTL_MS, DEFAULT_INVITE_TTL_MS, MAX_INVITE_USES,
+  MAX_INVITES_PER_GROUP, CreateInviteRequest, InviteCode, InviteView, AdminReportsQuery, ReportIdParam, ResolveReportRequest, SuspendRequest,
+  MAX_BOT_REPLY_CHARS,
+} from "./integrations.ts";

@@ -89,6 +89,8 @@ export const UserView = z.object({
   avatar_url: z.string().optional(),
   presence: PresenceStatus.optional(),
   last_seen_at: z.number().int().optional(),
+  /** Since v1.1: present (true) on a bot account (§22.14). */
+  bot: z.literal(true).optional(),
 });
 export type UserView = z.infer<typeof UserView>;
 

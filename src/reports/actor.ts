@@ -39,7 +39,50 @@ const MIGRATIONS: readonly Migration[] = [
         WHERE reviewed_at IS NULL;
     `,
   },
+  {
+    id: 3,
+    name: "review",
+    // An operator's resolution (docs/protocol.md §22.18): who, and their note.
+    sql: `
+      ALTER TABLE reports ADD COLUMN reviewed_by TEXT;
+      ALTER TABLE reports ADD COLUMN resolution_note TEXT;
+      CREATE INDEX reports_by_time ON reports (created_at, id);
+    `,
+  },
 ];
+
+/** A report as operators read it. */
+export interface ReportView {
+  id: string;
+  reporter_id: string;
+  kind: "user" | "message";
+  target_user_id: string;
+  conversation_id?: string;
+  seq?: number;
+  message?: Message;
+  reason: string;
+  details?: string;
+  created_at: number;
+  status: "open" | "resolved";
+  resolved_at?: number;
+  resolved_by?: string;
+  resolution_note?: string;
+}
+
+function reportView(r: Record<string, SqlStorageValue>): ReportView {
+  const v: ReportView = {
+    id: r.id as string, reporter_id: r.reporter_id as string, kind: r.kind as ReportView["kind"], target_user_id: r.target_user_id as string,
+    reason: r.reason as string, created_at: r.created_at as number, status: r.reviewed_at === null ? "open" : "resolved",
+  };
+  if (r.conversation_id !== null) v.conversation_id = r.conversation_id as string;
+  if (r.seq !== null) v.seq = r.seq as number;
+  if (r.message_json !== null) v.message = JSON.parse(r.message_json as string) as Message;
+  if (r.details !== null) v.details = r.details as string;
+  if (r.reviewed_at !== null) v.resolved_at = r.reviewed_at as number;
+  if (r.reviewed_by !== null && r.reviewed_by !== undefined) v.resolved_by = r.reviewed_by as string;
+  if (r.resolution_note !== null && r.resolution_note !== undefined) v.resolution_note = r.resolution_note as string;
+  return v;
+}
 
 export interface ReportInput {
   reporter_id: string;
@@ -92,6 +135,29 @@ export class Reports extends DurableObject<Env> {
       actor: `Reports:${this.ctx.id.name ?? this.ctx.id.toString()}`, report_id: id, user_id: input.reporter_id, kind: input.kind,
     });
     return ok({ id, created_at });
+  }
+
+  /** A page of reports by time (`created_at`, then id), after the cursor; operators merge the shards' pages (worker/routes/admin.ts). */
+  page(status: "open" | "resolved" | undefined, limit: number, after: { created_at: number; id: string }): ReportView[] {
+    const filter = status === "open" ? "AND reviewed_at IS NULL" : status === "resolved" ? "AND reviewed_at IS NOT NULL" : "";
+    return this.ctx.storage.sql
+      .exec(`SELECT * FROM reports WHERE (created_at, id) > (?, ?) ${filter} ORDER BY created_at, id LIMIT ?`, after.created_at, after.id, Math.min(Math.max(1, limit), 200))
+      .toArray().map(reportView);
+  }
+
+  get(id: string): ReportView | undefined {
+    const row = this.ctx.storage.sql.exec("SELECT * FROM reports WHERE id = ?", id).toArray()[0];
+    return row ? reportView(row) : undefined;
+  }
+
+  /** Resolves a report with an operator's note; resolving it again changes nothing (`conflict`). */
+  resolve(id: string, by: string, note: string): Result<ReportView> {
+    const row = this.get(id);
+    if (!row) return err(new ParleyError("not_found", "No such report."));
+    if (row.status === "resolved") return err(new ParleyError("conflict", "This report is already resolved."));
+    this.ctx.storage.sql.exec("UPDATE reports SET reviewed_at = ?, reviewed_by = ?, resolution_note = ? WHERE id = ?", Date.now(), by, note, id);
+    createLogger(configOf(this.env).logLevel)("info", "report.resolved", { actor: `Reports:${this.ctx.id.name ?? this.ctx.id.toString()}`, report_id: id, user_id: by });
+    return ok(this.get(id)!);
   }
 
   /** Open reports, oldest first, for a review tool. */

@@ -103,3 +103,25 @@ describe("sign-in settings", () => {
     expect(readConfig({ WEBAUTHN_RP_ID: "https://x" }).signIn.rpId).toBeUndefined();
   });
 });
+
+describe("integration settings", () => {
+  it("reads OPERATORS, BOT_SEND_RATE, WEBHOOK_ALLOW_LOOPBACK, PUSH_ENDPOINTS and INVITE_RATE, with defaults", async () => {
+    const { DEFAULT_BOT_SEND_RATE, DEFAULT_INVITE_RATE, DEFAULT_PUSH_ENDPOINTS } = await import("./config.ts");
+    const d = readConfig({});
+    expect([...d.operators]).toEqual([]);
+    expect(d.botSendRate).toEqual(DEFAULT_BOT_SEND_RATE);
+    expect(d.webhookAllowLoopback).toBe(false);
+    expect(d.pushEndpoints).toEqual(DEFAULT_PUSH_ENDPOINTS);
+    expect(d.inviteRate).toEqual(DEFAULT_INVITE_RATE);
+    const c = readConfig({
+      OPERATORS: " Alice, u_AbC1 ,,bob ", BOT_SEND_RATE: "5/1000", WEBHOOK_ALLOW_LOOPBACK: "true",
+      PUSH_ENDPOINTS: "http://127.0.0.1, .example.com, not a host!, https://x.y", INVITE_RATE: "3/60000",
+    });
+    expect([...c.operators].sort()).toEqual(["alice", "bob", "u_AbC1"]);
+    expect(c.botSendRate).toEqual({ messages: 5, per_ms: 1000 });
+    expect(c.webhookAllowLoopback).toBe(true);
+    expect(c.pushEndpoints).toEqual(["http://127.0.0.1", ".example.com"]);
+    expect(c.inviteRate).toEqual({ messages: 3, per_ms: 60_000 });
+    expect(readConfig({ WEBHOOK_ALLOW_LOOPBACK: "yes", PUSH_ENDPOINTS: "%%%" })).toMatchObject({ webhookAllowLoopback: false, pushEndpoints: DEFAULT_PUSH_ENDPOINTS });
+  });
+});

@@ -68,6 +68,11 @@ export interface ConfigVars {
   TOPIC_MAX_EVENT_BYTES?: string;
   TOPIC_PUBLISH_RATE?: string;
   TOPIC_SUBSCRIBE_RATE?: string;
+  OPERATORS?: string;
+  BOT_SEND_RATE?: string;
+  WEBHOOK_ALLOW_LOOPBACK?: string;
+  PUSH_ENDPOINTS?: string;
+  INVITE_RATE?: string;
 }
 
 export interface Config {
@@ -128,6 +133,16 @@ export interface Config {
   topicPublishRate: Rate;
   /** Topics: per-user budget of topic sockets opened and catch-up reads, across topics. */
   topicSubscribeRate: Rate;
+  /** Operators (docs/protocol.md §22.18): user ids (`u_…`) and usernames (lower case). */
+  operators: ReadonlySet<string>;
+  /** Per-bot send budget in one conversation (replaces SEND_RATE for bots). */
+  botSendRate: Rate;
+  /** Bot and webhook URLs may be http://127.0.0.1 or http://localhost (tests, local development). */
+  webhookAllowLoopback: boolean;
+  /** Hosts a push subscription's endpoint may name (`.suffix` matches subdomains; `http://127.0.0.1` allows loopback over http). */
+  pushEndpoints: readonly string[];
+  /** Per-user and per-address budget of invite previews and joins (a wrong code costs one too). */
+  inviteRate: Rate;
 }
 
 export const DEFAULT_MAX_GROUP_MEMBERS = 1000;
@@ -159,6 +174,10 @@ export const DEFAULT_TOPIC_MAX_EVENT_BYTES = 16_384;
 export const MAX_TOPIC_EVENT_BYTES = 65_536;
 export const DEFAULT_TOPIC_PUBLISH_RATE: Rate = { messages: 100, per_ms: 1_000 };
 export const DEFAULT_TOPIC_SUBSCRIBE_RATE: Rate = { messages: 60, per_ms: 60_000 };
+export const DEFAULT_BOT_SEND_RATE: Rate = { messages: 60, per_ms: 10_000 };
+export const DEFAULT_INVITE_RATE: Rate = { messages: 20, per_ms: 600_000 };
+/** The push services of the browsers Parley's web app runs in (Chrome, Firefox, Safari, Edge). */
+export const DEFAULT_PUSH_ENDPOINTS = ["fcm.googleapis.com", ".push.services.mozilla.com", ".push.apple.com", ".notify.windows.com"];
 
 const cache = new WeakMap<object, Config>();
 
@@ -203,6 +222,11 @@ export function readConfig(env: ConfigVars): Config {
     topicMaxEventBytes: bounded(env.TOPIC_MAX_EVENT_BYTES, DEFAULT_TOPIC_MAX_EVENT_BYTES, 1, MAX_TOPIC_EVENT_BYTES),
     topicPublishRate: parseRate(env.TOPIC_PUBLISH_RATE, DEFAULT_TOPIC_PUBLISH_RATE),
     topicSubscribeRate: parseRate(env.TOPIC_SUBSCRIBE_RATE, DEFAULT_TOPIC_SUBSCRIBE_RATE),
+    operators: parseOperators(env.OPERATORS),
+    botSendRate: parseRate(env.BOT_SEND_RATE, DEFAULT_BOT_SEND_RATE),
+    webhookAllowLoopback: env.WEBHOOK_ALLOW_LOOPBACK === "true",
+    pushEndpoints: parsePushEndpoints(env.PUSH_ENDPOINTS),
+    inviteRate: parseRate(env.INVITE_RATE, DEFAULT_INVITE_RATE),
   };
 }
 
@@ -323,4 +347,15 @@ export function parseOrigins(value: string | undefined): string[] {
     }
   }
   return out;
+}
+
+/** `OPERATORS`: comma-separated user ids (`u_…`, kept as written) and usernames (lower-cased); blanks dropped. */
+export function parseOperators(value: string | undefined): ReadonlySet<string> {
+  return new Set((value ?? "").split(",").map((t) => t.trim()).filter(Boolean).map((t) => (t.startsWith("u_") ? t : t.toLowerCase())));
+}
+
+/** `PUSH_ENDPOINTS`: comma-separated host names, `.suffix` entries, or `http://127.0.0.1` / `http://localhost`; empty means the default list. */
+export function parsePushEndpoints(value: string | undefined): readonly string[] {
+  const entries = (value ?? "").split(",").map((t) => t.trim().toLowerCase()).filter((t) => /^(\.?[a-z0-9-]+(\.[a-z0-9-]+)*|http:\/\/(127\.0\.0\.1|localhost))$/.test(t));
+  return entries.length > 0 ? entries : DEFAULT_PUSH_ENDPOINTS;
 }

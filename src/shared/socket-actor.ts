@@ -15,6 +15,7 @@ import {
 import { configOf, type Config } from "./config.ts";
 import { randomId } from "./ids.ts";
 import { createLogger, describeError, type LogFields, type Logger } from "./log.ts";
+import { Counters } from "./counters.ts";
 import { FORWARDED, encodeError, encodeFrame, refusal, sendText, type BaseSocketState, type SocketRegistry } from "./sockets.ts";
 
 /** Who opens a socket: established by the Worker before the upgrade and forwarded in headers. */
@@ -64,6 +65,8 @@ export abstract class SocketActor<
   protected readonly config: Config;
   protected readonly log: Logger;
   protected readonly sockets: R;
+  /** The operators' counters of this actor (errors by code here; subclasses add theirs and flush them from their alarm). */
+  protected readonly counters = new Counters();
   /** When the stored alarm fires (undefined: none is set). */
   #alarmAt: number | undefined;
 
@@ -179,7 +182,10 @@ export abstract class SocketActor<
     if (!st) return;
     this.sockets.touch(ws, st);
     const parsed = this.parse(raw);
-    if (!parsed.ok) return this.sockets.badFrame(ws, st, parsed.error, parsed.rid);
+    if (!parsed.ok) {
+      this.counters.add(`errors.${parsed.error.code}`);
+      return this.sockets.badFrame(ws, st, parsed.error, parsed.rid);
+    }
     const frame = parsed.frame;
     try {
       if (frame.type !== "auth.refresh" && st.exp <= Date.now()) {
@@ -201,6 +207,7 @@ export abstract class SocketActor<
       }
     } catch (e) {
       const error = toParleyError(e);
+      this.counters.add(`errors.${error.code}`);
       this.log(error.code === "internal" ? "error" : "warn", "socket.request_failed", {
         session_id: st.sid, user_id: st.uid, type: frame.type, code: error.code, error: describeError(e),
       });

@@ -36,6 +36,14 @@ import { PrivacySync } from "./privacy.ts";
 import { decodeInboxCursor, encodeInboxCursor, notificationAllowed } from "./rules.ts";
 import { SessionStore, type SessionMeta } from "./session-store.ts";
 import { UserStore } from "./store.ts";
+import { BotStore } from "../bots/bot-store.ts";
+import type { BotCall } from "../bots/outbox.ts";
+import { isBotId } from "../bots/ids.ts";
+import { PushStore } from "../push/push-store.ts";
+import { vapidKeysOf } from "../push/webpush.ts";
+import { flushCounters } from "../admin/metrics.ts";
+import { excerptOf, pushFor } from "../push/payloads.ts";
+import { CloseCode, type BotReply } from "../protocol/index.ts";
 
 /** A search across conversations asks at most this many (the most recently active), so many at a time, within this time. */
 export const SEARCH_FANOUT_MAX = 200;
@@ -75,6 +83,9 @@ export class User extends SocketActor<InboxSocketState, InboxClientFrame, InboxS
   #watchedAt = 0;
   /** The `presence.set` budget of all the user's inbox sockets (in memory: a flood keeps the actor awake). */
   #presenceBucket: Bucket | undefined;
+  /** A bot's credentials (§22.14) and the user's web push (§22.16). */
+  #bot!: BotStore;
+  #push!: PushStore;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env, (c, heartbeatMs, onClosed, log) => new InboxSockets(c, heartbeatMs, onClosed, log));
@@ -90,6 +101,8 @@ export class User extends SocketActor<InboxSocketState, InboxClientFrame, InboxS
       schedule: (at) => this.scheduleAlarm(at),
     });
     this.#privacy = new PrivacySync(this.#store, this.env, this.log, (at) => this.scheduleAlarm(at));
+    this.#bot = new BotStore(this.ctx.storage.sql);
+    this.#push = new PushStore(this.ctx.storage.sql);
     this.#access = new GroupAccess(new BlockStore(this.ctx.storage), this.#store, this.config, this.log, (other) => this.#presence.blocked(other));
     // A restart that skipped the close events (a crash, a deploy) can leave
     // the user "online" with no socket: sockets that survived hibernation
@@ -109,6 +122,7 @@ export class User extends SocketActor<InboxSocketState, InboxClientFrame, InboxS
    * Past MAX_SESSIONS live sessions, the least recently used is revoked.
    */
   async createSession(userId: string, username: string, meta: SessionMeta = {}): Promise<Result<SessionGrant>> {
+    if (this.#suspended()) return err(suspendedError());
     const familyId = newFamilyId();
     const token = await newRefreshToken(this.env.AUTH_SECRET, userId, familyId);
     const hash = await hashToken(token);
@@ -133,6 +147,7 @@ export class User extends SocketActor<InboxSocketState, InboxClientFrame, InboxS
     const parts = parseRefreshToken(refreshToken);
     const profile = this.#store.profile();
     if (!parts || !profile || parts.userId !== profile.user_id) return err(invalidRefreshToken());
+    if (this.#suspended()) return err(suspendedError());
     const next = await newRefreshToken(this.env.AUTH_SECRET, parts.userId, parts.familyId);
     const [oldHash, newHash] = await Promise.all([hashToken(refreshToken), hashToken(next)]);
     // No await from here to the return.
@@ -289,8 +304,10 @@ export class User extends SocketActor<InboxSocketState, InboxClientFrame, InboxS
     const parsed = InboxUpdate.safeParse(update);
     if (!parsed.success) throw new ParleyError("bad_request", `InboxUpdate ${describeIssue(parsed.error.issues)}`);
     this.#privacy.updateSeen(this.#store.profile()?.user_id, parsed.data);
+    const before = this.#store.conversation(parsed.data.conversation.id)?.last_seq ?? 0;
     const result = this.#store.applyConversation(parsed.data, Date.now(), this.sockets.readyCount() > 0);
     if (!result.applied) return;
+    this.#pushDirect(parsed.data, before);
     if (result.change === "updated") this.sockets.broadcast("inbox.updated", { conversation: result.conversation });
     else if (result.change === "removed") this.sockets.broadcast("inbox.removed", { conversation_id: result.conversationId });
   }
@@ -397,7 +414,7 @@ export class User extends SocketActor<InboxSocketState, InboxClientFrame, InboxS
   notify(notification: NotificationDelivery): Result<{ delivered: boolean }> {
     const parsed = NotificationDelivery.safeParse(notification);
     if (!parsed.success) return err(new ParleyError("bad_request", `Notification ${describeIssue(parsed.error.issues)}`));
-    const { caused_by: causedBy, ...n } = parsed.data;
+    const { caused_by: causedBy, sender_name: senderName, excerpt, ...n } = parsed.data;
     if (causedBy !== undefined && this.#access.isBlockedEitherWay(causedBy)) return ok({ delivered: false });
     // A muted conversation notifies no one (its unread count still moves: that is the inbox's, not a notification).
     if (this.#store.isMuted(n.conversation_id, Date.now())) return ok({ delivered: false });
@@ -405,6 +422,7 @@ export class User extends SocketActor<InboxSocketState, InboxClientFrame, InboxS
       return ok({ delivered: false });
     }
     this.sockets.broadcast("notification.new", { notification: this.#store.notification(n.id)! });
+    if (n.kind !== "added") this.#pushIfAway(pushFor(n.kind, n.conversation_id, n.seq, senderName, excerpt));
     return ok({ delivered: true });
   }
 
@@ -439,6 +457,109 @@ export class User extends SocketActor<InboxSocketState, InboxClientFrame, InboxS
   /** Spends this user's budget of group creations and people added, asked by the conversation first (group-access.ts). */
   spendGroupBudget(action: "create" | "add", people: number): Result<{ spent: true }> {
     return this.#access.spend(action, people);
+  }
+
+  // -------------------------------------------------------------------------
+  // RPC: bots (§22.14), suspension (§22.18), web push (§22.16)
+  // -------------------------------------------------------------------------
+
+  /** Makes this actor's user a bot (the operators' route registered its id and username first). */
+  async setupBot(botId: string, username: string, webhookUrl: string | undefined, profile: { display_name?: string; avatar_url?: string }): Promise<Result<{ token: string; webhook_secret: string }>> {
+    if (!isBotId(botId)) return err(new ParleyError("bad_request", "Not a bot id."));
+    const existing = this.#store.profile();
+    if (existing && existing.user_id !== botId) return err(new ParleyError("forbidden", "This actor belongs to another user."));
+    this.#store.createProfile(botId, username, Date.now());
+    if (profile.display_name !== undefined || profile.avatar_url !== undefined) {
+      this.#store.updateProfile(profile, Date.now());
+      await this.#profiles.syncDirectory();
+    }
+    const secrets = await this.#bot.setup(botId, webhookUrl);
+    this.log("info", "bot.created", { user_id: botId });
+    return ok(secrets);
+  }
+
+  /** A new token for this bot (the old one stops at once), or none (`revoke`). */
+  async rotateBotToken(revoke: boolean): Promise<Result<{ token?: string }>> {
+    const botId = this.#store.profile()?.user_id;
+    if (!botId || !this.#bot.get()) return err(new ParleyError("not_found", "No such bot."));
+    const token = await this.#bot.rotate(botId, revoke);
+    this.log("info", revoke ? "bot.token_revoked" : "bot.token_rotated", {});
+    return ok(token ? { token } : {});
+  }
+
+  setBotWebhook(url: string | null): Result<{ webhook_url?: string }> {
+    if (!this.#bot.get()) return err(new ParleyError("not_found", "No such bot."));
+    this.#bot.setWebhook(url);
+    return ok(url ? { webhook_url: url } : {});
+  }
+
+  /** The bot this token is, if it is this bot's current token and the bot is not suspended. */
+  async verifyBotToken(token: string): Promise<Result<{ user_id: string; username: string }>> {
+    const profile = this.#store.profile();
+    if (!profile || !(await this.#bot.verify(token))) return err(new ParleyError("unauthorized", "The bot token is invalid or was revoked."));
+    if (this.#suspended()) return err(suspendedError());
+    return ok({ user_id: profile.user_id, username: profile.username });
+  }
+
+  /** Posts a message to this bot's webhook and returns its answer (bots/bot-store.ts). */
+  async callBot(call: BotCall): Promise<Result<{ reply?: BotReply }>> {
+    if (this.#suspended()) return err(new ParleyError("forbidden", "This bot is suspended."));
+    return this.#bot.call(call);
+  }
+
+  /** Whether a block stands, either way, between this user and any of `userIds` (an invite join asks, §22.17). */
+  blockedWithAny(userIds: string[]): boolean {
+    const blocked = new Set(this.ctx.storage.sql.exec<{ other_id: string }>("SELECT DISTINCT other_id FROM blocks").toArray().map((r) => r.other_id));
+    return blocked.size > 0 && userIds.some((id) => blocked.has(id));
+  }
+
+  /** The user's standing: suspended or not (the Worker asks before every authenticated route, worker/standing.ts). */
+  standing(): { suspended: boolean; suspended_at?: number; reason?: string } {
+    const row = this.#standingRow();
+    return row ? { suspended: true, suspended_at: row.suspended_at, ...(row.reason ? { reason: row.reason } : {}) } : { suspended: false };
+  }
+
+  /**
+   * Suspends the user (an operator): every request, sign-in and refresh is
+   * refused from now, and every open socket closes with 4003 — the inbox
+   * sockets here, the conversation sockets in each conversation of the inbox.
+   */
+  async suspend(by: string, reason: string | undefined): Promise<Result<{ suspended: true; sockets_closed: number }>> {
+    this.ctx.storage.sql.exec(
+      "INSERT INTO standing (id, suspended_at, reason, suspended_by) VALUES (1, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET suspended_at = excluded.suspended_at, reason = excluded.reason, suspended_by = excluded.suspended_by",
+      Date.now(), reason ?? null, by,
+    );
+    let closed = 0;
+    for (const [ws, st] of this.sockets.open()) {
+      this.sockets.close(ws, st, CloseCode.FORBIDDEN, "suspended");
+      closed++;
+    }
+    const userId = this.#store.profile()?.user_id;
+    if (userId) {
+      const ids = this.ctx.storage.sql.exec<{ id: string }>("SELECT id FROM conversations WHERE role IS NOT NULL").toArray().map((r) => r.id);
+      for (let i = 0; i < ids.length; i += 50) {
+        const answers = await Promise.allSettled(ids.slice(i, i + 50).map((id) =>
+          withTimeout(Promise.resolve(this.env.CONVERSATION.get(this.env.CONVERSATION.idFromName(id)).closeUserSockets(userId)), 5000)));
+        for (const a of answers) if (a.status === "fulfilled") closed += a.value.closed;
+      }
+    }
+    this.log("warn", "user.suspended", { suspended_by: by, sockets_closed: closed });
+    return ok({ suspended: true, sockets_closed: closed });
+  }
+
+  unsuspend(by: string): Result<{ suspended: false }> {
+    this.ctx.storage.sql.exec("DELETE FROM standing");
+    this.log("warn", "user.unsuspended", { unsuspended_by: by });
+    return ok({ suspended: false });
+  }
+
+  subscribePush(endpoint: string, p256dh: string, auth: string): Result<{ subscriptions: number; replaced?: string }> {
+    const { replaced } = this.#push.subscribe(endpoint, p256dh, auth, Date.now());
+    return ok({ subscriptions: this.#push.count(), ...(replaced ? { replaced } : {}) });
+  }
+
+  unsubscribePush(endpoint: string): Result<{ removed: boolean }> {
+    return ok({ removed: this.#push.unsubscribe(endpoint) });
   }
 
   // -------------------------------------------------------------------------
@@ -508,7 +629,45 @@ export class User extends SocketActor<InboxSocketState, InboxClientFrame, InboxS
     await this.#profiles.syncDirectory();
     await this.#privacy.retry(this.#store.profile()?.user_id);
     if (this.sockets.readyCount() > 0 && now - this.#watchedAt >= WATCH_RENEW_MS) await this.#pullLarge(true);
-    return offlineAt;
+    if (this.#store.profile()) {
+      await this.#push.deliver(vapidKeysOf(this.env), Date.now(), this.counters, this.log);
+      if (this.counters.dirty) {
+        this.counters.gauge("sockets.inbox_open", this.sockets.openCount());
+        this.counters.gauge("outbox.push_backlog", this.#push.backlog());
+      }
+      await flushCounters(this.env, this.counters, `User:${this.#store.profile()!.user_id}`, "user");
+    }
+    const due = [offlineAt, this.#store.profile() ? this.#push.nextAt() : undefined, this.counters.dueAt()].filter((t): t is number => t !== undefined);
+    return due.length > 0 ? Math.min(...due) : undefined;
+  }
+
+  /** Whether an operator suspended this user. */
+  #suspended(): boolean {
+    return this.#standingRow() !== undefined;
+  }
+
+  #standingRow(): { suspended_at: number; reason: string | null } | undefined {
+    return this.ctx.storage.sql.exec<{ suspended_at: number; reason: string | null }>("SELECT suspended_at, reason FROM standing").toArray()[0];
+  }
+
+  /**
+   * A push to the user's browsers when none of their sessions has the app
+   * open — judged by the inbox sockets: the web app keeps one open while it
+   * runs (decision 0032). Mute and blocks were checked by the caller.
+   */
+  #pushIfAway(payload: import("../protocol/index.ts").PushPayload): void {
+    if (this.sockets.readyCount() > 0 || this.#push.count() === 0 || !vapidKeysOf(this.env)) return;
+    if (this.#push.enqueue(payload) > 0) this.scheduleAlarm(Date.now());
+  }
+
+  /** A direct message that moved the conversation: a push when the user is away, unless muted or from someone blocked either way. */
+  #pushDirect(update: InboxUpdate, before: number): void {
+    const c = update.conversation;
+    const me = this.#store.profile()?.user_id;
+    const m = c.last_message;
+    if (c.kind !== "direct" || !m || !me || m.sender_id === me || c.last_seq <= before || m.seq <= before) return;
+    if (this.#store.isMuted(c.id, Date.now()) || this.#access.isBlockedEitherWay(m.sender_id)) return;
+    this.#pushIfAway(pushFor("direct", c.id, m.seq, undefined, excerptOf(m.body)));
   }
 
   /** Takes one `presence.set` token: each accepted change echoes to every inbox socket and may fan out to every contact. */
@@ -548,6 +707,10 @@ export class User extends SocketActor<InboxSocketState, InboxClientFrame, InboxS
     this.#userId ??= this.#store?.profile()?.user_id;
     return { actor: `User:${this.#userId ?? this.ctx.id.toString()}`, user_id: this.#userId };
   }
+}
+
+function suspendedError(): ParleyError {
+  return new ParleyError("forbidden", "This account is suspended.");
 }
 
 function invalidRefreshToken(): ParleyError {

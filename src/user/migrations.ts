@@ -171,4 +171,40 @@ export const USER_MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    id: 7,
+    name: "integrations",
+    sql: `
+      -- A bot account's credentials (docs/protocol.md §22.14): the SHA-256 of
+      -- its token (NULL: revoked), its webhook and the secret that signs calls to it.
+      CREATE TABLE bot (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        webhook_url TEXT,
+        secret TEXT NOT NULL,
+        token_hash TEXT,
+        created_at INTEGER NOT NULL
+      );
+      -- A suspension by an operator (§22.18): refused everywhere while set.
+      CREATE TABLE standing (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        suspended_at INTEGER NOT NULL,
+        reason TEXT,
+        suspended_by TEXT NOT NULL
+      );
+      -- Web push subscriptions of the user's browsers (§22.16), and pushes owed to them.
+      CREATE TABLE push_subscriptions (
+        endpoint TEXT PRIMARY KEY,
+        p256dh TEXT NOT NULL,
+        auth TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+      );
+      CREATE TABLE push_outbox (
+        id INTEGER PRIMARY KEY,
+        endpoint TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_at INTEGER NOT NULL DEFAULT 0
+      );
+    `,
+  },
 ];

@@ -1,3 +1,4 @@
+import { isBotId } from "../bots/ids.ts";
 import {
   DEFAULT_SETTINGS,
   Message,
@@ -419,6 +420,7 @@ export function toUserView(p: ProfileRecord): UserView {
   const view: UserView = { id: p.user_id, username: p.username };
   if (p.display_name !== null) view.display_name = p.display_name;
   if (p.avatar_url !== null) view.avatar_url = p.avatar_url;
+  if (isBotId(p.user_id)) view.bot = true;
   return view;
 }
 

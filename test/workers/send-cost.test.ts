@@ -271,3 +271,40 @@ describe("the inboxes of a large room", () => {
     expect(entry).toMatchObject({ last_seq: 3, unread: 3, last_message: { body: "to many 3" } });
   });
 });
+
+describe("the cost of a send with integrations", () => {
+  it("a message that calls a bot, or that a webhook wants, writes its outbox row in the message's transaction, and only then", async () => {
+    const op = await login("operator_root");
+    const botName = `cost_bot_${Date.now().toString(36)}`.slice(0, 32);
+    const created = await api("POST", "/v1/admin/bots", op.token, { username: botName });
+    expect(created.status).toBe(201);
+    expect(created.body.bot.user.bot).toBe(true);
+    const a = await login();
+    const b = await login();
+    const plain = await createGroup(a, [b], "no integrations");
+    const withBot = await createGroup(a, [b], "with a bot");
+    expect((await api("POST", `/v1/conversations/${withBot}/members`, a.token, { usernames: [botName] })).status).toBe(200);
+    const send = (key: string, body: string) => (instance: any) => {
+      const r = instance.send(a.userId, { client_msg_id: key, body });
+      expect(r.ok, JSON.stringify(r)).toBe(true);
+    };
+    const base = await rowsWrittenBy(plain, send("p1", "hello"));
+    // A message in the bot's room that does not mention it costs what any message costs.
+    expect(await rowsWrittenBy(withBot, send("b0", "hello"))).toBe(base);
+    // Mentioning the bot adds its call (one row and its key).
+    const mention = await rowsWrittenBy(withBot, send("b1", `hello @${botName}`));
+    expect(mention).toBeGreaterThan(base);
+    expect(mention).toBeLessThanOrEqual(base + 3);
+    const owed = await runInDurableObject(conversationStub(withBot), (_i, state) => state.storage.sql.exec("SELECT bot_id, seq FROM bot_outbox").toArray());
+    expect(owed).toEqual([{ bot_id: created.body.bot.user.id, seq: 2 }]);
+
+    // A webhook endpoint that wants message.created: conversations created from now on owe it each message.
+    expect((await api("POST", "/v1/admin/webhooks", op.token, { url: "http://127.0.0.1:9/never", events: ["message.created"] })).status).toBe(201);
+    const hooked = await createGroup(a, [b], "hooked");
+    const withHook = await rowsWrittenBy(hooked, send("h1", "hello"));
+    expect(withHook).toBeGreaterThan(base);
+    expect(withHook).toBeLessThanOrEqual(base + 2);
+    // The room created before the endpoint learns of it at its next look at the registry; until then it writes nothing more.
+    expect(await rowsWrittenBy(plain, send("p2", "hello again"))).toBe(base);
+  });
+});

@@ -36,6 +36,7 @@ import { readJson, readParam, readQuery } from "../http.ts";
 import type { AppEnv } from "../types.ts";
 import { forwardUpgrade, upgradeChecks } from "../upgrade.ts";
 import { perUserLimit } from "../user-limits.ts";
+import { countSendLatency } from "../metrics.ts";
 
 /**
  * The conversation id of the path, or `404 not_found` for one that is
@@ -200,7 +201,10 @@ conversationRoutes.get("/:id/messages", requireAuth(), perUserLimit("history"), 
 conversationRoutes.post("/:id/messages", requireAuth(), async (c) => {
   const id = await conversationIdOf(c);
   const input = await readJson(c, SendMessageRequest);
-  return c.json(unwrap(await conversation(c.env, id).send(c.get("principal").userId, input, c.get("requestId"))));
+  const started = Date.now();
+  const result = await conversation(c.env, id).send(c.get("principal").userId, input, c.get("requestId"));
+  if (result.ok) countSendLatency(c.env, Date.now() - started);
+  return c.json(unwrap(result));
 });
 
 /** `PATCH …/messages/{seq} {body}` (since v1.1): edits; answered with the `change.ack` fields. */

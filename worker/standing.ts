@@ -1,0 +1,34 @@
+import type { Env } from "../src/env.ts";
+import { ParleyError } from "../src/protocol/index.ts";
+import { user } from "./actors.ts";
+
+/**
+ * Whether a user is suspended (§22.18), asked of their User actor before
+ * every authenticated route and socket upgrade, and remembered in this
+ * isolate for STANDING_TTL_MS (decision 0033): an active user costs their
+ * own actor one call per isolate every few seconds, not one per request,
+ * and a suspension reaches every isolate within that time (the isolate that
+ * carried out the suspension forgets its entry at once). Open sockets are
+ * closed by the suspension itself, not by this check.
+ */
+export const STANDING_TTL_MS = 5_000;
+const MAX_ENTRIES = 10_000;
+
+const known = new Map<string, { suspended: boolean; until: number }>();
+
+export async function requireGoodStanding(env: Env, userId: string): Promise<void> {
+  const now = Date.now();
+  let entry = known.get(userId);
+  if (!entry || entry.until <= now) {
+    const standing = await user(env, userId).standing();
+    entry = { suspended: standing.suspended, until: now + STANDING_TTL_MS };
+    if (known.size >= MAX_ENTRIES) known.clear();
+    known.set(userId, entry);
+  }
+  if (entry.suspended) throw new ParleyError("forbidden", "This account is suspended.");
+}
+
+/** After a suspension or its end, this isolate asks again at the next request. */
+export function forgetStanding(userId: string): void {
+  known.delete(userId);
+}
