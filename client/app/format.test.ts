@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+declare const process: { env: Record<string, string | undefined> };
 import { dayLabel, dayStarts, fileSize, initials, insertMention, lastSeen, mentionAt, mentionParts } from "./format.ts";
 
 // Local days depend on the time zone: these tests pin one.
@@ -7,7 +9,8 @@ beforeAll(() => {
   process.env.TZ = "UTC";
 });
 afterAll(() => {
-  process.env.TZ = tz;
+  if (tz === undefined) delete process.env.TZ;
+  else process.env.TZ = tz;
 });
 
 const at = (iso: string) => Date.parse(iso);
