@@ -65,7 +65,7 @@ export class Chat {
 
   /** The list, latest activity first. */
   readonly sorted = computed(() => [...this.entries.value.values()].sort((a, b) => activity(b) - activity(a) || (a.id < b.id ? -1 : 1)));
-  /** Unread messages in conversations that are not muted: the tab title's count. */
+  /** Unread messages in conversations that are not muted: the tab title's count (notifications have their own badge). */
   readonly unreadTotal = computed(() => {
     let n = 0;
     for (const e of this.entries.value.values()) if (!e.summary?.muted) n += this.unreadOf(e);
@@ -74,6 +74,8 @@ export class Chat {
 
   readonly #viewQueue: string[] = [];
   readonly #viewsLoading = new Set<string>();
+  /** Conversations whose members could not be read (left, removed): not asked again. */
+  readonly #viewsFailed = new Set<string>();
   readonly #profilesLoading = new Set<string>();
   readonly #cleanup: Array<() => void> = [];
   #toastId = 0;
@@ -168,7 +170,7 @@ export class Chat {
     window.addEventListener("offline", onOnline);
     document.addEventListener("visibilitychange", onVisible);
     const stopTitle = effect(() => {
-      const n = this.unreadTotal.value + this.notificationsUnread.value;
+      const n = this.unreadTotal.value;
       document.title = n > 0 ? `(${n}) Parley` : "Parley";
     });
     this.#cleanup.push(
@@ -253,6 +255,8 @@ export class Chat {
   /** The title people see: a group's title, or the other person's name. */
   title(id: string): string {
     const e = this.entries.value.get(id);
+    // Named before its members were read (a notification, a search hit): read them.
+    if (!e?.view) this.#queueView(id);
     if (e?.view?.kind === "group" || e?.summary?.kind === "group") return e?.view?.title ?? e?.summary?.title ?? "Group";
     const other = this.otherMember(id);
     return other ? this.displayName(other) : "…";
@@ -410,6 +414,14 @@ export class Chat {
     if (!m || m.sender_id === this.userId || after.muted || m.deleted_at !== undefined) return;
     if (before && before.last_seq >= after.last_seq) return;
     if (after.unread <= (before?.unread ?? 0)) return;
+    void this.#notify(after, m);
+  }
+
+  async #notify(after: InboxConversation, m: Message): Promise<void> {
+    // A conversation new to this tab: its members first, so the toast can name it.
+    if (!this.entries.value.get(after.id)?.view) {
+      await this.client.api.getConversation(after.id).then((v) => this.putView(v), () => undefined);
+    }
     const inRoom = this.room.value?.id === after.id;
     const title = this.title(after.id);
     const who = after.kind === "group" ? `${this.displayName(m.sender_id)}: ` : "";
@@ -429,7 +441,7 @@ export class Chat {
   }
 
   #queueView(id: string): void {
-    if (this.#viewsLoading.has(id) || this.#viewQueue.includes(id)) return;
+    if (this.#viewsLoading.has(id) || this.#viewQueue.includes(id) || this.#viewsFailed.has(id)) return;
     this.#viewQueue.push(id);
     this.#pumpViews();
   }
@@ -441,7 +453,7 @@ export class Chat {
       this.client.api
         .getConversation(id)
         .then((view) => this.putView(view))
-        .catch(() => undefined)
+        .catch(() => this.#viewsFailed.add(id))
         .finally(() => {
           this.#viewsLoading.delete(id);
           this.#pumpViews();

@@ -1,4 +1,5 @@
 /** The app: sign-in screens, or the signed-in shell (list, the screen of the route, banner, toasts, dialogs). */
+import { Icon } from "./icons.tsx";
 import { signal, useSignalEffect } from "@preact/signals";
 import { useEffect } from "preact/hooks";
 import { Chat } from "../chat.ts";
@@ -150,7 +151,7 @@ function Toasts({ chat }: { chat: Chat }) {
             <span class="toast-text">{t.text}</span>
           </button>
           <button type="button" class="icon-button" aria-label="Dismiss" onClick={() => chat.dismissToast(t.id)}>
-            ✕
+            <Icon name="close" />
           </button>
         </div>
       ))}
@@ -158,7 +159,7 @@ function Toasts({ chat }: { chat: Chat }) {
         <div key={`n${n.id}`} class="toast toast-error" role="alert" data-testid="notice">
           <span class="toast-text">{n.text}</span>
           <button type="button" class="icon-button" aria-label="Dismiss" onClick={() => dismissNotice(n.id)}>
-            ✕
+            <Icon name="close" />
           </button>
         </div>
       ))}

@@ -4,6 +4,7 @@
  * by drag and drop on the conversation, or pasted; ArrowUp in an empty
  * composer edits the last own message; Escape drops the reply.
  */
+import { Icon } from "./icons.tsx";
 import { useSignal } from "@preact/signals";
 import type * as P from "preact";
 import { useEffect, useRef } from "preact/hooks";
@@ -149,7 +150,7 @@ export function Composer({ chat, room }: { chat: Chat; room: Room }) {
             Replying to <strong>{reply.sender_id === chat.userId ? "yourself" : chat.displayName(reply.sender_id)}</strong>: <span class="quote-text">{reply.body}</span>
           </span>
           <button type="button" class="icon-button" aria-label="Cancel reply" onClick={() => (room.replyTo.value = undefined)}>
-            ✕
+            <Icon name="close" />
           </button>
         </div>
       )}
@@ -157,14 +158,14 @@ export function Composer({ chat, room }: { chat: Chat; room: Room }) {
         <ul class="uploads" aria-label="Files to send" data-testid="uploads">
           {uploads.map((u) => (
             <li key={u.key} class="upload" data-testid="upload" data-done={u.attachment ? "true" : undefined} data-error={u.error ? "true" : undefined}>
-              {u.previewUrl ? <img src={u.previewUrl} alt={`Preview of ${u.name}`} data-testid="upload-preview" /> : <span aria-hidden="true">📄</span>}
+              {u.previewUrl ? <img src={u.previewUrl} alt={`Preview of ${u.name}`} data-testid="upload-preview" /> : <Icon name="file" />}
               <span class="upload-text">
                 <span class="upload-name">{u.name}</span>
                 <span class="muted small">{u.error ? u.error : u.attachment ? `${fileSize(u.size)} · ready` : `${Math.round(u.progress * 100)}%`}</span>
                 {!u.attachment && !u.error && <progress max={1} value={u.progress} aria-label={`Uploading ${u.name}`} />}
               </span>
               <button type="button" class="icon-button" aria-label={`Remove ${u.name}`} onClick={() => room.removeUpload(u.key)}>
-                ✕
+                <Icon name="close" />
               </button>
             </li>
           ))}
@@ -172,7 +173,7 @@ export function Composer({ chat, room }: { chat: Chat; room: Room }) {
       )}
       <div class="composer-row">
         <button type="button" class="icon-button" aria-label="Attach files" title="Attach files" onClick={() => fileInput.current?.click()}>
-          📎
+          <Icon name="attach" />
         </button>
         <input
           ref={fileInput}

@@ -1,4 +1,5 @@
 /** The open conversation: its header, the messages (older on scroll-up, jumps, date separators), typing, the composer. */
+import { Icon } from "./icons.tsx";
 import { useSignal, useSignalEffect } from "@preact/signals";
 import type * as P from "preact";
 import { useEffect, useLayoutEffect, useRef } from "preact/hooks";
@@ -84,7 +85,7 @@ export function ConversationView({ chat, room, info, jumpSeq }: { chat: Chat; ro
       <header class="conversation-header">
         {narrow.value && (
           <a class="icon-button back" href="#/" aria-label="Back to conversations">
-            ←
+            <Icon name="back" />
           </a>
         )}
         <Avatar name={title} id={other ?? room.id} />
@@ -103,12 +104,12 @@ export function ConversationView({ chat, room, info, jumpSeq }: { chat: Chat; ro
           <span class="label">{STATUS_TEXT[status]}</span>
         </span>
         <button type="button" class="icon-button" aria-label="Search in conversation" title="Search in conversation" aria-pressed={searching.value} onClick={() => (searching.value = !searching.value)}>
-          ⌕
+          <Icon name="search" />
         </button>
         <a class="icon-button" href={`#/c/${encodeURIComponent(room.id)}/info`} aria-label={view?.kind === "group" ? "Group settings" : "Details"} title={view?.kind === "group" ? "Group settings" : "Details"}>
-          ⓘ
+          <Icon name="info" />
         </a>
-        <MenuButton label="Conversation actions" icon="⋯" items={headerItems} />
+        <MenuButton label="Conversation actions" icon={<Icon name="more" />} items={headerItems} />
       </header>
       <div class="conversation-body">
         <div class="conversation-main">
@@ -253,7 +254,7 @@ function MessageList({ chat, room, onReport }: { chat: Chat; room: Room; onRepor
             room.stickToEnd.value++;
           }}
         >
-          ↓ Jump to latest
+          <Icon name="down" /> Jump to latest
         </button>
       )}
     </div>

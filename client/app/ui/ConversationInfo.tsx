@@ -1,4 +1,5 @@
 /** A conversation's details: a group's name, members, roles, adding, removing, handing over, leaving; mute; for a direct one, the person. */
+import { Icon } from "./icons.tsx";
 import { useSignal } from "@preact/signals";
 import type * as P from "preact";
 import * as rest from "../api/rest.ts";
@@ -165,7 +166,7 @@ export function ConversationInfo({ chat, room, onClose }: { chat: Chat; room: Ro
                 {isMe ? " (you)" : ""} <span class="muted small">@{m.username}</span>
               </span>
               <span class={`role role-${m.role}`}>{ROLE_TEXT[m.role] ?? m.role}</span>
-              {items.length > 0 && <MenuButton label={`Actions for ${m.username}`} icon="⋯" items={items} />}
+              {items.length > 0 && <MenuButton label={`Actions for ${m.username}`} icon={<Icon name="more" />} items={items} />}
             </li>
           );
         })}

@@ -1,4 +1,5 @@
 /** One message: the quote it answers, its text (as text), files, reactions, ticks and its actions. */
+import { Icon } from "./icons.tsx";
 import { useSignal } from "@preact/signals";
 import type * as P from "preact";
 import { useEffect } from "preact/hooks";
@@ -145,7 +146,7 @@ export function MessageItem({
           {tick && <TickMark tick={tick} />}
         </div>
       </div>
-      {(row || items.length > 0) && <MenuButton class="message-actions" label="Message actions" icon="⋯" items={items} row={row} />}
+      {(row || items.length > 0) && <MenuButton class="message-actions" label="Message actions" icon={<Icon name="more" />} items={items} row={row} />}
     </li>
   );
 }
@@ -239,7 +240,7 @@ function AttachmentView({ chat, conversationId, attachment: a }: { chat: Chat; c
   }
   return (
     <button type="button" class="file-attachment" data-testid="attachment-file" onClick={() => void download()}>
-      <span aria-hidden="true">📄</span> {a.name} <span class="muted small">{fileSize(a.size)}</span>
+      <Icon name="file" /> {a.name} <span class="muted small">{fileSize(a.size)}</span>
       {failed.value && <span class="error small"> (could not load)</span>}
     </button>
   );

@@ -1,4 +1,5 @@
 /** Starting a conversation: find people by name, message one, or make a group of several. */
+import { Icon } from "./icons.tsx";
 import { useSignal } from "@preact/signals";
 import type * as P from "preact";
 import { useEffect, useRef } from "preact/hooks";
@@ -143,7 +144,7 @@ export function NewConversationDialog({ chat, onClose }: { chat: Chat; onClose: 
                 <li key={m.id} class="chip">
                   {m.display_name ?? m.username}
                   <button type="button" class="chip-remove" aria-label={`Remove ${m.username}`} onClick={() => (members.value = members.value.filter((x) => x.id !== m.id))}>
-                    ✕
+                    <Icon name="close" />
                   </button>
                 </li>
               ))}

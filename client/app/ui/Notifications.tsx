@@ -1,4 +1,5 @@
 /** The in-app list of notifications (mentions, replies, being added), newest first; opening one marks it read. */
+import { Icon } from "./icons.tsx";
 import { useEffect } from "preact/hooks";
 import type { Notification } from "../../../src/protocol/index.ts";
 import type { Chat } from "../chat.ts";
@@ -27,7 +28,7 @@ export function NotificationsView({ chat }: { chat: Chat }) {
       <header class="page-header">
         {narrow.value && (
           <a class="icon-button back" href="#/" aria-label="Back to conversations">
-            ←
+            <Icon name="back" />
           </a>
         )}
         <h2 id="notifications-title">Notifications</h2>

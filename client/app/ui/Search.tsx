@@ -1,4 +1,5 @@
 /** Message search: in the open conversation (a side panel) and across every conversation (a screen). */
+import { Icon } from "./icons.tsx";
 import { useSignal } from "@preact/signals";
 import type * as P from "preact";
 import { useEffect, useRef } from "preact/hooks";
@@ -66,7 +67,7 @@ export function ConversationSearch({ chat, room, onClose }: { chat: Chat; room: 
       <header class="row">
         <h3 class="grow">Search</h3>
         <button type="button" class="icon-button" aria-label="Close search" onClick={onClose}>
-          ✕
+          <Icon name="close" />
         </button>
       </header>
       <form class="row" role="search" onSubmit={onSubmit}>
@@ -123,7 +124,7 @@ export function SearchView({ chat, initial }: { chat: Chat; initial: string }) {
       <header class="page-header">
         {narrow.value && (
           <a class="icon-button back" href="#/" aria-label="Back to conversations">
-            ←
+            <Icon name="back" />
           </a>
         )}
         <h2 id="search-title">Search messages</h2>

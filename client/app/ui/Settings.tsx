@@ -1,4 +1,5 @@
 /** Settings: profile, status, privacy, notifications, appearance, sessions, passkeys, blocked people, shortcuts, sign-out. */
+import { Icon } from "./icons.tsx";
 import { useSignal } from "@preact/signals";
 import type * as P from "preact";
 import type { JSX } from "preact";
@@ -17,7 +18,7 @@ export function SettingsView({ chat }: { chat: Chat }) {
       <header class="page-header">
         {narrow.value && (
           <a class="icon-button back" href="#/" aria-label="Back to conversations">
-            ←
+            <Icon name="back" />
           </a>
         )}
         <h2 id="settings-title">Settings</h2>

@@ -1,4 +1,5 @@
 /** The list side: who I am, the actions, and the conversations, latest first, paged. */
+import { Icon } from "./icons.tsx";
 import { useSignal } from "@preact/signals";
 import type { Chat, Entry } from "../chat.ts";
 import { listTime } from "../format.ts";
@@ -24,7 +25,7 @@ export function Sidebar({ chat }: { chat: Chat }) {
         </a>
         <span class="spacer" />
         <button type="button" class="icon-button" aria-label="Dark mode" title="Dark mode" aria-pressed={isDark()} data-testid="theme-toggle" onClick={() => setTheme(isDark() ? "light" : "dark")}>
-          {isDark() ? "☀" : "☾"}
+          <Icon name={isDark() ? "sun" : "moon"} />
         </button>
       </header>
       <nav class="sidebar-actions" aria-label="Main">

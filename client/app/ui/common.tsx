@@ -1,4 +1,5 @@
 /** Small pieces every screen uses: avatars, presence dots, dialogs, menus. */
+import { Icon } from "./icons.tsx";
 import type * as P from "preact";
 import type { ComponentChildren } from "preact";
 import { useEffect, useLayoutEffect, useRef } from "preact/hooks";
@@ -50,7 +51,7 @@ export function Dialog({ title, onClose, children, wide, testId }: { title: stri
       <header class="dialog-header">
         <h2 id={titleId}>{title}</h2>
         <button type="button" class="icon-button" aria-label="Close" onClick={onClose}>
-          ✕
+          <Icon name="close" />
         </button>
       </header>
       <div class="dialog-body">{children}</div>
@@ -70,7 +71,7 @@ export interface MenuItem {
  * A button that opens a menu: arrow keys move, Escape closes and gives the
  * focus back to the button, a click outside closes.
  */
-export function MenuButton({ label, icon, items, row, class: cls }: { label: string; icon: string; items: MenuItem[]; row?: MenuItem[]; class?: string }) {
+export function MenuButton({ label, icon, items, row, class: cls }: { label: string; icon: P.ComponentChildren; items: MenuItem[]; row?: MenuItem[]; class?: string }) {
   const open = useRef(false);
   const wrap = useRef<HTMLDivElement>(null);
   const button = useRef<HTMLButtonElement>(null);
