@@ -98,6 +98,7 @@ export class Room {
     this.id = id;
     const e = chat.entries.value.get(id);
     if (e?.view) this.view.value = e.view;
+    this.opened = new Promise((resolve) => (this.#openedResolve = resolve));
   }
 
   get handle(): ConversationHandle | undefined {
@@ -113,8 +114,20 @@ export class Room {
     return this.view.value?.members.find((m) => m.user_id === this.chat.userId)?.role;
   }
 
+  /** Settles once the first page is loaded (or failed): a jump waits for it. */
+  readonly opened: Promise<void>;
+  #openedResolve!: () => void;
+
   /** Loads the members and the newest page, then goes live. */
   async open(): Promise<void> {
+    try {
+      await this.#open();
+    } finally {
+      this.#openedResolve();
+    }
+  }
+
+  async #open(): Promise<void> {
     let lastSeq = 0;
     let lastRev = 0;
     try {
@@ -229,6 +242,8 @@ export class Room {
 
   /** Shows a message, loading the history between it and what is loaded when it is older. */
   async jumpTo(seq: number): Promise<void> {
+    await this.opened;
+    if (this.#destroyed || this.error.value) return;
     let first = this.messages.value[0];
     if (first && seq < first.seq && this.hasOlder.value) {
       this.loadingOlder.value = true;
