@@ -402,7 +402,9 @@ export class Chat {
       const e = next.get(c.id) ?? { id: c.id, touchedAt: 0 };
       // The inbox is max-wins on last_seq: an older copy never replaces a newer one.
       if (e.summary && e.summary.last_seq > c.last_seq) continue;
-      next.set(c.id, { ...e, summary: c });
+      // A rename reaches the inbox (no socket frame announces it): the members' copy follows.
+      const view = e.view && c.title !== undefined && e.view.title !== c.title ? { ...e.view, title: c.title } : e.view;
+      next.set(c.id, { ...e, summary: c, ...(view ? { view } : {}) });
       if (!e.view) this.#queueView(c.id);
     }
     this.entries.value = next;
