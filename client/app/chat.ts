@@ -162,7 +162,13 @@ export class Chat {
       .catch(() => undefined);
     void this.loadNotifications();
 
-    const onOnline = () => (this.online.value = navigator.onLine);
+    // A browser that knows it is offline: stop trying (messages wait in the
+    // outbox) and reconnect at once when it is back, not after the backoff.
+    const onOnline = () => {
+      this.online.value = navigator.onLine;
+      if (navigator.onLine) this.client.connect();
+      else this.client.disconnect();
+    };
     const onVisible = () => {
       if (document.visibilityState === "visible") this.room.value?.markAllRead();
     };

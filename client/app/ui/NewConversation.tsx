@@ -10,7 +10,7 @@ import { go } from "../ui-state.ts";
 import { Avatar, Dialog } from "./common.tsx";
 
 /** A search field with results, debounced; `onPick` gets a person. */
-export function PeoplePicker({ chat, label, onPick, exclude = [], id }: { chat: Chat; label: string; onPick: (u: UserView) => void; exclude?: string[]; id: string }) {
+export function PeoplePicker({ chat, label, onPick, exclude = [], id, autoFocus }: { chat: Chat; label: string; onPick: (u: UserView) => void; exclude?: string[]; id: string; autoFocus?: boolean }) {
   const q = useSignal("");
   const results = useSignal<UserView[]>([]);
   const status = useSignal("");
@@ -53,7 +53,7 @@ export function PeoplePicker({ chat, label, onPick, exclude = [], id }: { chat: 
   return (
     <div class="people-picker">
       <label for={id}>{label}</label>
-      <input id={id} type="search" autocomplete="off" placeholder="Username or name" value={q.value} onInput={(e) => search(e.currentTarget.value)} onKeyDown={onKey} aria-describedby={`${id}-status`} />
+      <input id={id} type="search" autoFocus={autoFocus} autocomplete="off" placeholder="Username or name" value={q.value} onInput={(e) => search(e.currentTarget.value)} onKeyDown={onKey} aria-describedby={`${id}-status`} />
       <p id={`${id}-status`} class="hint" role="status">
         {status.value}
       </p>
@@ -126,7 +126,7 @@ export function NewConversationDialog({ chat, onClose }: { chat: Chat; onClose: 
         </button>
       </div>
       {mode.value === "direct" ? (
-        <PeoplePicker chat={chat} id="find-people" label="Find people" onPick={(u) => void startDirect(u)} />
+        <PeoplePicker chat={chat} id="find-people" label="Find people" autoFocus onPick={(u) => void startDirect(u)} />
       ) : (
         <form class="stack" onSubmit={createGroup} noValidate>
           <label for="group-title">Group name</label>
