@@ -472,7 +472,8 @@ export class Chat {
   #learnMembers(view: ConversationView): void {
     const fresh = view.members.filter((m) => !this.people.value.has(m.user_id)).map((m) => ({ id: m.user_id, username: m.username }));
     if (fresh.length > 0) this.#learnPeople(fresh, false);
-    if (view.kind === "direct") this.loadProfiles(view.members.filter((m) => m.user_id !== this.userId).map((m) => m.username));
+    // Display names come from each person's profile: read them for small rooms (a large room shows usernames).
+    if (view.members.length <= 50) this.loadProfiles(view.members.filter((m) => m.user_id !== this.userId).map((m) => m.username));
   }
 
   #learnPeople(users: UserView[], overwrite = true): void {

@@ -233,7 +233,7 @@ function MessageList({ chat, room, onReport }: { chat: Chat; room: Room; onRepor
             const continued = !starts.has(i) && prev !== undefined && prev.sender_id === m.sender_id && m.created_at - prev.created_at < GROUP_WITHIN_MS && m.reply_to_seq === undefined;
             return [
               starts.has(i) ? (
-                <li key={`d${m.seq}`} class="date-separator" data-testid="date-separator" role="separator" aria-label={dayLabel(m.created_at, now)}>
+                <li key={`d${m.seq}`} class="date-separator" data-testid="date-separator">
                   <span>{dayLabel(m.created_at, now)}</span>
                 </li>
               ) : null,

@@ -88,7 +88,8 @@ export function MessageItem({
           </div>
         )}
         {m.reply_to && (
-          <button type="button" class="quote" data-testid="reply-quote" onClick={() => void room.jumpTo(m.reply_to!.seq)} aria-label={`Replying to ${chat.displayName(m.reply_to.sender_id)}: ${m.reply_to.deleted ? "deleted message" : m.reply_to.excerpt}. Show it.`}>
+          <button type="button" class="quote" data-testid="reply-quote" title="Show the message this replies to" onClick={() => void room.jumpTo(m.reply_to!.seq)}>
+            <span class="visually-hidden">Replying to </span>
             <span class="quote-sender">{m.reply_to.sender_id === chat.userId ? "You" : chat.displayName(m.reply_to.sender_id)}</span>
             <span class="quote-text">{m.reply_to.deleted ? "Deleted message" : m.reply_to.excerpt}</span>
           </button>

@@ -16,7 +16,8 @@ export function Sidebar({ chat }: { chat: Chat }) {
   return (
     <aside class="sidebar" aria-label="Conversations">
       <header class="sidebar-header">
-        <a class="me-link" href="#/settings" aria-label={`Settings — signed in as ${chat.session.user.username}, ${statusWord(chat.myStatus.value)}`}>
+        <a class="me-link" href="#/settings" title="Settings">
+          <span class="visually-hidden">Settings: signed in as </span>
           <Avatar name={name} id={chat.userId} />
           <span class="me-text">
             <strong data-testid="me">{chat.session.user.username}</strong>
@@ -40,13 +41,15 @@ export function Sidebar({ chat }: { chat: Chat }) {
           href="#/notifications"
           data-testid="notifications-link"
           aria-current={r.name === "notifications" ? "page" : undefined}
-          aria-label={unreadNotes > 0 ? `Notifications, ${unreadNotes} unread` : "Notifications"}
         >
           Notifications
           {unreadNotes > 0 && (
-            <span class="badge" data-testid="notifications-badge" aria-hidden="true">
-              {unreadNotes}
-            </span>
+            <>
+              <span class="badge" data-testid="notifications-badge">
+                {unreadNotes}
+              </span>
+              <span class="visually-hidden"> unread</span>
+            </>
           )}
         </a>
       </nav>
@@ -95,7 +98,6 @@ function ConversationItem({ chat, entry, current }: { chat: Chat; entry: Entry; 
   const preview = last
     ? `${last.sender_id === chat.userId ? "You: " : kind === "group" ? `${chat.displayName(last.sender_id)}: ` : ""}${last.deleted_at !== undefined ? "Message deleted" : last.body}`
     : "No messages yet";
-  const label = `${title}${unread > 0 ? `, ${unread} unread` : ""}${muted ? ", muted" : ""}`;
   return (
     <li>
       <button
@@ -106,7 +108,6 @@ function ConversationItem({ chat, entry, current }: { chat: Chat; entry: Entry; 
         data-unread={unread}
         data-muted={muted ? "true" : undefined}
         aria-current={current ? "true" : undefined}
-        aria-label={label}
         onClick={() => go({ name: "conversation", id: entry.id })}
       >
         <span class="item-avatar">
@@ -128,10 +129,14 @@ function ConversationItem({ chat, entry, current }: { chat: Chat; entry: Entry; 
           <span class="item-bottom">
             <span class="preview">{preview}</span>
             {unread > 0 && (
-              <span class={`badge${muted ? " badge-muted" : ""}`} data-testid="unread-badge" aria-hidden="true">
-                {unread}
-              </span>
+              <>
+                <span class={`badge${muted ? " badge-muted" : ""}`} data-testid="unread-badge">
+                  {unread}
+                </span>
+                <span class="visually-hidden"> unread</span>
+              </>
             )}
+            {muted && <span class="visually-hidden">, muted</span>}
           </span>
         </span>
       </button>

@@ -84,7 +84,12 @@ export function MenuButton({ label, icon, items, row, class: cls }: { label: str
   };
   const show = () => {
     open.current = true;
-    if (menu.current) menu.current.hidden = false;
+    if (menu.current) {
+      menu.current.hidden = false;
+      // Near the bottom of the window the menu opens upwards, so it is not cut off.
+      const below = window.innerHeight - (button.current?.getBoundingClientRect().bottom ?? 0);
+      menu.current.classList.toggle("menu-up", below < menu.current.offsetHeight + 8);
+    }
     button.current?.setAttribute("aria-expanded", "true");
     menu.current?.querySelector<HTMLElement>("[role=menuitem]")?.focus();
   };
