@@ -5,7 +5,8 @@ import { defineConfig } from "vitest/config";
  * Four projects:
  * - workers: unit tests beside the code (src/**) and actor/Worker tests
  *   (test/workers/**), inside workerd through the Workers pool;
- * - client: the SDK's pure units beside its code (client/src/**), in Node;
+ * - client: the SDK's and the web app's pure units beside their code
+ *   (client/src/**, client/app/**), in Node;
  * - e2e: the real engine started with `wrangler dev` on 127.0.0.1, driven by
  *   real WebSocket clients, from Node;
  * - browser: the SDK in Node and the web app in headless Chromium against the
@@ -68,7 +69,7 @@ export default defineConfig({
       {
         test: {
           name: "client",
-          include: ["client/src/**/*.test.ts"],
+          include: ["client/src/**/*.test.ts", "client/app/**/*.test.ts"],
           environment: "node",
         },
       },

@@ -1,11 +1,13 @@
 // Builds the web app into client/dist (served by the Worker as static assets,
-// see [assets] in wrangler.toml): app.js bundled by esbuild from app/main.ts
-// (the SDK and the protocol schemas included), index.html, styles.css and
-// _headers (the Content-Security-Policy of the app) copied.
+// see [assets] in wrangler.toml): app.js bundled by esbuild from app/main.tsx
+// (Preact and its signals, the SDK and the protocol schemas included; JSX
+// through Preact's automatic runtime), index.html, styles.css and _headers
+// (the Content-Security-Policy of the app) copied. Prints the bundle's size.
 //   node client/build.mjs
-import { copyFile, mkdir } from "node:fs/promises";
+import { copyFile, mkdir, readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { gzipSync } from "node:zlib";
 import { build } from "esbuild";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -36,7 +38,7 @@ const started = Date.now();
 // process or test pool running meanwhile keeps finding its assets directory.
 await mkdir(dist, { recursive: true });
 const result = await build({
-  entryPoints: [join(app, "main.ts")],
+  entryPoints: [join(app, "main.tsx")],
   outfile: join(dist, "app.js"),
   bundle: true,
   format: "esm",
@@ -47,9 +49,17 @@ const result = await build({
   legalComments: "none",
   metafile: true,
   logLevel: "warning",
+  // JSX of the components through Preact's automatic runtime (no `h` imports).
+  jsx: "automatic",
+  jsxImportSource: "preact",
   plugins: [englishOnly],
 });
 // _headers: the Content-Security-Policy and other headers Workers static assets send with these files.
 await Promise.all(["index.html", "styles.css", "_headers"].map((f) => copyFile(join(app, f), join(dist, f))));
-const bytes = Object.values(result.metafile.outputs).reduce((n, o) => n + (o.bytes ?? 0), 0);
-console.log(`client: built client/dist (app.js and map ${Math.round(bytes / 1024)} KiB) in ${Date.now() - started} ms`);
+const js = await readFile(join(dist, "app.js"));
+const css = await readFile(join(dist, "styles.css"));
+const kib = (n) => `${(n / 1024).toFixed(1)} KiB`;
+console.log(
+  `client: built client/dist in ${Date.now() - started} ms — app.js ${kib(js.length)} (gzip ${kib(gzipSync(js).length)}), ` +
+    `styles.css ${kib(css.length)} (gzip ${kib(gzipSync(css).length)})`,
+);

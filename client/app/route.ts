@@ -1,0 +1,73 @@
+/**
+ * Hash routes, so links and reloads land on the same screen:
+ *   #/sign-in[?error=code]        #/choose-username?ticket=…
+ *   #/                            the conversation list
+ *   #/c/<id>[?seq=n]              a conversation (n: a message to jump to)
+ *   #/c/<id>/info                 a conversation's details (members, mute, …)
+ *   #/search[?q=…]                search across conversations
+ *   #/notifications               #/settings
+ */
+export type Route =
+  | { name: "sign-in"; error?: string }
+  | { name: "choose-username"; ticket: string }
+  | { name: "home" }
+  | { name: "conversation"; id: string; seq?: number; info?: boolean }
+  | { name: "search"; q: string }
+  | { name: "notifications" }
+  | { name: "settings" };
+
+const ID = /^c_[A-Za-z0-9_-]{1,200}$/;
+
+export function parseRoute(hash: string): Route {
+  const raw = hash.replace(/^#/, "");
+  const [path = "", query = ""] = raw.split("?", 2);
+  const params = new URLSearchParams(query);
+  const parts = path.split("/").filter(Boolean).map((p) => {
+    try {
+      return decodeURIComponent(p);
+    } catch {
+      return "";
+    }
+  });
+  switch (parts[0]) {
+    case "sign-in": {
+      const error = params.get("error");
+      return error ? { name: "sign-in", error } : { name: "sign-in" };
+    }
+    case "choose-username":
+      return { name: "choose-username", ticket: params.get("ticket") ?? "" };
+    case "c": {
+      const id = parts[1] ?? "";
+      if (!ID.test(id)) return { name: "home" };
+      const seq = Number(params.get("seq"));
+      return { name: "conversation", id, ...(Number.isSafeInteger(seq) && seq > 0 ? { seq } : {}), ...(parts[2] === "info" ? { info: true } : {}) };
+    }
+    case "search":
+      return { name: "search", q: params.get("q") ?? "" };
+    case "notifications":
+      return { name: "notifications" };
+    case "settings":
+      return { name: "settings" };
+    default:
+      return { name: "home" };
+  }
+}
+
+export function routeHash(route: Route): string {
+  switch (route.name) {
+    case "sign-in":
+      return route.error ? `#/sign-in?${new URLSearchParams({ error: route.error })}` : "#/sign-in";
+    case "choose-username":
+      return `#/choose-username?${new URLSearchParams({ ticket: route.ticket })}`;
+    case "home":
+      return "#/";
+    case "conversation":
+      return `#/c/${encodeURIComponent(route.id)}${route.info ? "/info" : ""}${route.seq ? `?seq=${route.seq}` : ""}`;
+    case "search":
+      return route.q ? `#/search?${new URLSearchParams({ q: route.q })}` : "#/search";
+    case "notifications":
+      return "#/notifications";
+    case "settings":
+      return "#/settings";
+  }
+}
