@@ -38,8 +38,6 @@ export interface Toast {
 const VIEW_CONCURRENCY = 4;
 /** How long a toast stays. */
 const TOAST_MS = 6_000;
-/** Local preference: send typing indicators (the engine has no setting for it). */
-const TYPING_PREF = "parley.sendTyping";
 
 export class Chat {
   readonly client: ParleyClient;
@@ -60,7 +58,8 @@ export class Chat {
   readonly blocked = signal<ReadonlySet<string>>(new Set());
   readonly toasts = signal<Toast[]>([]);
   readonly room = signal<Room | undefined>(undefined);
-  readonly sendTyping = signal(localStorage.getItem(TYPING_PREF) !== "false");
+  /** Whether typing indicators are sent: the user's `share_typing` setting (the engine drops them anyway when off). */
+  readonly sendTyping = computed(() => this.me.value?.settings.share_typing !== false);
   readonly online = signal(navigator.onLine);
 
   /** The list, latest activity first. */
@@ -358,11 +357,6 @@ export class Chat {
     if (answer.blocked) next.add(answer.username.toLowerCase());
     else next.delete(answer.username.toLowerCase());
     this.blocked.value = next;
-  }
-
-  setSendTyping(on: boolean): void {
-    this.sendTyping.value = on;
-    localStorage.setItem(TYPING_PREF, String(on));
   }
 
   setMyStatus(status: "online" | "away" | "busy"): void {

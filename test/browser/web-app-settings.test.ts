@@ -19,7 +19,7 @@ afterAll(async () => {
   await env?.stop();
 });
 
-function me(page: Page): Promise<{ user: { display_name?: string }; settings: { notifications: string; group_adds: string } }> {
+function me(page: Page): Promise<{ user: { display_name?: string }; settings: { notifications: string; group_adds: string; share_presence?: boolean; share_read_receipts?: boolean; share_typing?: boolean } }> {
   return page.evaluate(async () => {
     const token = JSON.parse(sessionStorage.getItem("parley.session")!).accessToken as string;
     return (await fetch("/v1/me", { headers: { authorization: `Bearer ${token}` } })).json();
@@ -50,7 +50,7 @@ async function tabTo(page: Page, accessibleName: RegExp, max = 40, key = "Tab"):
 }
 
 describe("settings, offline, phone, keyboard and dark mode", () => {
-  it("saves the profile and privacy settings; others see the display name; unavailable sections stay hidden", async () => {
+  it("saves the profile and privacy settings; others see the display name; the sessions section is shown", async () => {
     const alice = uniqueUser("alice");
     const bob = uniqueUser("bob");
     const [a, b] = await Promise.all([signedIn(env, alice), signedIn(env, bob)]);
@@ -71,13 +71,18 @@ describe("settings, offline, phone, keyboard and dark mode", () => {
     await a.getByLabel("Notify me of").selectOption("mentions");
     await expect.poll(() => a.getByTestId("privacy-status").textContent()).toBe("Saved.");
     await a.getByLabel("Who may add me to groups").selectOption("contacts");
-    await expect.poll(async () => (await me(a)).settings).toEqual({ notifications: "mentions", group_adds: "contacts" });
-    // The typing indicator is a choice of this browser.
+    await expect.poll(async () => (await me(a)).settings).toEqual({
+      notifications: "mentions", group_adds: "contacts", share_presence: true, share_read_receipts: true, share_typing: true,
+    });
+    // Typing, read receipts and presence are settings the engine enforces (protocol §22.12).
     await a.getByLabel("Show others when I am typing").uncheck();
-    expect(await a.evaluate(() => localStorage.getItem("parley.sendTyping"))).toBe("false");
-    // This engine has no session or passkey routes yet: those sections are not shown.
-    expect(await a.getByTestId("settings-sessions").count()).toBe(0);
-    expect(await a.getByTestId("settings-passkeys").count()).toBe(0);
+    await expect.poll(async () => (await me(a)).settings.share_typing).toBe(false);
+    await a.getByLabel(/Send read receipts/).uncheck();
+    await expect.poll(async () => (await me(a)).settings.share_read_receipts).toBe(false);
+    await a.getByLabel(/Show others when I am online/).uncheck();
+    await expect.poll(async () => (await me(a)).settings.share_presence).toBe(false);
+    // This engine has the session routes: the section is shown (sign-in settings: web-app-signin.test.ts).
+    await a.getByTestId("settings-sessions").waitFor();
     // After a reload the settings show what was saved.
     await a.reload();
     await expect.poll(() => a.getByLabel("Notify me of").inputValue()).toBe("mentions");

@@ -119,6 +119,14 @@ function Privacy({ chat }: { chat: Chat }) {
       status.value = errorText(err);
     }
   };
+  /** A switch shows its new state at once; the engine's answer (or the old state, on a refusal) follows. */
+  const share = (key: "share_presence" | "share_read_receipts" | "share_typing", on: boolean) => {
+    const before = chat.me.value;
+    if (before) chat.me.value = { ...before, settings: { ...before.settings, [key]: on } };
+    void patch({ settings: { [key]: on } }).then(() => {
+      if (status.value !== "Saved." && before) chat.me.value = before;
+    });
+  };
   return (
     <Section id="privacy" title="Privacy and notifications">
       <label for="setting-notifications">Notify me of</label>
@@ -133,7 +141,13 @@ function Privacy({ chat }: { chat: Chat }) {
         <option value="contacts">Only people I have a direct conversation with</option>
       </select>
       <label class="check">
-        <input type="checkbox" checked={chat.sendTyping.value} onChange={(e) => chat.setSendTyping(e.currentTarget.checked)} /> Show others when I am typing
+        <input type="checkbox" checked={settings?.share_presence !== false} onChange={(e) => share("share_presence", e.currentTarget.checked)} /> Show others when I am online and when I was last seen
+      </label>
+      <label class="check">
+        <input type="checkbox" checked={settings?.share_read_receipts !== false} onChange={(e) => share("share_read_receipts", e.currentTarget.checked)} /> Send read receipts (when off, I do not see others' either)
+      </label>
+      <label class="check">
+        <input type="checkbox" checked={settings?.share_typing !== false} onChange={(e) => share("share_typing", e.currentTarget.checked)} /> Show others when I am typing
       </label>
       <p class="hint" role="status" data-testid="privacy-status">
         {status.value}
