@@ -40,9 +40,9 @@ export interface ClientEvents {
 
 /**
  * The SDK's version, sent in `hello` unless `clientInfo` says otherwise: the
- * protocol's version first (1.1), then the SDK's own patch level.
+ * protocol's version first (1.2), then the SDK's own patch level.
  */
-export const SDK_VERSION = "1.1.0";
+export const SDK_VERSION = "1.2.0";
 
 /**
  * The Parley client: REST (`api`), one live handle per conversation
