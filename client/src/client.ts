@@ -128,7 +128,7 @@ export class ParleyClient {
   }
 
   /**
-   * The handle of a live topic (protocol v1.1, docs/topics.md): the same one
+   * The handle of a live topic (protocol v1.2, docs/topics.md): the same one
    * for the same name until it is destroyed. It does not connect until
    * `connect()`.
    */
