@@ -40,9 +40,9 @@ export interface ClientEvents {
 
 /**
  * The SDK's version, sent in `hello` unless `clientInfo` says otherwise: the
- * protocol's version first (1.1), then the SDK's own patch level.
+ * protocol's version first (1.2), then the SDK's own patch level.
  */
-export const SDK_VERSION = "1.1.0";
+export const SDK_VERSION = "1.2.0";
 
 /**
  * The Parley client: REST (`api`), one live handle per conversation
@@ -128,7 +128,7 @@ export class ParleyClient {
   }
 
   /**
-   * The handle of a live topic (protocol v1.1, docs/topics.md): the same one
+   * The handle of a live topic (protocol v1.2, docs/topics.md): the same one
    * for the same name until it is destroyed. It does not connect until
    * `connect()`.
    */

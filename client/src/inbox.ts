@@ -39,6 +39,8 @@ export class InboxHandle {
   readonly #autoAway: AutoAway;
   /** Each contact's last known presence: the snapshot's list, then every `presence` frame. */
   readonly #contacts = new Map<string, ContactPresence>();
+  /** A copy of `#contacts` handed out by `contacts`, dropped whenever it changes. */
+  #contactsView: Map<string, ContactPresence> | undefined;
 
   constructor(ctx: HandleContext, onDestroy: () => void, presence: PresenceOptions = {}) {
     this.#onDestroy = onDestroy;
@@ -109,6 +111,15 @@ export class InboxHandle {
     return this.#contacts.get(userId);
   }
 
+  /**
+   * Every contact's last known presence, by user id: the latest snapshot's
+   * list (offline ones with `last_seen_at`), then each `presence` frame.
+   * Replaced, not changed, when it changes.
+   */
+  get contacts(): ReadonlyMap<string, ContactPresence> {
+    return this.#contactsView ??= new Map(this.#contacts);
+  }
+
   #sendPresence(): void {
     if (this.#socket.state.phase === "live") this.#socket.send("presence.set", { status: this.presence });
   }
@@ -122,6 +133,7 @@ export class InboxHandle {
       case "inbox.snapshot":
         this.#contacts.clear();
         for (const p of frame.data.presence ?? []) this.#contacts.set(p.user_id, p);
+        this.#contactsView = undefined;
         this.#events.emit("snapshot", frame.data);
         this.#socket.dispatch({ type: "joined", replay: false });
         // A status other than online is said again: the server starts a returning user online.
@@ -134,7 +146,10 @@ export class InboxHandle {
       case "notification.new":
         return this.#events.emit("notification", frame.data.notification);
       case "presence":
-        if (frame.data.user_id !== this.#userId) this.#contacts.set(frame.data.user_id, frame.data);
+        if (frame.data.user_id !== this.#userId) {
+          this.#contacts.set(frame.data.user_id, frame.data);
+          this.#contactsView = undefined;
+        }
         return this.#events.emit("presence", frame.data);
       case "error":
         return this.#error({ kind: "server_error", code: frame.data.code, message: frame.data.message });

@@ -13,6 +13,8 @@ export type { TopicEvents, TopicOptions } from "./topic.ts";
 export { AutoAway, DEFAULT_AUTO_AWAY_MS } from "./presence.ts";
 export type { PresenceOptions, VisibilitySource } from "./presence.ts";
 export { ParleyApi } from "./rest.ts";
+export { ParleyAdmin } from "./admin.ts";
+export type { AdminReportsOptions, DeliveriesOptions } from "./admin.ts";
 export type { HistoryOptions, SearchOptions, RestSendOptions, PageOptions, PollOptions } from "./rest.ts";
 export { memoryStorage, indexedDbStorage, defaultStorage } from "./storage.ts";
 export type { ParleyStorage, StoredConversation, IdbFactoryLike } from "./storage.ts";
@@ -30,4 +32,10 @@ export type {
   AddMembersResponse, Attachment, BlockResponse, ChangeAck, ConversationList, HistoryPage, Member, MemberPage, MeResponse, MessageSearchPage,
   GlobalSearchResponse, MuteResponse, Notification, PatchMeRequest, Receipt, ReadNotificationsResponse, ReportRequest, ReportResponse,
   SearchResponse, SendData, ServerData, Settings, SettablePresence, UserView, InboxServerData,
+} from "../../src/protocol/index.ts";
+export type {
+  AdminReport, AdminReportPage, AdminReportResponse, AdminUserResponse, AuthenticationResponseJson, BotList, CeremonyOptions, CreateBotRequest,
+  CreateBotResponse, CreateInviteResponse, CreateWebhookResponse, DeliveryPage, DeliveryView, IdentityView, InvitePreview, InviteView,
+  JoinInviteResponse, MetricsResponse, OAuthProvider, PasskeyView, PushSubscribeResponse, PushSubscriptionRequest, RegistrationResponseJson,
+  SessionView, SignInMethods, SuspendResponse, TopicEventsPage, UpdateBotResponse, WebhookEventType, WebhookView,
 } from "../../src/protocol/index.ts";

@@ -16,7 +16,8 @@ import type { ParleyClient } from "./client.ts";
 import type { ConversationHandle, ConversationOptions, SendOptions, SendResult } from "./conversation.ts";
 import type { InboxHandle } from "./inbox.ts";
 import type { ConnectionStatus } from "./machine.ts";
-import type { InboxConversation, InboxServerData, Message } from "../../src/protocol/index.ts";
+import type { TopicHandle, TopicOptions } from "./topic.ts";
+import type { ContactPresence, InboxConversation, Message, TopicEvent } from "../../src/protocol/index.ts";
 import { cancelTimeout, type Timer } from "./timers.ts";
 
 /** A store in the shape `useSyncExternalStore` takes. */
@@ -178,8 +179,13 @@ export interface InboxView {
 
 type InboxData = Omit<InboxView, "handle">;
 
-/** Contacts' presence as the inbox reports it: user id → the last `presence` event. */
-export type PresenceMap = ReadonlyMap<string, InboxServerData<"presence">>;
+/**
+ * Contacts' presence as the inbox reports it, by user id: `status`
+ * (`online`, `away`, `busy`, `offline`) and, when offline, `last_seen_at`
+ * (ms) — from the snapshot after every (re)connect, then each `presence`
+ * frame.
+ */
+export type PresenceMap = ReadonlyMap<string, ContactPresence>;
 
 interface InboxStores {
   inbox: Snapshot<InboxData>;
@@ -196,10 +202,12 @@ function inboxStoresOf(handle: InboxHandle): InboxStores {
   let stores = inboxStores.get(handle);
   if (stores) return stores;
   const inbox = new Snapshot<InboxData>({ conversations: [], notificationsUnread: 0, status: handle.status });
-  const presence = new Snapshot<PresenceMap>(new Map());
+  // The handle keeps contacts' presence (the snapshot's list, then frames): the store shows its map as it is now.
+  const presence = new Snapshot<PresenceMap>(handle.contacts);
   handle.on("status", (status) => inbox.set({ ...inbox.get(), status }));
   handle.on("snapshot", (snapshot) => {
     inbox.set({ ...inbox.get(), conversations: snapshot.conversations, notificationsUnread: snapshot.notifications_unread });
+    presence.set(handle.contacts);
   });
   handle.on("updated", (conversation) => {
     const rest = inbox.get().conversations.filter((c) => c.id !== conversation.id);
@@ -209,11 +217,7 @@ function inboxStoresOf(handle: InboxHandle): InboxStores {
     inbox.set({ ...inbox.get(), conversations: inbox.get().conversations.filter((c) => c.id !== conversation_id) });
   });
   handle.on("notification", () => inbox.set({ ...inbox.get(), notificationsUnread: inbox.get().notificationsUnread + 1 }));
-  handle.on("presence", (update) => {
-    const next = new Map(presence.get());
-    next.set(update.user_id, update);
-    presence.set(next);
-  });
+  handle.on("presence", () => presence.set(handle.contacts));
   stores = { inbox, presence };
   inboxStores.set(handle, stores);
   return stores;
@@ -228,17 +232,73 @@ export function useInbox(client: ParleyClient): InboxView {
 }
 
 /**
- * Contacts' presence from the inbox socket (`online`, `away`, `busy`,
- * `offline`, with `last_seen_at` when the server gives it): the whole map,
- * or one user's last report (undefined until one came). Connects the inbox
- * while used.
+ * Contacts' presence from the inbox socket, live: the whole map, or one
+ * contact's `{status, last_seen_at?}` — undefined for someone who is not a
+ * contact (no conversation of at most 50 members shared), is blocked either
+ * way, or before the inbox's first snapshot. A contact who does not share
+ * presence shows `offline` without `last_seen_at`. Connects the inbox while
+ * used. The user's own status is `client.inbox().presence` (set it with
+ * `client.inbox().setPresence`).
  */
 export function usePresence(client: ParleyClient): PresenceMap;
-export function usePresence(client: ParleyClient, userId: string): InboxServerData<"presence"> | undefined;
-export function usePresence(client: ParleyClient, userId?: string): PresenceMap | InboxServerData<"presence"> | undefined {
+export function usePresence(client: ParleyClient, userId: string): ContactPresence | undefined;
+export function usePresence(client: ParleyClient, userId?: string): PresenceMap | ContactPresence | undefined {
   const handle = client.inbox();
   const { presence } = inboxStoresOf(handle);
   useConnected(handle);
   const map = useStore(presence);
   return userId === undefined ? map : map.get(userId);
+}
+
+// --- a live topic --------------------------------------------------------------------
+
+/** How many of a topic's newest events `useTopic` keeps. */
+export const TOPIC_EVENTS_KEPT = 100;
+
+/** What `useTopic` gives a component. */
+export interface TopicView {
+  /** The newest events received since the handle was made (at most `TOPIC_EVENTS_KEPT`), ascending `seq`, each once. */
+  events: readonly TopicEvent[];
+  /** The last `seq` delivered (or reset to); undefined until the first subscription answers. */
+  lastSeq: number | undefined;
+  /**
+   * Set when the topic said `reset` (the handle was away longer than the
+   * topic keeps events): the `lastSeq` it reset to. Refetch the state from
+   * the app's backend; `events` starts again after it.
+   */
+  resetAt: number | undefined;
+  status: ConnectionStatus;
+  handle: TopicHandle;
+}
+
+type TopicData = Omit<TopicView, "handle">;
+
+const topicStores = new WeakMap<TopicHandle, Snapshot<TopicData>>();
+
+function topicStore(handle: TopicHandle): Snapshot<TopicData> {
+  let store = topicStores.get(handle);
+  if (store) return store;
+  const created = new Snapshot<TopicData>({ events: [], lastSeq: handle.lastSeq, resetAt: undefined, status: handle.status });
+  handle.on("status", (status) => created.set({ ...created.get(), status }));
+  handle.on("subscribed", ({ lastSeq }) => created.set({ ...created.get(), lastSeq: handle.lastSeq ?? lastSeq }));
+  handle.on("events", ({ events, lastSeq }) => {
+    const kept = [...created.get().events, ...events].slice(-TOPIC_EVENTS_KEPT);
+    created.set({ ...created.get(), events: kept, lastSeq });
+  });
+  handle.on("reset", ({ lastSeq }) => created.set({ ...created.get(), events: [], lastSeq, resetAt: lastSeq }));
+  topicStores.set(handle, created);
+  return created;
+}
+
+/**
+ * A live topic (a feed, a counter): connects its handle while a component
+ * uses it, and gives the newest events, the last `seq` and the status.
+ * `options.afterSeq` (read once, when the handle is made) resumes after a
+ * `seq` the application kept.
+ */
+export function useTopic(client: ParleyClient, name: string, options?: TopicOptions): TopicView {
+  const handle = client.topic(name, options);
+  const store = topicStore(handle);
+  useConnected(handle);
+  return { ...useStore(store), handle };
 }

@@ -32,9 +32,37 @@ import {
   type Attachment,
   type ConversationView,
   type InboxConversation,
+  CeremonyOptions,
+  CreateInviteResponse,
+  IdentityList,
+  InviteList,
+  InvitePreview,
+  InviteResponse,
+  JoinInviteResponse,
+  PasskeyList,
+  PasskeyResponse,
+  PushSubscribeResponse,
+  PushUnsubscribeResponse,
+  RevokeOthersResponse,
+  SessionList,
+  SetPresenceResponse,
+  SignInMethods,
+  TopicEventsPage,
+  VapidKeyResponse,
+  type AuthenticationResponseJson,
+  type IdentityView,
+  type InviteView,
+  type OAuthProvider,
+  type PasskeyView,
+  type PushSubscriptionRequest,
+  type RegistrationResponseJson,
+  type SessionView,
+  type SettablePresence,
 } from "../../src/protocol/index.ts";
-import type { TokenSource } from "./auth.ts";
-import type { Timing } from "./timing.ts";
+import { ParleyAdmin } from "./admin.ts";
+import { TokenSource } from "./auth.ts";
+import { TIMING, type Timing } from "./timing.ts";
+import { jwtSubject } from "./token-expiry.ts";
 
 export interface HistoryOptions {
   /** Only messages with `seq` below this (pages backward). */
@@ -49,6 +77,8 @@ interface RequestOptions {
   fetch: typeof fetch;
   timeoutMs: number;
   token?: string;
+  /** `Bearer` unless said (`Bot` for a bot's token). */
+  scheme?: "Bearer" | "Bot";
   /** Aborts the request early (a long-poll that is no longer wanted). */
   signal?: AbortSignal;
 }
@@ -73,7 +103,7 @@ async function requestJson<S extends z.ZodType>(
   const res = await options.fetch(url, {
     method,
     headers: {
-      ...(options.token !== undefined ? { authorization: `Bearer ${options.token}` } : {}),
+      ...(options.token !== undefined ? { authorization: `${options.scheme ?? "Bearer"} ${options.token}` } : {}),
       ...(raw ? { "content-type": raw.contentType } : body !== undefined ? { "content-type": "application/json" } : {}),
     },
     ...(raw ? { body: raw.bytes } : body !== undefined ? { body: JSON.stringify(body) } : {}),
@@ -153,12 +183,16 @@ export class ParleyApi {
   readonly #tokens: TokenSource;
   readonly #fetch: typeof fetch;
   readonly #timing: Timing;
+  /** The authorization scheme: `Bearer` (access tokens), or `Bot` for `forBot`. */
+  readonly #scheme: "Bearer" | "Bot";
+  #admin: ParleyAdmin | undefined;
 
-  constructor(baseUrl: string, tokens: TokenSource, fetchImpl: typeof fetch, timing: Timing) {
+  constructor(baseUrl: string, tokens: TokenSource, fetchImpl: typeof fetch, timing: Timing, scheme: "Bearer" | "Bot" = "Bearer") {
     this.#baseUrl = baseUrl;
     this.#tokens = tokens;
     this.#fetch = fetchImpl;
     this.#timing = timing;
+    this.#scheme = scheme;
   }
 
   /** `POST /v1/auth/dev-login`: only on deployments with `DEV_LOGIN` on. */
@@ -185,6 +219,67 @@ export class ParleyApi {
   /** `GET /v1/healthz`: no token needed. */
   static health(baseUrl: string, fetchImpl: typeof fetch = defaultFetch): Promise<z.infer<typeof HealthResponse>> {
     return requestJson(joinUrl(baseUrl, "/v1/healthz"), "GET", undefined, HealthResponse, { fetch: fetchImpl, timeoutMs: 15_000 });
+  }
+
+  /**
+   * A `ParleyApi` for a bot's backend (protocol §22.14): every call carries
+   * `Authorization: Bot <token>` — a bot token `pbt_…` from
+   * `api.admin.createBot` or `rotateBotToken`. Bots use REST only (a socket
+   * upgrade with a bot token is `forbidden`) and have no session to
+   * refresh: a revoked or rotated token makes every call `unauthorized`.
+   */
+  static forBot(baseUrl: string, botToken: string, options: { fetch?: typeof fetch; timing?: Partial<Timing> } = {}): ParleyApi {
+    if (!/^https?:\/\//.test(baseUrl)) throw new TypeError(`Parley: baseUrl must start with http:// or https:// (got ${JSON.stringify(baseUrl)}).`);
+    if (!botToken.startsWith("pbt_")) throw new TypeError("Parley: ParleyApi.forBot takes a bot token (pbt_…), as api.admin.createBot answered it.");
+    const timing: Timing = { ...TIMING, ...options.timing };
+    return new ParleyApi(baseUrl, new TokenSource({ token: botToken }, timing), options.fetch ?? defaultFetch, timing, "Bot");
+  }
+
+  /** `GET /v1/auth/methods`: which ways to sign in this deployment offers (no token, no budget). */
+  static signInMethods(baseUrl: string, fetchImpl: typeof fetch = defaultFetch): Promise<SignInMethods> {
+    return requestJson(joinUrl(baseUrl, "/v1/auth/methods"), "GET", undefined, SignInMethods, { fetch: fetchImpl, timeoutMs: 15_000 });
+  }
+
+  /**
+   * `POST /v1/auth/passkeys/register/options {username}`: the first step of
+   * signing up with a passkey. Hand `options` to
+   * `navigator.credentials.create` (after
+   * `PublicKeyCredential.parseCreationOptionsFromJSON`), then pass the
+   * credential's `toJSON()` to `passkeySignUp`.
+   */
+  static passkeySignUpOptions(baseUrl: string, username: string, fetchImpl: typeof fetch = defaultFetch): Promise<CeremonyOptions> {
+    return requestJson(joinUrl(baseUrl, "/v1/auth/passkeys/register/options"), "POST", { username }, CeremonyOptions, { fetch: fetchImpl, timeoutMs: 15_000 });
+  }
+
+  /** `POST /v1/auth/passkeys/register/verify`: the new account's session. */
+  static passkeySignUp(
+    baseUrl: string,
+    ceremonyId: string,
+    response: RegistrationResponseJson,
+    options: { name?: string; fetch?: typeof fetch } = {},
+  ): Promise<LoginResponse> {
+    const body = { ceremony_id: ceremonyId, response, ...(options.name !== undefined ? { name: options.name } : {}) };
+    return requestJson(joinUrl(baseUrl, "/v1/auth/passkeys/register/verify"), "POST", body, LoginResponse, { fetch: options.fetch ?? defaultFetch, timeoutMs: 15_000 });
+  }
+
+  /**
+   * `POST /v1/auth/passkeys/login/options`: any passkey of this site, or
+   * only `username`'s. Hand `options` to `navigator.credentials.get`, then
+   * the credential's `toJSON()` to `passkeySignIn`.
+   */
+  static passkeySignInOptions(baseUrl: string, username?: string, fetchImpl: typeof fetch = defaultFetch): Promise<CeremonyOptions> {
+    return requestJson(joinUrl(baseUrl, "/v1/auth/passkeys/login/options"), "POST", username !== undefined ? { username } : {}, CeremonyOptions, {
+      fetch: fetchImpl,
+      timeoutMs: 15_000,
+    });
+  }
+
+  /** `POST /v1/auth/passkeys/login/verify`: the session. */
+  static passkeySignIn(baseUrl: string, ceremonyId: string, response: AuthenticationResponseJson, fetchImpl: typeof fetch = defaultFetch): Promise<LoginResponse> {
+    return requestJson(joinUrl(baseUrl, "/v1/auth/passkeys/login/verify"), "POST", { ceremony_id: ceremonyId, response }, LoginResponse, {
+      fetch: fetchImpl,
+      timeoutMs: 15_000,
+    });
   }
 
   /** `POST /v1/auth/logout` with the current access token: ends this session. Tokens already minted last until they expire. */
@@ -401,7 +496,7 @@ export class ParleyApi {
   async download(id: string, attachmentId: string): Promise<Blob> {
     const url = joinUrl(this.#baseUrl, `/v1/conversations/${encodeURIComponent(id)}/attachments/${encodeURIComponent(attachmentId)}`);
     const get = async (token: string | undefined) =>
-      this.#fetch(url, { headers: token !== undefined ? { authorization: `Bearer ${token}` } : {}, signal: AbortSignal.timeout(this.#timing.REQUEST_TIMEOUT_MS) });
+      this.#fetch(url, { headers: token !== undefined ? { authorization: `${this.#scheme} ${token}` } : {}, signal: AbortSignal.timeout(this.#timing.REQUEST_TIMEOUT_MS) });
     let res = await get(await this.#tokens.current());
     if (res.status === 401) {
       const refreshed = await this.#tokens.refresh();
@@ -414,6 +509,149 @@ export class ParleyApi {
     return res.blob();
   }
 
+  // --- presence and topics (v1.2, §22.12, §22.13) --------------------------------
+
+  /**
+   * `PUT /v1/me/presence`: the user's chosen status, as the inbox socket's
+   * `presence.set` (same budget). `conflict` while the user has no inbox
+   * socket open (an offline user has no status to choose). With an inbox
+   * handle, prefer `inbox.setPresence`, which also says it again after a
+   * reconnect.
+   */
+  setPresence(status: SettablePresence): Promise<z.infer<typeof SetPresenceResponse>> {
+    return this.#call("PUT", "/v1/me/presence", { status }, SetPresenceResponse);
+  }
+
+  /**
+   * `GET /v1/topics/{name}/events`: a topic's events after `afterSeq` without
+   * a socket (at most `limit`, `has_more` when more follow; `reset: true`
+   * when `afterSeq` is outside the topic's window). Without `afterSeq`: no
+   * events, only `last_seq`.
+   */
+  topicEvents(name: string, options: { afterSeq?: number; limit?: number } = {}): Promise<TopicEventsPage> {
+    const qs = queryString({ after_seq: options.afterSeq, limit: options.limit });
+    return this.#call("GET", `/v1/topics/${encodeURIComponent(name)}/events${qs ? `?${qs}` : ""}`, undefined, TopicEventsPage);
+  }
+
+  /**
+   * Leaves a group: `removeMember` with the user's own id (taken from the
+   * access token, else from `me()`). An owner hands the group over first.
+   */
+  async leave(id: string): Promise<void> {
+    const own = jwtSubject(await this.#tokens.current()) ?? (await this.me()).user.id;
+    await this.#call("DELETE", `${conversationPath(id)}/members/${encodeURIComponent(own)}`, undefined, ConversationResponse);
+  }
+
+  // --- the user's passkeys, identities and sessions (v1.2, §22.10) ----------------
+
+  /** `GET /v1/me/passkeys`, oldest first. */
+  async passkeys(): Promise<PasskeyView[]> {
+    return (await this.#call("GET", "/v1/me/passkeys", undefined, PasskeyList)).passkeys;
+  }
+
+  /** `PATCH /v1/me/passkeys/{id}`: 1–64 characters, the rules of display names. */
+  async renamePasskey(id: string, name: string): Promise<PasskeyView> {
+    return (await this.#call("PATCH", `/v1/me/passkeys/${encodeURIComponent(id)}`, { name }, PasskeyResponse)).passkey;
+  }
+
+  /** `DELETE /v1/me/passkeys/{id}`: `conflict` when it is the user's last way to sign in. */
+  async deletePasskey(id: string): Promise<void> {
+    await this.#call("DELETE", `/v1/me/passkeys/${encodeURIComponent(id)}`, undefined, NO_CONTENT);
+  }
+
+  /** `POST /v1/auth/passkeys/register/options` with the user's token: the first step of adding a passkey. */
+  addPasskeyOptions(): Promise<CeremonyOptions> {
+    return this.#call("POST", "/v1/auth/passkeys/register/options", {}, CeremonyOptions);
+  }
+
+  /** `POST /v1/auth/passkeys/register/verify` with the user's token: the passkey added. */
+  async addPasskey(ceremonyId: string, response: RegistrationResponseJson, name?: string): Promise<PasskeyView> {
+    const body = { ceremony_id: ceremonyId, response, ...(name !== undefined ? { name } : {}) };
+    return (await this.#call("POST", "/v1/auth/passkeys/register/verify", body, PasskeyResponse)).passkey;
+  }
+
+  /** `GET /v1/me/identities`: the GitHub and Google accounts linked to the user. */
+  async identities(): Promise<IdentityView[]> {
+    return (await this.#call("GET", "/v1/me/identities", undefined, IdentityList)).identities;
+  }
+
+  /** `DELETE /v1/me/identities/{provider}`: `conflict` when it is the user's last way to sign in. */
+  async unlinkIdentity(provider: OAuthProvider): Promise<void> {
+    await this.#call("DELETE", `/v1/me/identities/${encodeURIComponent(provider)}`, undefined, NO_CONTENT);
+  }
+
+  /** `GET /v1/me/sessions`: most recently used first; `current` marks this one. */
+  async sessions(): Promise<SessionView[]> {
+    return (await this.#call("GET", "/v1/me/sessions", undefined, SessionList)).sessions;
+  }
+
+  /** `DELETE /v1/me/sessions/{id}`: signs that device out (its refresh token stops working). */
+  async revokeSession(id: string): Promise<void> {
+    await this.#call("DELETE", `/v1/me/sessions/${encodeURIComponent(id)}`, undefined, NO_CONTENT);
+  }
+
+  /** `POST /v1/me/sessions/revoke-others`: signs out every other device; answers how many sessions ended. */
+  async revokeOtherSessions(): Promise<number> {
+    return (await this.#call("POST", "/v1/me/sessions/revoke-others", undefined, RevokeOthersResponse)).revoked;
+  }
+
+  // --- invite links (v1.2, §22.17) -------------------------------------------------
+
+  /**
+   * `POST …/invites` (owner and admins of a group): `code` is shown only
+   * here; `url` is the web app's link to it. `expiresIn` 60 000 ms to 30
+   * days (default 7 days), `maxUses` 1–10 000.
+   */
+  createInvite(id: string, options: { expiresIn?: number; maxUses?: number } = {}): Promise<CreateInviteResponse> {
+    const body = { ...(options.expiresIn !== undefined ? { expires_in: options.expiresIn } : {}), ...(options.maxUses !== undefined ? { max_uses: options.maxUses } : {}) };
+    return this.#call("POST", `${conversationPath(id)}/invites`, body, CreateInviteResponse);
+  }
+
+  /** `GET …/invites` (owner and admins). */
+  async invites(id: string): Promise<InviteView[]> {
+    return (await this.#call("GET", `${conversationPath(id)}/invites`, undefined, InviteList)).invites;
+  }
+
+  /** `DELETE …/invites/{id or code}`: the invite, revoked. */
+  async revokeInvite(id: string, inviteIdOrCode: string): Promise<InviteView> {
+    return (await this.#call("DELETE", `${conversationPath(id)}/invites/${encodeURIComponent(inviteIdOrCode)}`, undefined, InviteResponse)).invite;
+  }
+
+  /** `GET /v1/invites/{code}`: the group's title and size, for a "join?" screen. Every bad code is one `not_found`. */
+  async previewInvite(code: string): Promise<InvitePreview["invite"]> {
+    return (await this.#call("GET", `/v1/invites/${encodeURIComponent(code)}`, undefined, InvitePreview)).invite;
+  }
+
+  /** `POST /v1/invites/{code}/join`: the group; `joined: false` when the user was in it already (nothing used). */
+  joinInvite(code: string): Promise<JoinInviteResponse> {
+    return this.#call("POST", `/v1/invites/${encodeURIComponent(code)}/join`, undefined, JoinInviteResponse);
+  }
+
+  // --- web push (v1.2, §22.16) -------------------------------------------------------
+
+  /** `GET /v1/push/vapid-key`: the `applicationServerKey` for `pushManager.subscribe`; `not_found` when push is not configured. */
+  async vapidKey(): Promise<string> {
+    return (await this.#call("GET", "/v1/push/vapid-key", undefined, VapidKeyResponse)).public_key;
+  }
+
+  /** `POST /v1/me/push-subscriptions` with `subscription.toJSON()`: at most 10 per user (the oldest is `replaced`). */
+  subscribePush(subscription: PushSubscriptionRequest): Promise<PushSubscribeResponse> {
+    return this.#call("POST", "/v1/me/push-subscriptions", subscription, PushSubscribeResponse);
+  }
+
+  /** `DELETE /v1/me/push-subscriptions?endpoint=`: `removed: false` when there was none. */
+  async unsubscribePush(endpoint: string): Promise<boolean> {
+    return (await this.#call("DELETE", `/v1/me/push-subscriptions?${queryString({ endpoint })}`, undefined, PushUnsubscribeResponse)).removed;
+  }
+
+  // --- operators ----------------------------------------------------------------------
+
+  /** The operators' routes (`/v1/admin/*`), apart from the rest: see `ParleyAdmin`. */
+  get admin(): ParleyAdmin {
+    this.#admin ??= new ParleyAdmin((method, path, body, schema) => this.#call(method, path, body, schema));
+    return this.#admin;
+  }
+
   async #call<S extends z.ZodType>(
     method: string,
     path: string,
@@ -422,7 +660,7 @@ export class ParleyApi {
     extra: { timeoutMs?: number; signal?: AbortSignal } = {},
   ): Promise<z.infer<S>> {
     const url = joinUrl(this.#baseUrl, path);
-    const options = { fetch: this.#fetch, timeoutMs: extra.timeoutMs ?? this.#timing.REQUEST_TIMEOUT_MS, ...(extra.signal ? { signal: extra.signal } : {}) };
+    const options = { fetch: this.#fetch, scheme: this.#scheme, timeoutMs: extra.timeoutMs ?? this.#timing.REQUEST_TIMEOUT_MS, ...(extra.signal ? { signal: extra.signal } : {}) };
     try {
       return await requestJson(url, method, body, schema, { ...options, token: await this.#tokens.current() });
     } catch (err) {

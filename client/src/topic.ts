@@ -35,7 +35,7 @@ export interface TopicOptions {
 }
 
 /**
- * A live topic (`/v1/topics/{name}/ws`, protocol v1.1): a feed, a counter,
+ * A live topic (`/v1/topics/{name}/ws`, protocol v1.2): a feed, a counter,
  * a dashboard that an app backend publishes to. The connection is the
  * SDK's managed socket (state machine, keep-alive, backoff, token refresh);
  * after every reconnect the handle subscribes with `after_seq` set to the

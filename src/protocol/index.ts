@@ -55,3 +55,10 @@ export {
   MAX_INVITES_PER_GROUP, CreateInviteRequest, InviteCode, InviteView, AdminReportsQuery, ReportIdParam, ResolveReportRequest, SuspendRequest,
   MAX_BOT_REPLY_CHARS,
 } from "./integrations.ts";
+export {
+  RevokeOthersResponse, VapidKeyResponse, PushSubscribeResponse, PushUnsubscribeResponse, CreateInviteResponse, InviteList, InviteResponse,
+  InvitePreview, JoinInviteResponse, CreateBotResponse, BotList, UpdateBotResponse, BotTokenResponse, RevokeBotTokenResponse, WebhookView,
+  CreateWebhookResponse, WebhookList, DeleteWebhookResponse, DeliveryView, DeliveryPage, DeliveryResponse, ReplayResponse, AdminReport,
+  AdminReportPage, AdminReportResponse, ResolveReportResponse, SuspendResponse, UnsuspendResponse, AdminUserResponse, OperatorDeleteResponse,
+  MetricsResponse,
+} from "./integration-responses.ts";

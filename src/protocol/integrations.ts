@@ -5,7 +5,7 @@ import { Body, Seq, UserId } from "./frames.ts";
 import { AvatarUrl, DisplayName } from "./users.ts";
 
 /**
- * Integrations (since v1.1, docs/protocol.md §22.14–§22.18): bots, webhooks,
+ * Integrations (since v1.2, docs/protocol.md §22.14–§22.18): bots, webhooks,
  * web push, invite links and the operators' routes. REST only; no frame of
  * either socket changes.
  */

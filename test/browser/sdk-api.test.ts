@@ -69,7 +69,9 @@ describe("every REST method of the SDK against the engine", () => {
     const api = clientFor(login).api;
     expect((await api.me()).user).toEqual({ id: login.user.id, username: login.user.username });
     const patched = await api.updateMe({ display_name: "Zoé Q", settings: { notifications: "mentions", group_adds: "contacts" } });
-    expect(patched).toEqual({ user: { id: login.user.id, username: login.user.username, display_name: "Zoé Q" }, settings: { notifications: "mentions", group_adds: "contacts", share_presence: true, share_read_receipts: true, share_typing: true } });
+    expect(patched).toEqual({ user: { id: login.user.id, username: login.user.username, display_name: "Zoé Q" }, settings: {
+      notifications: "mentions", group_adds: "contacts", share_presence: true, share_read_receipts: true, share_typing: true, // the v1.2 privacy settings, on by default
+    } });
     expect(await refusal(api.updateMe({ display_name: "" }))).toBe("bad_request");
     await until("the directory has the new name", async () => (await api.user(login.user.username.toUpperCase())).display_name === "Zoé Q");
     const found = await api.searchUsers(login.user.username, { limit: 5 });

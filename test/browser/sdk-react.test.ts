@@ -3,8 +3,10 @@
  * headless Chromium, in StrictMode, against the real engine:
  * `useConversation` shows history and live messages once each, the pending
  * outbox and who is typing; `useInbox` the list with unread counts;
- * `usePresence` a contact coming online; `useConnectionStatus` the status;
- * and unmounting the last user of a conversation disconnects it.
+ * `usePresence` a contact coming online, choosing `busy`, going offline
+ * with `last_seen_at`, and (on a fresh page) the inbox snapshot's last seen;
+ * `useTopic` a topic's events; `useConnectionStatus` the status; and
+ * unmounting the last user of a conversation disconnects it.
  */
 import type { Browser, Page } from "playwright-core";
 import WebSocket from "ws";
@@ -19,7 +21,7 @@ const PAGE = `
 import { StrictMode } from "react";
 import { createRoot, type Root } from "react-dom/client";
 import { ParleyClient } from "@sdk";
-import { useConnectionStatus, useConversation, useInbox, usePresence } from "@sdk/react";
+import { useConnectionStatus, useConversation, useInbox, usePresence, useTopic } from "@sdk/react";
 
 function Chat({ client, id }: { client: ParleyClient; id: string }) {
   const { messages, pending, typing, send, markRead } = useConversation(client, id);
@@ -47,6 +49,16 @@ function Presence({ client, userId }: { client: ParleyClient; userId: string }) 
   return <span id="presence">{usePresence(client, userId)?.status ?? "unknown"}</span>;
 }
 
+function Seen({ client, userId }: { client: ParleyClient; userId: string }) {
+  const p = usePresence(client, userId);
+  return <span id="seen">{p ? \`\${p.status}\${p.last_seen_at ? "@seen" : ""}\` : "unknown"}</span>;
+}
+
+function Feed({ client, name }: { client: ParleyClient; name: string }) {
+  const { events, status, lastSeq } = useTopic(client, name);
+  return <ul id="feed" data-status={status} data-last={lastSeq ?? ""}>{events.map((e) => <li key={e.seq}>{e.seq}:{JSON.stringify(e.data)}</li>)}</ul>;
+}
+
 const w = window as any;
 let root: Root | undefined;
 w.mount = (baseUrl: string, token: string, id: string, other: string) => {
@@ -62,17 +74,28 @@ w.mount = (baseUrl: string, token: string, id: string, other: string) => {
     </StrictMode>,
   );
 };
+w.mountPresence = (baseUrl: string, token: string, other: string, topic: string) => {
+  const client = new ParleyClient({ baseUrl, token, storage: null, presence: { autoAwayMs: false } });
+  root = createRoot(document.getElementById("root")!);
+  root.render(
+    <StrictMode>
+      <Seen client={client} userId={other} />
+      <Feed client={client} name={topic} />
+    </StrictMode>,
+  );
+};
 w.unmount = () => root?.unmount();
 w.ready = true;
 `;
 
+const TOPICS_API_KEY = "sdk-react-topics-key-0123456789abcdef";
 let engine: Engine;
 let proxy: SdkProxy;
 let browser: Browser;
 const nodeClients: ParleyClient[] = [];
 
 beforeAll(async () => {
-  engine = await Engine.start();
+  engine = await Engine.start({ vars: { TOPICS_API_KEY, PRESENCE_OFFLINE_DELAY_MS: "2000" } });
   proxy = await servePage(engine.url, PAGE);
   browser = await launchChromium();
 });
@@ -138,5 +161,56 @@ describe("the React bindings in Chromium", () => {
     await until("disconnected", async () => (await page.evaluate((c) => (window as any).client.conversation(c).status, id)) === "disconnected");
     expect(errors).toEqual([]);
     await page.close();
+  });
+
+  it("usePresence gives a contact's chosen status and last seen, live and from the snapshot of a fresh page; useTopic gives a topic's events", async () => {
+    const alice = await ParleyApi.devLogin(engine.url, uniqueName("alice"));
+    const bob = await ParleyApi.devLogin(engine.url, uniqueName("bob"));
+    const b = new ParleyClient({ baseUrl: engine.url, token: bob, WebSocket, storage: null, presence: { autoAwayMs: false } });
+    nodeClients.push(b);
+    await b.api.createDirect(alice.user.username);
+    const topic = `feed:${uniqueName("react")}`;
+    const backend = async (method: string, path: string, body: unknown) => {
+      const res = await fetch(`${engine.url}/v1/topics/${encodeURIComponent(topic)}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${TOPICS_API_KEY}`, "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+      expect(res.status, await res.clone().text()).toBeLessThan(300);
+    };
+    await backend("PUT", "", { access: "public", coalesce_ms: 50 });
+
+    const open = async () => {
+      const page = await browser.newPage();
+      page.on("pageerror", (e) => errors.push(e.message));
+      await page.goto(proxy.url);
+      await page.waitForFunction(() => (window as any).ready === true);
+      await page.evaluate(([base, token, other, name]) => (window as any).mountPresence(base, token, other, name), [proxy.url, alice.access_token, bob.user.id, topic] as const);
+      return page;
+    };
+    const errors: string[] = [];
+    const page = await open();
+    await until("the topic subscribed", async () => (await page.locator("#feed").getAttribute("data-status")) === "connected");
+
+    const bobInbox = b.inbox().connect();
+    await until("bob online", async () => (await text(page, "#seen")) === "online");
+    await b.api.setPresence("busy");
+    await until("bob busy", async () => (await text(page, "#seen")) === "busy");
+
+    for (const n of [1, 2, 3]) await backend("POST", "/events", { n });
+    await until("three events", async () => (await texts(page, "#feed li")).length === 3);
+    expect(await texts(page, "#feed li")).toEqual(['1:{"n":1}', '2:{"n":2}', '3:{"n":3}']);
+    expect(await page.locator("#feed").getAttribute("data-last")).toBe("3");
+
+    // Bob's last inbox socket closes: after the offline delay (2 s here) he is offline, with when he was last seen.
+    bobInbox.destroy();
+    await until("bob offline with last seen", async () => (await text(page, "#seen")) === "offline@seen");
+
+    // A fresh page learns it from the inbox snapshot, with no presence frame about bob to come.
+    const fresh = await open();
+    await until("the snapshot's last seen", async () => (await text(fresh, "#seen")) === "offline@seen");
+    expect(errors).toEqual([]);
+    await page.close();
+    await fresh.close();
   });
 });

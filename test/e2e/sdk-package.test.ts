@@ -81,7 +81,7 @@ describe("the SDK package", () => {
     expect(files.filter((f) => !f.startsWith("lib/") && f !== "README.md" && f !== "package.json")).toEqual([]);
     const manifest = JSON.parse(readFileSync(join(ROOT, "client/package.json"), "utf8")) as { version: string; dependencies: Record<string, string> };
     expect(Object.keys(manifest.dependencies)).toEqual(["zod"]);
-    expect(manifest.version.split(".").slice(0, 2).join(".")).toBe("1.1"); // protocol v1.1
+    expect(manifest.version.split(".").slice(0, 2).join(".")).toBe("1.2"); // protocol v1.2 (docs/protocol.md §22.1)
 
     const project = join(dir, "consumer");
     await run("mkdir", ["-p", project]);
