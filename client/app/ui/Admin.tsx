@@ -616,8 +616,8 @@ function Deliveries({ id }: { id: string }) {
                   <td>{d.last_status ?? d.last_error ?? ""}</td>
                   <td>{longTime(d.created_at)}</td>
                   <td>
-                    {d.status === "failed" && (
-                      <button type="button" class="small" onClick={() => replay(d)}>
+                    {d.status !== "pending" && (
+                      <button type="button" class="small" data-testid="replay" onClick={() => replay(d)}>
                         Send again
                       </button>
                     )}
