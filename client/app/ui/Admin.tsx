@@ -10,7 +10,7 @@
  * route (`GET /v1/admin/bots`) once per sign-in: the engine answers anyone
  * else 404, as for a route that does not exist, so nothing is revealed and
  * nothing added to the API. The screens are shown only to operators, and
- * every call they make is authorized by the engine again.
+ * every call they make is authorized by the engine again (decision 0034).
  */
 import { signal, useSignal } from "@preact/signals";
 import type * as P from "preact";
