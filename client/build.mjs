@@ -2,13 +2,16 @@
 // see [assets] in wrangler.toml): app.js bundled by esbuild from app/main.tsx
 // (Preact and its signals, the SDK and the protocol schemas included; JSX
 // through Preact's automatic runtime), index.html, styles.css and _headers
-// (the Content-Security-Policy of the app) copied. Prints the bundle's size.
+// (the Content-Security-Policy of the app) copied, and the push service worker
+// built beside them (client/sw/build.mjs → push-sw.js, served at /push-sw.js
+// so that its scope is the whole app). Prints the bundle's size.
 //   node client/build.mjs
 import { copyFile, mkdir, readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import { build } from "esbuild";
+import { buildPushWorker } from "./sw/build.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const app = join(here, "app");
@@ -56,6 +59,7 @@ const result = await build({
 });
 // _headers: the Content-Security-Policy and other headers Workers static assets send with these files.
 await Promise.all(["index.html", "styles.css", "_headers"].map((f) => copyFile(join(app, f), join(dist, f))));
+await buildPushWorker(dist);
 const js = await readFile(join(dist, "app.js"));
 const css = await readFile(join(dist, "styles.css"));
 const kib = (n) => `${(n / 1024).toFixed(1)} KiB`;

@@ -106,6 +106,8 @@ export class Chat {
     });
     this.client.on("error", (e) => {
       if (e.kind === "stopped" && e.code === 401) void this.signOut("Your session expired; sign in again.");
+      // An operator suspended the account (docs/protocol.md §22.18): every socket closes with 4003 "suspended".
+      else if (e.kind === "stopped" && e.code === 4003 && /: suspended;/.test(e.message)) void this.signOut("This account is suspended.");
       else if (e.kind !== "send_failed") console.warn(`Parley: ${e.kind}: ${e.message}`);
     });
   }

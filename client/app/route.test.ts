@@ -14,12 +14,25 @@ describe("hash routes", () => {
       { name: "search", q: "hello world & more" },
       { name: "notifications" },
       { name: "settings" },
+      { name: "invite", code: "c_gABC-_1.Abcdefghijklmnopqrstuv" },
+      { name: "admin", section: "reports" },
+      { name: "admin", section: "reports", id: "r_123abc" },
+      { name: "admin", section: "bots" },
+      { name: "admin", section: "webhooks", id: "wh_0123456789abcdefghij" },
+      { name: "admin", section: "metrics" },
     ];
     for (const r of routes) expect(parseRoute(routeHash(r))).toEqual(r);
   });
 
   it("sends anything unknown or malformed to the list", () => {
-    for (const h of ["", "#", "#/", "#/nope", "#/c/", "#/c/not-an-id", "#/c/%E0%A4%A", "#c_dabc"]) expect(parseRoute(h)).toEqual({ name: "home" });
+    for (const h of ["", "#", "#/", "#/nope", "#/c/", "#/c/not-an-id", "#/c/%E0%A4%A", "#c_dabc", "#/invite/", "#/invite/a%20b", "#/invite/<x>"]) expect(parseRoute(h)).toEqual({ name: "home" });
+  });
+
+  it("reads an unknown operator section as the reports, and drops an id where none belongs", () => {
+    expect(parseRoute("#/admin")).toEqual({ name: "admin", section: "reports" });
+    expect(parseRoute("#/admin/nope")).toEqual({ name: "admin", section: "reports" });
+    expect(parseRoute("#/admin/metrics/x")).toEqual({ name: "admin", section: "metrics" });
+    expect(parseRoute("#/admin/reports/a%2Fb")).toEqual({ name: "admin", section: "reports" });
   });
 
   it("ignores a seq that is not a positive whole number", () => {

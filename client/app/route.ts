@@ -6,6 +6,8 @@
  *   #/c/<id>/info                 a conversation's details (members, mute, …)
  *   #/search[?q=…]                search across conversations
  *   #/notifications               #/settings
+ *   #/invite/<code>               an invite link's join screen (§22.17: the URL the engine hands out)
+ *   #/admin[/reports[/<id>]|/bots|/webhooks[/<id>]|/metrics]   the operator's screens
  */
 export type Route =
   | { name: "sign-in"; error?: string }
@@ -14,7 +16,16 @@ export type Route =
   | { name: "conversation"; id: string; seq?: number; info?: boolean }
   | { name: "search"; q: string }
   | { name: "notifications" }
-  | { name: "settings" };
+  | { name: "settings" }
+  | { name: "invite"; code: string }
+  | { name: "admin"; section: AdminSection; id?: string };
+
+export type AdminSection = "reports" | "bots" | "webhooks" | "metrics";
+const ADMIN_SECTIONS: readonly string[] = ["reports", "bots", "webhooks", "metrics"];
+/** An invite code: a group id, a dot, random symbols (§22.17); anything else is refused by the engine anyway. */
+const INVITE_CODE = /^[A-Za-z0-9_.-]{1,400}$/;
+/** A report's or a webhook's id. */
+const ITEM_ID = /^[A-Za-z0-9_-]{1,100}$/;
 
 const ID = /^c_[A-Za-z0-9_-]{1,200}$/;
 
@@ -48,6 +59,15 @@ export function parseRoute(hash: string): Route {
       return { name: "notifications" };
     case "settings":
       return { name: "settings" };
+    case "invite": {
+      const code = parts[1] ?? "";
+      return INVITE_CODE.test(code) ? { name: "invite", code } : { name: "home" };
+    }
+    case "admin": {
+      const section = (ADMIN_SECTIONS.includes(parts[1] ?? "") ? parts[1] : "reports") as AdminSection;
+      const id = parts[2];
+      return id && ITEM_ID.test(id) && (section === "reports" || section === "webhooks") ? { name: "admin", section, id } : { name: "admin", section };
+    }
     default:
       return { name: "home" };
   }
@@ -69,5 +89,9 @@ export function routeHash(route: Route): string {
       return "#/notifications";
     case "settings":
       return "#/settings";
+    case "invite":
+      return `#/invite/${encodeURIComponent(route.code)}`;
+    case "admin":
+      return `#/admin/${route.section}${route.id ? `/${encodeURIComponent(route.id)}` : ""}`;
   }
 }

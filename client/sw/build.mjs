@@ -1,8 +1,8 @@
 // Builds the push service worker: client/sw/push-sw.ts → client/dist/push-sw.js
-// (served at /push-sw.js, so its scope is the whole site). Run after the web
-// app's build (client/build.mjs empties client/dist); the lead wires this call
-// into client/build.mjs. The subscribe helper (subscribe.ts) is imported by the
-// app and bundled with it.
+// (served at /push-sw.js, so its scope is the whole site). client/build.mjs
+// calls it after the web app's build; run alone, it rebuilds just the worker.
+// The subscribe helper (subscribe.ts) is imported by the app (Settings →
+// "Notifications on this device") and bundled with it.
 import { build } from "esbuild";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";

@@ -12,6 +12,8 @@ import { SearchView } from "./Search.tsx";
 import { SettingsView } from "./Settings.tsx";
 import { Sidebar } from "./Sidebar.tsx";
 import { ChooseUsername, SignIn } from "./SignIn.tsx";
+import { AdminView } from "./Admin.tsx";
+import { InviteSignIn, InviteView, resumePendingInvite } from "./Invite.tsx";
 
 const chat = signal<Chat | undefined>(undefined);
 const signOutMessage = signal<string | undefined>(undefined);
@@ -40,6 +42,7 @@ export function App() {
     if (signedIn && (name === "sign-in" || name === "choose-username")) go({ name: "home" }, true);
   });
   if (!c) {
+    if (r.name === "invite") return <InviteSignIn onSignedIn={(s) => (start(s), go(r, true))} />;
     if (r.name === "choose-username") return <ChooseUsername ticket={r.ticket} onSignedIn={(s) => (start(s), go({ name: "home" }, true))} />;
     return <SignIn onSignedIn={(s) => (start(s), go({ name: "home" }, true))} {...(signOutMessage.value ? { message: signOutMessage.value } : {})} {...(r.name === "sign-in" && r.error ? { error: r.error } : {})} />;
   }
@@ -53,6 +56,7 @@ function Shell({ chat }: { chat: Chat }) {
     if (roomId) chat.openRoom(roomId);
     else chat.closeRoom();
   }, [roomId]);
+  useEffect(resumePendingInvite, []);
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
       if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === "k") {
@@ -90,6 +94,10 @@ function Shell({ chat }: { chat: Chat }) {
             <NotificationsView chat={chat} />
           ) : r.name === "settings" ? (
             <SettingsView chat={chat} />
+          ) : r.name === "invite" ? (
+            <InviteView chat={chat} code={r.code} />
+          ) : r.name === "admin" ? (
+            <AdminView chat={chat} section={r.section} {...(r.id ? { id: r.id } : {})} />
           ) : (
             <div class="placeholder" data-testid="no-conversation">
               <p>Pick a conversation, or start one with “New conversation”.</p>

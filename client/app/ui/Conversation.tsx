@@ -1,4 +1,5 @@
 /** The open conversation: its header, the messages (older on scroll-up, jumps, date separators), typing, the composer. */
+import { BotBadge } from "./BotBadge.tsx";
 import { Icon } from "./icons.tsx";
 import { useSignal, useSignalEffect } from "@preact/signals";
 import type * as P from "preact";
@@ -93,6 +94,7 @@ export function ConversationView({ chat, room, info, jumpSeq }: { chat: Chat; ro
         <div class="header-text">
           <h2 id="conversation-title" data-testid="conversation-title">
             {title}
+            {other && <BotBadge chat={chat} userId={other} />}
           </h2>
           <p class="muted small" data-testid="conversation-presence" data-status={other ? (chat.presence.value.get(other)?.status ?? "offline") : undefined}>
             {other ? presenceText(chat.presence.value.get(other)) : view ? `${view.member_count ?? view.members.length} members` : ""}

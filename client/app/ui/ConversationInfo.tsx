@@ -9,6 +9,8 @@ import { askConfirm, go } from "../ui-state.ts";
 import { Avatar, Dialog, MenuButton, PresenceDot, presenceText, type MenuItem } from "./common.tsx";
 import { PeoplePicker } from "./NewConversation.tsx";
 import { ReportDialog } from "./Report.tsx";
+import { BotBadge } from "./BotBadge.tsx";
+import { InviteLinks } from "./Invite.tsx";
 
 const RANK: Record<string, number> = { member: 0, admin: 1, owner: 2 };
 const ROLE_TEXT: Record<string, string> = { owner: "Owner", admin: "Admin", member: "Member" };
@@ -55,7 +57,9 @@ export function ConversationInfo({ chat, room, onClose }: { chat: Chat; room: Ro
         <div class="profile-card">
           <Avatar name={other?.display_name ?? username} id={otherId ?? ""} size="lg" />
           <div>
-            <h3>{other?.display_name ?? username}</h3>
+            <h3>
+              {other?.display_name ?? username} <BotBadge chat={chat} userId={otherId} />
+            </h3>
             <p class="muted">@{username}</p>
             <p class="muted small">
               <PresenceDot presence={otherId ? chat.presence.value.get(otherId) : undefined} /> {presenceText(otherId ? chat.presence.value.get(otherId) : undefined)}
@@ -163,7 +167,7 @@ export function ConversationInfo({ chat, room, onClose }: { chat: Chat; room: Ro
               </span>
               <span class="grow">
                 {name}
-                {isMe ? " (you)" : ""} <span class="muted small">@{m.username}</span>
+                {isMe ? " (you)" : ""} <BotBadge chat={chat} userId={m.user_id} /> <span class="muted small">@{m.username}</span>
               </span>
               <span class={`role role-${m.role}`}>{ROLE_TEXT[m.role] ?? m.role}</span>
               {items.length > 0 && <MenuButton label={`Actions for ${m.username}`} icon={<Icon name="more" />} items={items} />}
@@ -180,6 +184,7 @@ export function ConversationInfo({ chat, room, onClose }: { chat: Chat; room: Ro
           onPick={(u) => void act(async () => update(await rest.addMembers(room.id, [u.username])))}
         />
       )}
+      {canManage && <InviteLinks conversationId={room.id} />}
       <div class="setting-row">
         <span>Leave the group.</span>
         <button type="button" class="danger" data-testid="leave-group" onClick={leave}>

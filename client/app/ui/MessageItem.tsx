@@ -1,4 +1,5 @@
 /** One message: the quote it answers, its text (as text), files, reactions, ticks and its actions. */
+import { BotBadge } from "./BotBadge.tsx";
 import { Icon } from "./icons.tsx";
 import { useSignal } from "@preact/signals";
 import type * as P from "preact";
@@ -82,6 +83,7 @@ export function MessageItem({
         {!continued && (
           <div class="meta">
             <span class="sender">{sender}</span>
+            {!mine && <BotBadge chat={chat} userId={m.sender_id} />}
             <time dateTime={new Date(m.created_at).toISOString()} title={longTime(m.created_at)}>
               {shortTime(m.created_at)}
             </time>

@@ -1,4 +1,5 @@
 /** Starting a conversation: find people by name, message one, or make a group of several. */
+import { BotBadge } from "./BotBadge.tsx";
 import { Icon } from "./icons.tsx";
 import { useSignal } from "@preact/signals";
 import type * as P from "preact";
@@ -64,7 +65,7 @@ export function PeoplePicker({ chat, label, onPick, exclude = [], id, autoFocus 
               <button type="button" class="person" data-testid="person-result" onClick={() => pick(u)}>
                 <Avatar name={u.display_name ?? u.username} id={u.id} size="sm" />
                 <span>
-                  <strong>{u.display_name ?? u.username}</strong> <span class="muted">@{u.username}</span>
+                  <strong>{u.display_name ?? u.username}</strong> <BotBadge userId={u.id} bot={u.bot === true} /> <span class="muted">@{u.username}</span>
                 </span>
               </button>
             </li>

@@ -1,4 +1,5 @@
 /** Message search: in the open conversation (a side panel) and across every conversation (a screen). */
+import { BotBadge } from "./BotBadge.tsx";
 import { Icon } from "./icons.tsx";
 import { useSignal } from "@preact/signals";
 import type * as P from "preact";
@@ -27,7 +28,7 @@ function Results({ chat, hits, onPick, showConversation }: { chat: Chat; hits: H
         <li key={`${h.conversation_id ?? ""}:${h.message.seq}`}>
           <button type="button" class="search-result" data-testid="search-result" data-seq={h.message.seq} onClick={() => onPick(h)}>
             <span class="result-meta">
-              <strong>{chat.displayName(h.message.sender_id)}</strong>
+              <strong>{chat.displayName(h.message.sender_id)}</strong> <BotBadge chat={chat} userId={h.message.sender_id} />
               {showConversation && h.conversation_id && <span class="muted"> in {chat.title(h.conversation_id)}</span>}
               <time class="muted small"> {longTime(h.message.created_at)}</time>
             </span>

@@ -11,6 +11,7 @@ import { longTime } from "../format.ts";
 import { addPasskey } from "../session.ts";
 import { narrow, setTheme, theme, type Theme } from "../ui-state.ts";
 import { passkeysSupported } from "../webauthn.ts";
+import { PushSettings } from "./PushSettings.tsx";
 
 export function SettingsView({ chat }: { chat: Chat }) {
   return (
@@ -31,6 +32,7 @@ export function SettingsView({ chat }: { chat: Chat }) {
       <Status chat={chat} />
       <Privacy chat={chat} />
       <DesktopNotifications />
+      <PushSettings />
       <Appearance />
       <Sessions />
       <Passkeys />

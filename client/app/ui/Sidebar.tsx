@@ -6,6 +6,8 @@ import { listTime } from "../format.ts";
 import { go, isDark, route, setTheme } from "../ui-state.ts";
 import { Avatar, PresenceDot, statusWord } from "./common.tsx";
 import { NewConversationDialog } from "./NewConversation.tsx";
+import { BotBadge } from "./BotBadge.tsx";
+import { OperatorLink } from "./Admin.tsx";
 
 export function Sidebar({ chat }: { chat: Chat }) {
   const creating = useSignal(false);
@@ -52,6 +54,7 @@ export function Sidebar({ chat }: { chat: Chat }) {
             </>
           )}
         </a>
+        <OperatorLink chat={chat} />
       </nav>
       <h2 class="section-title" id="conversations-title">
         Conversations
@@ -119,6 +122,7 @@ function ConversationItem({ chat, entry, current }: { chat: Chat; entry: Entry; 
             <span class="title" data-testid="conversation-item-title">
               {title}
             </span>
+            {other && <BotBadge chat={chat} userId={other} />}
             {muted && (
               <span class="muted-icon" data-testid="muted-icon" title="Muted" aria-hidden="true">
                 🔕
