@@ -7,7 +7,7 @@
  */
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { PHONE, messageWith, messages, openConversation, signIn, signedIn, newPerson, startAppEnv, startDirect, type, uniqueUser, waitForMessages, waitForStatus, type AppEnv } from "./app-helpers.ts";
+import { PHONE, accessToken, messageWith, messages, openConversation, signIn, signedIn, newPerson, startAppEnv, startDirect, type, uniqueUser, waitForMessages, waitForStatus, type AppEnv } from "./app-helpers.ts";
 
 let env: AppEnv;
 
@@ -19,11 +19,9 @@ afterAll(async () => {
   await env?.stop();
 });
 
-function me(page: Page): Promise<{ user: { display_name?: string }; settings: { notifications: string; group_adds: string } }> {
-  return page.evaluate(async () => {
-    const token = JSON.parse(sessionStorage.getItem("parley.session")!).accessToken as string;
-    return (await fetch("/v1/me", { headers: { authorization: `Bearer ${token}` } })).json();
-  });
+async function me(page: Page): Promise<{ user: { display_name?: string }; settings: { notifications: string; group_adds: string } }> {
+  const { token } = await accessToken(page);
+  return page.evaluate(async (token) => (await fetch("/v1/me", { headers: { authorization: `Bearer ${token}` } })).json(), token);
 }
 
 /** Whether the focused element shows a visible focus ring. */
