@@ -176,11 +176,11 @@ describe("signing in to the web app", () => {
     // The provider's login is offered; a taken name is refused with the ticket still good.
     const taken = uniqueUser("taken");
     await apiUser(env, taken);
-    expect(await page.getByLabel("Username").inputValue()).toBe(login);
-    await page.getByLabel("Username").fill(taken);
+    expect(await page.getByRole("textbox", { name: "Username" }).inputValue()).toBe(login);
+    await page.getByRole("textbox", { name: "Username" }).fill(taken);
     await page.getByRole("button", { name: "Continue" }).click();
     await expect.poll(() => page.getByTestId("choose-username-view").getByRole("alert").textContent()).toBe(`${taken} is taken; choose another.`);
-    await page.getByLabel("Username").fill(login);
+    await page.getByRole("textbox", { name: "Username" }).fill(login);
     await page.getByRole("button", { name: "Continue" }).click();
     await page.getByTestId("chat-view").waitFor();
     await expect.poll(() => me(page)).toBe(login);
