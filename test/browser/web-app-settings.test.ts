@@ -73,9 +73,9 @@ describe("settings, offline, phone, keyboard and dark mode", () => {
     // The typing indicator is a choice of this browser.
     await a.getByLabel("Show others when I am typing").uncheck();
     expect(await a.evaluate(() => localStorage.getItem("parley.sendTyping"))).toBe("false");
-    // This engine has no session or passkey routes yet: those sections are not shown.
-    expect(await a.getByTestId("settings-sessions").count()).toBe(0);
-    expect(await a.getByTestId("settings-passkeys").count()).toBe(0);
+    // Security (web-app-signin.test.ts tests it): this device's session, and no passkey yet for a dev-login user.
+    await expect.poll(() => a.getByTestId("security-sessions").locator("[data-current=true]").count()).toBe(1);
+    expect(await a.getByTestId("security-passkeys").textContent()).toContain("No passkeys yet.");
     // After a reload the settings show what was saved.
     await a.reload();
     await expect.poll(() => a.getByLabel("Notify me of").inputValue()).toBe("mentions");

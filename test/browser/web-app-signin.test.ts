@@ -225,6 +225,9 @@ describe("signing in to the web app", () => {
 
   it("shows the provider's failure from #/sign-in?error= as text, and dev login only where the engine offers it", async () => {
     const page = await newPerson(env);
+    // A browser that never signed in asks for no refresh (it would only spend the address's sign-in budget).
+    const refreshes: string[] = [];
+    page.on("request", (req) => void (req.url().endsWith("/v1/auth/refresh") && refreshes.push(req.url())));
     await page.goto(`${env.engine.url}/#/sign-in?error=identity_linked&provider=github`);
     await page.reload();
     await expect.poll(() => page.getByTestId("login-error").textContent()).toBe("That account is already linked to another Parley user; sign in with it instead.");
@@ -236,6 +239,7 @@ describe("signing in to the web app", () => {
     expect(await page.getByRole("button", { name: "Sign in", exact: true }).count()).toBe(1);
     expect(await page.getByRole("link", { name: /^Continue with / }).allTextContents()).toEqual(["Continue with GitHub", "Continue with Google"]);
     expect(await page.getByRole("button", { name: "Sign in with a passkey" }).count()).toBe(0);
+    expect(refreshes).toEqual([]);
     await page.context().close();
 
     const prod = await startAppEnv({ vars: { DEV_LOGIN: "false", ...provider.vars() } });
