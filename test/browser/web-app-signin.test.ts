@@ -35,8 +35,8 @@ afterAll(async () => {
 });
 
 /** A person whose browser has a platform authenticator (resident keys, user verification), at http://localhost. */
-async function withAuthenticator(): Promise<Page> {
-  const page = await newPerson(env, { host: "localhost" });
+async function withAuthenticator(on: AppEnv = env): Promise<Page> {
+  const page = await newPerson(on, { host: "localhost" });
   const cdp = await page.context().newCDPSession(page);
   await cdp.send("WebAuthn.enable", { enableUI: false });
   await cdp.send("WebAuthn.addVirtualAuthenticator", {
@@ -244,10 +244,15 @@ describe("signing in to the web app", () => {
 
     const prod = await startAppEnv({ vars: { DEV_LOGIN: "false", ...provider.vars() } });
     try {
-      const p = await newPerson(prod, { host: "localhost" });
+      const p = await withAuthenticator(prod);
       await p.getByRole("link", { name: "Continue with GitHub" }).waitFor();
       expect(await p.getByRole("button", { name: "Sign in", exact: true }).count()).toBe(0);
       expect(await p.getByRole("button", { name: "Sign in with a passkey" }).count()).toBe(1);
+      // Without dev login, Enter in the username creates the account with a passkey.
+      const eve = uniqueUser("eve");
+      await p.getByLabel("Username").fill(eve);
+      await p.getByLabel("Username").press("Enter");
+      await expect.poll(() => me(p)).toBe(eve);
       expect(prod.pageErrors).toEqual([]);
     } finally {
       await prod.stop();

@@ -56,14 +56,15 @@ export function SignIn({ onSignedIn, message, error }: { onSignedIn: (s: Session
     }
   };
 
-  const onDev = (e: P.TargetedSubmitEvent<HTMLFormElement>) => {
+  // Enter in the username: dev login where there is one, else a passkey sign-up with that name.
+  const onSubmit = (e: P.TargetedSubmitEvent<HTMLFormElement>) => {
     e.preventDefault();
     const name = username.value.trim();
     if (!USERNAME.test(name)) {
       failure.value = "A username is 3–32 letters, digits or _.";
       return;
     }
-    void run(() => devSignIn(name));
+    void run(() => (methods.value?.dev_login ? devSignIn(name) : passkeySignUp(name)));
   };
 
   const m = methods.value;
@@ -77,7 +78,7 @@ export function SignIn({ onSignedIn, message, error }: { onSignedIn: (s: Session
         <p class="muted">Realtime messaging.</p>
         {!m && <p aria-busy="true">Loading…</p>}
         {m && (m.dev_login || passkeys) && (
-          <form class="stack" data-testid="login-form" onSubmit={onDev} noValidate>
+          <form class="stack" data-testid="login-form" onSubmit={onSubmit} noValidate>
             <label for="login-username">Username</label>
             <input
               id="login-username"
