@@ -12,6 +12,7 @@ import { useEffect } from "preact/hooks";
 import { isNotFound } from "../api/http.ts";
 import * as security from "../api/security.ts";
 import { errorText } from "../chat.ts";
+import { deviceName } from "../device-name.ts";
 import { longTime } from "../format.ts";
 import { ParleyError } from "../../src/index.ts";
 import { addPasskey, authMethods, expectOAuthReturn, oauthLinkUrl, type AuthMethods } from "../session.ts";
@@ -220,15 +221,6 @@ function LinkedAccounts({ methods }: { methods: AuthMethods | undefined }) {
 }
 
 const METHOD_NAMES: Record<string, string> = { dev: "development sign-in", passkey: "a passkey", github: "GitHub", google: "Google" };
-
-/** "Chrome on Linux" from a User-Agent, or the agent itself when it is not recognised. */
-export function deviceName(agent: string | null): string {
-  if (!agent) return "An app or browser";
-  const browser = /Edg\//.test(agent) ? "Edge" : /Firefox\//.test(agent) ? "Firefox" : /Chrom(e|ium)\//.test(agent) ? "Chrome" : /Safari\//.test(agent) ? "Safari" : undefined;
-  const os = /Android/.test(agent) ? "Android" : /iPhone|iPad/.test(agent) ? "iOS" : /Windows/.test(agent) ? "Windows" : /Mac OS X/.test(agent) ? "macOS" : /Linux/.test(agent) ? "Linux" : undefined;
-  if (browser && os) return `${browser} on ${os}`;
-  return browser ?? (agent.length > 60 ? `${agent.slice(0, 60)}…` : agent);
-}
 
 function Sessions() {
   const { list, status, reload } = useList(() => security.sessions().then((r) => r.sessions));
