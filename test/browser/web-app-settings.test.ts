@@ -48,7 +48,7 @@ async function tabTo(page: Page, accessibleName: RegExp, max = 40, key = "Tab"):
 }
 
 describe("settings, offline, phone, keyboard and dark mode", () => {
-  it("saves the profile and privacy settings; others see the display name; unavailable sections stay hidden", async () => {
+  it("saves the profile and privacy settings; others see the display name; Security lists this device", async () => {
     const alice = uniqueUser("alice");
     const bob = uniqueUser("bob");
     const [a, b] = await Promise.all([signedIn(env, alice), signedIn(env, bob)]);
