@@ -490,14 +490,14 @@ export class Chat {
   }
 
   /**
-   * The SDK's refresh hook: trades the refresh token for a new pair, stored
-   * at once (the old refresh token is spent). A 401 means the session is
+   * The SDK's refresh hook: a new access token from the session cookie
+   * (session.ts; the cookie rotates). A 401 means the session is
    * over (ended, revoked, or its token reused elsewhere): no retry can help,
    * so the user is signed out and told why.
    */
   async #refresh(): Promise<AccessToken> {
     try {
-      this.session = await refreshOnce(this.session);
+      this.session = await refreshOnce();
     } catch (err) {
       if (err instanceof ParleyError && err.code === "unauthorized") void this.signOut("Your session has ended; sign in again.");
       throw err;

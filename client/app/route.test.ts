@@ -7,6 +7,7 @@ describe("hash routes", () => {
       { name: "sign-in" },
       { name: "sign-in", error: "access_denied" },
       { name: "choose-username", ticket: "t.a/b+c" },
+      { name: "choose-username", ticket: "ot_x.y", suggested: "octo_cat" },
       { name: "home" },
       { name: "conversation", id: "c_gABC-_1" },
       { name: "conversation", id: "c_dxyz", seq: 42 },

@@ -1,6 +1,6 @@
 /**
  * Hash routes, so links and reloads land on the same screen:
- *   #/sign-in[?error=code]        #/choose-username?ticket=…
+ *   #/sign-in[?error=code]        #/choose-username?ticket=…[&suggested=name]
  *   #/                            the conversation list
  *   #/c/<id>[?seq=n]              a conversation (n: a message to jump to)
  *   #/c/<id>/info                 a conversation's details (members, mute, …)
@@ -11,7 +11,7 @@
  */
 export type Route =
   | { name: "sign-in"; error?: string }
-  | { name: "choose-username"; ticket: string }
+  | { name: "choose-username"; ticket: string; suggested?: string }
   | { name: "home" }
   | { name: "conversation"; id: string; seq?: number; info?: boolean }
   | { name: "search"; q: string }
@@ -45,8 +45,10 @@ export function parseRoute(hash: string): Route {
       const error = params.get("error");
       return error ? { name: "sign-in", error } : { name: "sign-in" };
     }
-    case "choose-username":
-      return { name: "choose-username", ticket: params.get("ticket") ?? "" };
+    case "choose-username": {
+      const suggested = params.get("suggested");
+      return { name: "choose-username", ticket: params.get("ticket") ?? "", ...(suggested ? { suggested } : {}) };
+    }
     case "c": {
       const id = parts[1] ?? "";
       if (!ID.test(id)) return { name: "home" };
@@ -78,7 +80,7 @@ export function routeHash(route: Route): string {
     case "sign-in":
       return route.error ? `#/sign-in?${new URLSearchParams({ error: route.error })}` : "#/sign-in";
     case "choose-username":
-      return `#/choose-username?${new URLSearchParams({ ticket: route.ticket })}`;
+      return `#/choose-username?${new URLSearchParams({ ticket: route.ticket, ...(route.suggested ? { suggested: route.suggested } : {}) })}`;
     case "home":
       return "#/";
     case "conversation":

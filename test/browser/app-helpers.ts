@@ -67,19 +67,43 @@ export async function startAppEnv(engineOptions: EngineOptions = {}): Promise<Ap
 export interface PersonOptions extends BrowserContextOptions {
   /** Install Playwright's clock, so the test can move the page's time. */
   clock?: boolean;
+  /** Open the app at this host name instead of 127.0.0.1 ("localhost": the RP ID passkeys need). */
+  host?: string;
 }
 
 /** A person: a browser context and page of their own, on the app's start page. */
 export async function newPerson(env: AppEnv, options: PersonOptions = {}): Promise<Page> {
-  const { clock, ...contextOptions } = options;
+  const { clock, host, ...contextOptions } = options;
   const context: BrowserContext = await env.browser.newContext({ viewport: DESKTOP, locale: "en-GB", timezoneId: "UTC", ...contextOptions });
   if (clock) await context.clock.install();
   const page = await context.newPage();
   watch(env, page);
-  const response = await page.goto(`${env.engine.url}/`);
+  const response = await page.goto(`${appUrl(env, host)}/`);
   // The app runs under its policy (client/app/_headers), and works under it.
   expect(response?.headers()["content-security-policy"]).toContain("default-src 'none'");
   return page;
+}
+
+/** The app's origin, at 127.0.0.1 or at another name of this machine ("localhost"). */
+export function appUrl(env: AppEnv, host = "127.0.0.1"): string {
+  return env.engine.url.replace("127.0.0.1", host);
+}
+
+/**
+ * A fresh access token of the page's session, for a test's own calls as
+ * that person. The app keeps its token in memory only (client/app/session.ts),
+ * so this refreshes with the session cookie, as the app does — under the
+ * app's Web Lock, so it never races the app's own refresh.
+ */
+export function accessToken(page: Page): Promise<{ token: string; userId: string }> {
+  return page.evaluate(async () => {
+    const login: { access_token: string; user: { id: string } } = await navigator.locks.request("parley.refresh", async () => {
+      const res = await fetch("/v1/auth/refresh", { method: "POST", headers: { "x-parley-session": "cookie" } });
+      if (!res.ok) throw new Error(`refresh: ${res.status} ${await res.text()}`);
+      return res.json();
+    });
+    return { token: login.access_token, userId: login.user.id };
+  });
 }
 
 /** Records uncaught exceptions and CSP violations of a page. */

@@ -10,7 +10,7 @@
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { joinedClient } from "../support/e2e-helpers.ts";
-import { apiUser, messageAction, messageWith, openConversation, rest, signedIn, startAppEnv, startDirect, type, uniqueUser, waitForMessages, type AppEnv } from "./app-helpers.ts";
+import { accessToken, apiUser, messageAction, messageWith, openConversation, rest, signedIn, startAppEnv, startDirect, type, uniqueUser, waitForMessages, type AppEnv } from "./app-helpers.ts";
 
 let env: AppEnv;
 
@@ -113,8 +113,7 @@ describe("a conversation in the web app", () => {
     const mine = messageWith(a, "first words");
     await expect.poll(() => mine.getByTestId("tick").getAttribute("data-tick")).toBe("sent");
     // Delivered: one of Bob's devices says it got it (a protocol client in Node).
-    const bobToken = await b.evaluate(() => JSON.parse(sessionStorage.getItem("parley.session")!).accessToken as string);
-    const bobId = await b.evaluate(() => JSON.parse(sessionStorage.getItem("parley.session")!).user.id as string);
+    const { token: bobToken, userId: bobId } = await accessToken(b);
     const conversationId = await mine.evaluate((el) => el.closest("[data-conversation-id]")!.getAttribute("data-conversation-id")!);
     const device = await joinedClient(env.engine.wsUrl, { token: bobToken, userId: bobId, username: bob }, conversationId);
     device.client.send("receipt.delivered", { up_to_seq: 1 });

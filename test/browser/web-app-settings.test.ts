@@ -7,7 +7,7 @@
  */
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { PHONE, messageWith, messages, openConversation, signIn, signedIn, newPerson, startAppEnv, startDirect, type, uniqueUser, waitForMessages, waitForStatus, type AppEnv } from "./app-helpers.ts";
+import { PHONE, accessToken, messageWith, messages, openConversation, signIn, signedIn, newPerson, startAppEnv, startDirect, type, uniqueUser, waitForMessages, waitForStatus, type AppEnv } from "./app-helpers.ts";
 
 let env: AppEnv;
 
@@ -19,11 +19,9 @@ afterAll(async () => {
   await env?.stop();
 });
 
-function me(page: Page): Promise<{ user: { display_name?: string }; settings: { notifications: string; group_adds: string; share_presence?: boolean; share_read_receipts?: boolean; share_typing?: boolean } }> {
-  return page.evaluate(async () => {
-    const token = JSON.parse(sessionStorage.getItem("parley.session")!).accessToken as string;
-    return (await fetch("/v1/me", { headers: { authorization: `Bearer ${token}` } })).json();
-  });
+async function me(page: Page): Promise<{ user: { display_name?: string }; settings: { notifications: string; group_adds: string; share_presence?: boolean; share_read_receipts?: boolean; share_typing?: boolean } }> {
+  const { token } = await accessToken(page);
+  return page.evaluate(async (token) => (await fetch("/v1/me", { headers: { authorization: `Bearer ${token}` } })).json(), token);
 }
 
 /** Whether the focused element shows a visible focus ring. */
@@ -50,7 +48,7 @@ async function tabTo(page: Page, accessibleName: RegExp, max = 40, key = "Tab"):
 }
 
 describe("settings, offline, phone, keyboard and dark mode", () => {
-  it("saves the profile and privacy settings; others see the display name; the sessions section is shown", async () => {
+  it("saves the profile and privacy settings; others see the display name; Security lists this device", async () => {
     const alice = uniqueUser("alice");
     const bob = uniqueUser("bob");
     const [a, b] = await Promise.all([signedIn(env, alice), signedIn(env, bob)]);
@@ -81,8 +79,9 @@ describe("settings, offline, phone, keyboard and dark mode", () => {
     await expect.poll(async () => (await me(a)).settings.share_read_receipts).toBe(false);
     await a.getByLabel(/Show others when I am online/).uncheck();
     await expect.poll(async () => (await me(a)).settings.share_presence).toBe(false);
-    // This engine has the session routes: the section is shown (sign-in settings: web-app-signin.test.ts).
-    await a.getByTestId("settings-sessions").waitFor();
+    // Security (web-app-signin.test.ts tests it): this device's session, and no passkey yet for a dev-login user.
+    await expect.poll(() => a.getByTestId("security-sessions").locator("[data-current=true]").count()).toBe(1);
+    expect(await a.getByTestId("security-passkeys").textContent()).toContain("No passkeys yet.");
     // After a reload the settings show what was saved.
     await a.reload();
     await expect.poll(() => a.getByLabel("Notify me of").inputValue()).toBe("mentions");

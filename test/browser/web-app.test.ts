@@ -5,8 +5,8 @@
  * order, a reload shows the history, and after the engine dies and comes
  * back the pages reconnect by themselves, a message typed during the outage
  * included. The session's token is refreshed before it expires, in place,
- * the refresh token rotating in sessionStorage; a refused refresh signs the
- * user out with a message. Screenshots go to test/browser/screenshots/
+ * with the session cookie (which rotates); a refused refresh signs the user
+ * out with a message. Screenshots go to test/browser/screenshots/
  * (ignored by git).
  *
  * Every wait is bounded (the page default below, or an explicit timeout).
@@ -33,15 +33,9 @@ afterAll(async () => {
   await env?.stop();
 });
 
-/** The session the app keeps in sessionStorage (client/app/session.ts). */
-interface StoredSession {
-  accessToken: string;
-  refreshToken?: string;
-  expiresAt: number;
-}
-
-function storedSession(page: Page): Promise<StoredSession | null> {
-  return page.evaluate(() => JSON.parse(sessionStorage.getItem("parley.session") ?? "null") as StoredSession | null);
+/** The refresh token of the page's session: in the HttpOnly cookie, which only the browser (and this test) can read. */
+async function sessionCookie(page: Page): Promise<string | undefined> {
+  return (await page.context().cookies()).find((c) => c.name === "parley_refresh")?.value;
 }
 
 describe("the web app in Chromium", () => {
@@ -118,7 +112,7 @@ describe("the web app in Chromium", () => {
     expect(env.pageErrors).toEqual([]);
   });
 
-  it("refreshes the token before it expires, in place on both sockets, storing the rotated refresh token; a refused refresh signs out with a message", async () => {
+  it("refreshes the token before it expires, in place on both sockets, with the rotating session cookie; a refused refresh signs out with a message", async () => {
     const alice = uniqueUser("alice");
     const bob = await ParleyApi.devLogin(env.engine.url, uniqueUser("bob"));
     const page = await newPerson(env, { clock: true });
@@ -130,33 +124,38 @@ describe("the web app in Chromium", () => {
       ws.on("framereceived", (f) => socket.received.push(String(f.payload)));
     });
     const got = (type: string) => sockets.filter((ws) => ws.received.some((f) => f.includes(`"type":"${type}"`))).length;
+    /** The app's refresh calls: cookie mode, and no token in the body. */
+    const refreshes: Array<{ mode: string | undefined; body: string | null }> = [];
+    page.on("request", (req) => {
+      if (req.url().endsWith("/v1/auth/refresh")) refreshes.push({ mode: req.headers()["x-parley-session"], body: req.postData() });
+    });
 
     await signIn(page, alice);
     await startDirect(page, bob.user.username);
-    const first = (await storedSession(page))!;
-    expect(first.refreshToken).toMatch(/^rt_/);
+    const first = await sessionCookie(page);
+    expect(first).toMatch(/^rt_/);
 
-    // The server's clock cannot be moved, so the app is told its token expires in 5 minutes (page time)
-    // and reloaded; then the page's clock jumps 4 minutes ahead, past the refresh margin.
-    await page.evaluate(() => {
-      const session = JSON.parse(sessionStorage.getItem("parley.session")!);
-      sessionStorage.setItem("parley.session", JSON.stringify({ ...session, expiresAt: Date.now() + 5 * 60_000 }));
-    });
+    // A reload resumes with the cookie over HTTP; the sockets then start with that token (nothing to refresh in place).
     sockets.length = 0;
     await page.reload();
     await page.getByTestId("conversation-title").filter({ hasText: bob.user.username }).waitFor();
     await waitForStatus(page, "connected");
     await expect.poll(() => got("inbox.snapshot") + got("conversation.joined"), { timeout: PAGE_TIMEOUT_MS }).toBe(2);
     expect(got("auth.refreshed")).toBe(0);
+    expect(refreshes).toEqual([{ mode: "cookie", body: null }]);
+    const second = await sessionCookie(page);
+    expect(second).toMatch(/^rt_/);
+    expect(second).not.toBe(first);
 
     // Tokens are minted with iat/exp in seconds: one refreshed in the second of its login would be the
     // very same string, and the SDK rightly sends no auth.refresh for a token a socket already holds.
+    // The server's clock cannot be moved: the page's jumps 14 minutes, past the refresh margin of the
+    // 15-minute token.
     await new Promise((r) => setTimeout(r, 1_100));
-    await page.clock.fastForward("04:01");
-    await page.waitForFunction((old) => JSON.parse(sessionStorage.getItem("parley.session") ?? "{}").refreshToken !== old, first.refreshToken);
-    const second = (await storedSession(page))!;
-    expect(second.refreshToken).toMatch(/^rt_/);
-    expect(second.accessToken).not.toBe(first.accessToken);
+    await page.clock.fastForward("14:01");
+    await expect.poll(() => sessionCookie(page), { timeout: PAGE_TIMEOUT_MS }).not.toBe(second);
+    expect(refreshes).toHaveLength(2);
+    expect(refreshes[1]).toEqual({ mode: "cookie", body: null });
     // Both sockets took the new token in place: no reconnect, no error.
     await expect.poll(() => got("auth.refreshed"), { timeout: PAGE_TIMEOUT_MS }).toBe(2);
     expect(sockets).toHaveLength(2);
@@ -165,14 +164,16 @@ describe("the web app in Chromium", () => {
     await type(page, "after the refresh");
     expect(await waitForMessages(page, 1)).toEqual([[1, "after the refresh"]]);
 
-    // Someone else spends the stored refresh token. The app's next refresh is then a reuse: the
-    // server revokes the session and answers 401, and the app signs out, saying why.
-    await ParleyApi.refreshSession(env.engine.url, second.refreshToken!);
+    // Someone who stole the cookie spends it. The app's next refresh is then a reuse: the server
+    // revokes the session, answers 401 and clears the cookie, and the app signs out, saying why.
+    await ParleyApi.refreshSession(env.engine.url, (await sessionCookie(page))!);
     await page.clock.fastForward("15:00");
     await page.getByTestId("login-view").waitFor();
     expect(await page.getByTestId("login-error").textContent()).toBe("Your session has ended; sign in again.");
     expect(await page.getByTestId("chat-view").isHidden()).toBe(true);
-    expect(await storedSession(page)).toBeNull();
+    expect(await sessionCookie(page)).toBeUndefined();
+    await page.reload();
+    await page.getByTestId("login-view").waitFor();
     expect(env.pageErrors).toEqual([]);
   });
 });

@@ -37,13 +37,15 @@ export interface CallOptions {
   auth?: boolean;
   /** A raw body (an upload) with its own content type. */
   raw?: { bytes: Blob; contentType: string };
+  /** Extra request headers (the session module's `X-Parley-Session: cookie`). */
+  headers?: Record<string, string>;
 }
 
 /** One call to the engine (same origin). Resolves with the parsed JSON (undefined for 204). */
 export async function call<T>(method: string, path: string, body?: unknown, options: CallOptions = {}): Promise<T> {
   const auth = options.auth ?? true;
   const send = async (token: string | undefined) => {
-    const headers: Record<string, string> = {};
+    const headers: Record<string, string> = { ...options.headers };
     if (auth && token) headers.authorization = `Bearer ${token}`;
     if (options.raw) headers["content-type"] = options.raw.contentType;
     else if (body !== undefined) headers["content-type"] = "application/json";

@@ -93,37 +93,3 @@ export function patchMe(patch: MePatch): Promise<MeResponse> {
   return call("PATCH", "/v1/me", patch);
 }
 
-/** A sign-in session of the user, as `GET /v1/me/sessions` lists it (the auth helper's route; fields read defensively). */
-export interface SessionInfo {
-  id: string;
-  current?: boolean;
-  created_at?: number;
-  last_used_at?: number;
-  user_agent?: string;
-}
-
-/** `GET /v1/me/sessions`; undefined when this engine has no such route (404). */
-export function sessions(): Promise<{ sessions: SessionInfo[] }> {
-  return call("GET", "/v1/me/sessions");
-}
-
-/** `POST /v1/me/sessions/revoke-others`: signs out every other device. */
-export function revokeOtherSessions(): Promise<unknown> {
-  return call("POST", "/v1/me/sessions/revoke-others", {});
-}
-
-/** A passkey of the user (`GET /v1/me/passkeys`). */
-export interface PasskeyInfo {
-  id: string;
-  name?: string;
-  created_at?: number;
-  last_used_at?: number;
-}
-
-export function passkeys(): Promise<{ passkeys: PasskeyInfo[] }> {
-  return call("GET", "/v1/me/passkeys");
-}
-
-export function deletePasskey(id: string): Promise<unknown> {
-  return call("DELETE", `/v1/me/passkeys/${encodeURIComponent(id)}`);
-}

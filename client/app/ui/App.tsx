@@ -2,8 +2,8 @@
 import { Icon } from "./icons.tsx";
 import { signal, useSignalEffect } from "@preact/signals";
 import { useEffect } from "preact/hooks";
-import { Chat } from "../chat.ts";
-import { loadSession, type Session } from "../session.ts";
+import { Chat, errorText } from "../chat.ts";
+import { maySignInFromCookie, resumeSession, type Session } from "../session.ts";
 import { askConfirm, confirmation, dismissNotice, go, narrow, notices, route } from "../ui-state.ts";
 import { Dialog } from "./common.tsx";
 import { ConversationView } from "./Conversation.tsx";
@@ -29,8 +29,16 @@ function start(session: Session): void {
   signOutMessage.value = undefined;
 }
 
-const saved = loadSession();
-if (saved) start(saved);
+// A reload (or a new tab) resumes the browser's session from its cookie (session.ts).
+const resuming = signal(maySignInFromCookie());
+if (resuming.value) {
+  resumeSession()
+    .then((s) => {
+      if (s && !chat.value) start(s);
+    })
+    .catch((err: unknown) => (signOutMessage.value = `Could not resume your session: ${errorText(err)}`))
+    .finally(() => (resuming.value = false));
+}
 
 export function App() {
   const c = chat.value;
@@ -42,8 +50,15 @@ export function App() {
     if (signedIn && (name === "sign-in" || name === "choose-username")) go({ name: "home" }, true);
   });
   if (!c) {
+    if (resuming.value) {
+      return (
+        <main class="sign-in" data-testid="resuming" aria-busy="true" aria-label="Signing in">
+          <p>Signing in…</p>
+        </main>
+      );
+    }
     if (r.name === "invite") return <InviteSignIn onSignedIn={(s) => (start(s), go(r, true))} />;
-    if (r.name === "choose-username") return <ChooseUsername ticket={r.ticket} onSignedIn={(s) => (start(s), go({ name: "home" }, true))} />;
+    if (r.name === "choose-username") return <ChooseUsername ticket={r.ticket} {...(r.suggested ? { suggested: r.suggested } : {})} onSignedIn={(s) => (start(s), go({ name: "home" }, true))} />;
     return <SignIn onSignedIn={(s) => (start(s), go({ name: "home" }, true))} {...(signOutMessage.value ? { message: signOutMessage.value } : {})} {...(r.name === "sign-in" && r.error ? { error: r.error } : {})} />;
   }
   return <Shell chat={c} />;

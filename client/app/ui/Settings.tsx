@@ -1,17 +1,14 @@
-/** Settings: profile, status, privacy, notifications, appearance, sessions, passkeys, blocked people, shortcuts, sign-out. */
+/** Settings: profile, status, privacy, notifications, appearance, security (Security.tsx), blocked people, shortcuts, sign-out. */
 import { Icon } from "./icons.tsx";
 import { useSignal } from "@preact/signals";
 import type * as P from "preact";
 import type { JSX } from "preact";
 import { useEffect } from "preact/hooks";
-import { isNotFound } from "../api/http.ts";
 import * as rest from "../api/rest.ts";
 import { errorText, type Chat } from "../chat.ts";
-import { longTime } from "../format.ts";
-import { addPasskey } from "../session.ts";
 import { narrow, setTheme, theme, type Theme } from "../ui-state.ts";
-import { passkeysSupported } from "../webauthn.ts";
 import { PushSettings } from "./PushSettings.tsx";
+import { SecuritySettings } from "./Security.tsx";
 
 export function SettingsView({ chat }: { chat: Chat }) {
   return (
@@ -34,8 +31,7 @@ export function SettingsView({ chat }: { chat: Chat }) {
       <DesktopNotifications />
       <PushSettings />
       <Appearance />
-      <Sessions />
-      <Passkeys />
+      <SecuritySettings />
       <Blocked chat={chat} />
       <Shortcuts />
     </section>
@@ -189,87 +185,6 @@ function Appearance() {
           </label>
         ))}
       </fieldset>
-    </Section>
-  );
-}
-
-/** Sign-in sessions (the auth routes; hidden on an engine without them). */
-function Sessions() {
-  const list = useSignal<rest.SessionInfo[] | undefined | null>(undefined);
-  const status = useSignal("");
-  const load = () =>
-    rest
-      .sessions()
-      .then((s) => (list.value = s.sessions))
-      .catch((err: unknown) => (list.value = isNotFound(err) ? null : (status.value = errorText(err), [])));
-  useEffect(() => void load(), []);
-  if (list.value === null || list.value === undefined) return null;
-  return (
-    <Section id="sessions" title="Sessions">
-      <ul class="plain-list" data-testid="sessions">
-        {list.value.map((s) => (
-          <li key={s.id}>
-            {s.user_agent ?? "A browser or app"}
-            {s.current ? " (this one)" : ""}
-            {s.last_used_at ? <span class="muted small"> — last used {longTime(s.last_used_at)}</span> : null}
-          </li>
-        ))}
-      </ul>
-      <button
-        type="button"
-        onClick={() =>
-          void rest.revokeOtherSessions().then(
-            () => ((status.value = "Signed out everywhere else."), load()),
-            (err: unknown) => (status.value = errorText(err)),
-          )
-        }
-      >
-        Sign out other devices
-      </button>
-      <p class="hint" role="status">
-        {status.value}
-      </p>
-    </Section>
-  );
-}
-
-/** Passkeys of the account (the auth routes; hidden on an engine without them). */
-function Passkeys() {
-  const list = useSignal<rest.PasskeyInfo[] | undefined | null>(undefined);
-  const status = useSignal("");
-  const load = () =>
-    rest
-      .passkeys()
-      .then((p) => (list.value = p.passkeys))
-      .catch((err: unknown) => (list.value = isNotFound(err) ? null : (status.value = errorText(err), [])));
-  useEffect(() => void load(), []);
-  if (list.value === null || list.value === undefined) return null;
-  return (
-    <Section id="passkeys" title="Passkeys">
-      {list.value.length === 0 ? (
-        <p>No passkeys yet.</p>
-      ) : (
-        <ul class="plain-list" data-testid="passkeys">
-          {list.value.map((p) => (
-            <li key={p.id} class="row">
-              <span class="grow">
-                {p.name ?? "Passkey"} {p.created_at ? <span class="muted small">added {longTime(p.created_at)}</span> : null}
-              </span>
-              <button type="button" class="danger small" aria-label={`Delete passkey ${p.name ?? p.id}`} onClick={() => void rest.deletePasskey(p.id).then(load, (err: unknown) => (status.value = errorText(err)))}>
-                Delete
-              </button>
-            </li>
-          ))}
-        </ul>
-      )}
-      {passkeysSupported() && (
-        <button type="button" onClick={() => void addPasskey().then(() => ((status.value = "Passkey added."), load()), (err: unknown) => (status.value = errorText(err)))}>
-          Add a passkey
-        </button>
-      )}
-      <p class="hint" role="status">
-        {status.value}
-      </p>
     </Section>
   );
 }

@@ -2,18 +2,21 @@
 import { useSignal, useSignalEffect } from "@preact/signals";
 import type * as P from "preact";
 import { useEffect, useRef } from "preact/hooks";
+import { ParleyError } from "../../src/index.ts";
 import { errorText } from "../chat.ts";
 import { passkeysSupported } from "../webauthn.ts";
-import { authMethods, completeOAuth, devSignIn, oauthStartUrl, passkeySignIn, passkeySignUp, type AuthMethods, type Session } from "../session.ts";
+import { authMethods, completeOAuth, devSignIn, expectOAuthReturn, oauthStartUrl, passkeySignIn, passkeySignUp, type AuthMethods, type Session } from "../session.ts";
 
 const USERNAME = /^[A-Za-z0-9_]{3,32}$/;
 
 /** What an OAuth error code from `#/sign-in?error=` means for a person. */
 const OAUTH_ERRORS: Record<string, string> = {
   access_denied: "The sign-in was cancelled at the provider.",
-  invalid_state: "The sign-in took too long or was opened twice; try again.",
-  provider_error: "The provider could not sign you in; try again.",
-  ticket_expired: "That sign-in link has expired; start again.",
+  invalid_state: "The sign-in took too long, was opened twice or in another browser; try again.",
+  provider_failed: "The provider could not sign you in; try again.",
+  identity_linked: "That account is already linked to another Parley user; sign in with it instead.",
+  session_required: "Your session ended before the account could be linked; sign in and try again.",
+  internal: "Something went wrong on the server; try again.",
 };
 
 const PROVIDER_NAMES: Record<string, string> = { github: "GitHub", google: "Google", apple: "Apple", microsoft: "Microsoft", gitlab: "GitLab" };
@@ -24,7 +27,7 @@ export function providerName(p: string): string {
 
 export function SignIn({ onSignedIn, message, error }: { onSignedIn: (s: Session) => void; message?: string; error?: string }) {
   const methods = useSignal<AuthMethods | undefined>(undefined);
-  const failure = useSignal(message ?? (error ? (OAUTH_ERRORS[error] ?? `Sign-in failed (${error}).`) : ""));
+  const failure = useSignal(message ?? (error ? (OAUTH_ERRORS[error] ?? "The sign-in did not work; try again.") : ""));
   const busy = useSignal(false);
   const username = useSignal("");
   const input = useRef<HTMLInputElement>(null);
@@ -53,14 +56,15 @@ export function SignIn({ onSignedIn, message, error }: { onSignedIn: (s: Session
     }
   };
 
-  const onDev = (e: P.TargetedSubmitEvent<HTMLFormElement>) => {
+  // Enter in the username: dev login where there is one, else a passkey sign-up with that name.
+  const onSubmit = (e: P.TargetedSubmitEvent<HTMLFormElement>) => {
     e.preventDefault();
     const name = username.value.trim();
     if (!USERNAME.test(name)) {
       failure.value = "A username is 3–32 letters, digits or _.";
       return;
     }
-    void run(() => devSignIn(name));
+    void run(() => (methods.value?.dev_login ? devSignIn(name) : passkeySignUp(name)));
   };
 
   const m = methods.value;
@@ -74,7 +78,7 @@ export function SignIn({ onSignedIn, message, error }: { onSignedIn: (s: Session
         <p class="muted">Realtime messaging.</p>
         {!m && <p aria-busy="true">Loading…</p>}
         {m && (m.dev_login || passkeys) && (
-          <form class="stack" data-testid="login-form" onSubmit={onDev} noValidate>
+          <form class="stack" data-testid="login-form" onSubmit={onSubmit} noValidate>
             <label for="login-username">Username</label>
             <input
               id="login-username"
@@ -122,7 +126,7 @@ export function SignIn({ onSignedIn, message, error }: { onSignedIn: (s: Session
         {m && m.oauth.length > 0 && (
           <nav class="stack" aria-label="Sign in with another account">
             {m.oauth.map((p) => (
-              <a class="button wide" href={oauthStartUrl(p)} data-testid={`oauth-${p}`}>
+              <a class="button wide" href={oauthStartUrl(p)} data-testid={`oauth-${p}`} onClick={expectOAuthReturn}>
                 Continue with {providerName(p)}
               </a>
             ))}
@@ -138,8 +142,8 @@ export function SignIn({ onSignedIn, message, error }: { onSignedIn: (s: Session
 }
 
 /** A new OAuth identity chooses its username, with the ticket the provider's callback left in the URL. */
-export function ChooseUsername({ ticket, onSignedIn }: { ticket: string; onSignedIn: (s: Session) => void }) {
-  const username = useSignal("");
+export function ChooseUsername({ ticket, suggested, onSignedIn }: { ticket: string; suggested?: string; onSignedIn: (s: Session) => void }) {
+  const username = useSignal(suggested && USERNAME.test(suggested) ? suggested : "");
   const failure = useSignal(ticket ? "" : "This link has no sign-in ticket; start the sign-in again.");
   const busy = useSignal(false);
   const onSubmit = async (e: P.TargetedSubmitEvent<HTMLFormElement>) => {
@@ -154,7 +158,7 @@ export function ChooseUsername({ ticket, onSignedIn }: { ticket: string; onSigne
     try {
       onSignedIn(await completeOAuth(ticket, name));
     } catch (err) {
-      failure.value = errorText(err);
+      failure.value = err instanceof ParleyError && err.code === "conflict" ? `${name} is taken; choose another.` : errorText(err);
     } finally {
       busy.value = false;
     }
@@ -165,7 +169,20 @@ export function ChooseUsername({ ticket, onSignedIn }: { ticket: string; onSigne
         <h1 id="choose-title">Choose your username</h1>
         <p class="muted">Others find you by it; it cannot be changed later.</p>
         <label for="choose-username">Username</label>
-        <input id="choose-username" autoFocus required value={username.value} onInput={(e) => (username.value = e.currentTarget.value)} aria-describedby="choose-error" />
+        <input
+          id="choose-username"
+          autoFocus
+          required
+          minLength={3}
+          maxLength={32}
+          autocomplete="username"
+          value={username.value}
+          onInput={(e) => (username.value = e.currentTarget.value)}
+          aria-describedby="choose-hint choose-error"
+        />
+        <p id="choose-hint" class="hint">
+          3–32 letters, digits or _.
+        </p>
         <button type="submit" class="primary" disabled={busy.value || !ticket}>
           Continue
         </button>
