@@ -2,9 +2,6 @@ import type { Env } from "../env.ts";
 import {
   DEFAULT_PAGE_LIMIT,
   ParleyError,
-  TYPING_EXPIRES_MS,
-  TYPING_MIN_INTERVAL_MS,
-  SYNC_MIN_COST,
   errorBody,
   parseClientFrame,
   toParleyError,
@@ -28,29 +25,29 @@ import {
 } from "../protocol/index.ts";
 import { withTimeout } from "../shared/async.ts";
 import { notificationId } from "../shared/ids.ts";
-import { HIDE_PRESENCE, HIDE_TYPING, hides } from "../shared/privacy.ts";
+import { HIDE_PRESENCE, hides } from "../shared/privacy.ts";
 import { describeError, type LogFields } from "../shared/log.ts";
 import { err, ok, type Result } from "../shared/result.ts";
-import { takeToken, type Bucket } from "../shared/rules.ts";
+import type { Bucket } from "../shared/rules.ts";
 import { SocketActor, type Identity } from "../shared/socket-actor.ts";
-import { INBOX_COALESCE_MS, InboxFanout } from "./fanout.ts";
-import { joinedData, memberPage } from "./join.ts";
+import { InboxFanout } from "./fanout.ts";
+import { memberPage } from "./join.ts";
 import { addMembers, admitMembers, planAdd, removeMember, setBlock, setRole, setTitle, type MembershipContext } from "./membership.ts";
 import { OutboxStore } from "./outbox-store.ts";
 import { HeldPolls, type PollPage } from "./polls.ts";
-import { LARGE_ROOM_MEMBERS } from "./members.ts";
 import { Room } from "./room.ts";
-import { advanceWatermark, chargeReplay, historyWindow, noSuchConversation, replayAllowance, typingRelay, type TypingState } from "./rules.ts";
+import { historyWindow, noSuchConversation } from "./rules.ts";
 import { AttachmentStore, objectKey } from "./attachments.ts";
 import { applyChange, type Change, type ChangeContext } from "./changes.ts";
 import { SearchIndex } from "./search.ts";
 import { acceptMessage, type SendContext } from "./send.ts";
+import { FrameHandlers, isLarge, memberOf } from "./frames.ts";
+import { ConversationIntegrations } from "./integrations.ts";
 import { encode, encodeError, isJoined, sendText, type SocketState } from "./sockets.ts";
 import { ConversationStore } from "./store.ts";
-import { BotOutbox } from "../bots/outbox.ts";
-import { ConversationHooks } from "../webhooks/hooks.ts";
-import { flushCounters } from "../admin/metrics.ts";
-import { InviteStore } from "../invites/store.ts";
+import type { BotOutbox } from "../bots/outbox.ts";
+import type { ConversationHooks } from "../webhooks/hooks.ts";
+import type { InviteStore } from "../invites/store.ts";
 import { createInvite, joinByInvite, listInvites, previewInvite, revokeInvite, type InviteContext } from "../invites/actions.ts";
 
 export interface CreateInput {
@@ -87,14 +84,13 @@ export class Conversation extends SocketActor<SocketState, ClientFrame, Room> {
   readonly #buckets = new Map<string, Bucket>();
   /** Held long-polls (polls.ts). */
   #polls!: HeldPolls;
-  /** Per-user replay budgets (§22.11), per-socket typing budgets, and each user's typing as last relayed, in memory. */
-  readonly #replayBuckets = new Map<string, Bucket>();
-  readonly #typingBuckets = new WeakMap<WebSocket, Bucket>();
-  readonly #typists = new Map<string, TypingState>();
   /** Integrations (§22.14–§22.17): calls owed to bots, webhook events, invite links. */
   #bots!: BotOutbox;
   #hooks!: ConversationHooks;
   #invites!: InviteStore;
+  #integrations!: ConversationIntegrations;
+  /** join, sync, typing and receipts (frames.ts). */
+  #frames!: FrameHandlers;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env, (c, heartbeatMs, onClosed, log) => new Room(c, heartbeatMs, onClosed, log));
@@ -110,23 +106,19 @@ export class Conversation extends SocketActor<SocketState, ClientFrame, Room> {
       notify: (userId, n) => this.env.USER.get(this.env.USER.idFromName(userId)).notify(n),
       log: this.log,
     });
-    this.#hooks = new ConversationHooks(this.ctx.storage.sql, {
-      fetchTargets: () => this.env.INTEGRATIONS.get(this.env.INTEGRATIONS.idFromName("global")).targets(),
-      forward: (endpointId, conversationId, events) => this.env.WEBHOOK.get(this.env.WEBHOOK.idFromName(endpointId)).enqueue(endpointId, conversationId, events),
-      exists: () => this.#store.meta !== undefined,
-      transaction: (body) => this.#store.transaction(body),
+    this.#integrations = new ConversationIntegrations({
+      sql: this.ctx.storage.sql,
+      env: this.env,
+      store: this.#store,
+      outbox: this.#outbox,
+      room: this.sockets,
       log: this.log,
       counters: this.counters,
+      send: () => this.#send,
     });
-    if (this.#store.meta) this.#hooks.load();
-    this.#bots = new BotOutbox(this.ctx.storage.sql, this.#store, {
-      call: (botId, call) => this.#user(botId).callBot(call),
-      post: (botId, reply, key) => acceptMessage(this.#send, botId, { client_msg_id: key, body: reply.body, ...(reply.reply_to !== undefined && reply.reply_to <= this.#store.lastSeq ? { reply_to_seq: reply.reply_to } : {}) }, { bot_id: botId }),
-      transaction: (body) => this.#store.transaction(body),
-      log: this.log,
-      counters: this.counters,
-    });
-    this.#invites = new InviteStore(this.ctx.storage.sql);
+    this.#hooks = this.#integrations.hooks;
+    this.#bots = this.#integrations.bots;
+    this.#invites = this.#integrations.invites;
     // Built once: the send path runs per message and must not allocate its context each time.
     this.#send = {
       store: this.#store,
@@ -168,6 +160,14 @@ export class Conversation extends SocketActor<SocketState, ClientFrame, Room> {
       page: (afterSeq) => this.#pollPage(afterSeq),
       lastSeq: () => this.#store.lastSeq,
       denied: (userId) => this.#denied(userId),
+    });
+    this.#frames = new FrameHandlers({
+      store: this.#store,
+      fanout: this.#fanout,
+      room: this.sockets,
+      config: this.config,
+      log: this.log,
+      schedule: (at) => this.scheduleAlarm(at),
     });
     const due = this.#fanout.resume(Date.now());
     if (due !== undefined) this.scheduleAlarm(due);
@@ -343,7 +343,7 @@ export class Conversation extends SocketActor<SocketState, ClientFrame, Room> {
   async markRead(userId: string, upToSeq: number): Promise<Result<Receipt>> {
     const failed = await this.#ensurePrivacy(userId);
     if (failed) return err(failed);
-    return this.#asMember(userId, () => this.#moveReceipt(userId, "read", upToSeq));
+    return this.#asMember(userId, () => this.#frames.moveReceipt(userId, "read", upToSeq));
   }
 
   /**
@@ -528,7 +528,7 @@ export class Conversation extends SocketActor<SocketState, ClientFrame, Room> {
 
   protected override onFrame(ws: WebSocket, st: SocketState, frame: ClientFrame): void {
     const rid = frame.rid;
-    if (frame.type === "conversation.join") return this.#join(ws, st, frame.data, rid);
+    if (frame.type === "conversation.join") return this.#frames.join(ws, st, frame.data, rid);
     if (!isJoined(st)) {
       return this.sockets.badFrame(ws, st, new ParleyError("not_joined", `Send conversation.join before ${frame.type}.`), rid);
     }
@@ -537,23 +537,23 @@ export class Conversation extends SocketActor<SocketState, ClientFrame, Room> {
         acceptMessage(this.#send, st.uid, frame.data, { session_id: st.sid }, ws, rid);
         return;
       case "sync":
-        return this.#sync(ws, st, frame.data, rid);
+        return this.#frames.sync(ws, st, frame.data, rid);
       case "message.edit":
-        applyChange(this.#changes, this.#memberOf(st.uid), { kind: "edit", seq: frame.data.seq, body: frame.data.body }, ws, rid);
+        applyChange(this.#changes, memberOf(this.#store, st.uid), { kind: "edit", seq: frame.data.seq, body: frame.data.body }, ws, rid);
         return;
       case "message.delete":
-        applyChange(this.#changes, this.#memberOf(st.uid), { kind: "delete", seq: frame.data.seq }, ws, rid);
+        applyChange(this.#changes, memberOf(this.#store, st.uid), { kind: "delete", seq: frame.data.seq }, ws, rid);
         return;
       case "reaction.add":
       case "reaction.remove":
-        applyChange(this.#changes, this.#memberOf(st.uid), { kind: frame.type, seq: frame.data.seq, reaction: frame.data.reaction }, ws, rid);
+        applyChange(this.#changes, memberOf(this.#store, st.uid), { kind: frame.type, seq: frame.data.seq, reaction: frame.data.reaction }, ws, rid);
         return;
       case "typing.start":
       case "typing.stop":
-        return this.#typing(ws, st, frame.type === "typing.start" ? "start" : "stop");
+        return this.#frames.typing(ws, st, frame.type === "typing.start" ? "start" : "stop");
       case "receipt.read":
       case "receipt.delivered": {
-        const receipt = this.#moveReceipt(st.uid, frame.type === "receipt.read" ? "read" : "delivered", frame.data.up_to_seq, ws);
+        const receipt = this.#frames.moveReceipt(st.uid, frame.type === "receipt.read" ? "read" : "delivered", frame.data.up_to_seq, ws);
         sendText(ws, encode("receipt.updated", receipt, rid));
         return;
       }
@@ -565,14 +565,14 @@ export class Conversation extends SocketActor<SocketState, ClientFrame, Room> {
     if (isJoined(before) && !this.sockets.isOnline(before.uid)) {
       const now = Date.now();
       this.#store.setLastSeen(before.uid, now);
-      this.sockets.presence({ user_id: before.uid, status: "offline", last_seen_at: now }, this.#large());
+      this.sockets.presence({ user_id: before.uid, status: "offline", last_seen_at: now }, isLarge(this.#store));
     }
   }
 
   /** Deliveries to inboxes and notifications, then the search index's catching up. */
   protected override async onAlarm(now: number): Promise<number | undefined> {
     await this.#fanout.run(now);
-    const integrations = this.#store.meta ? await this.#runIntegrations(now) : undefined;
+    const integrations = this.#store.meta ? await this.#integrations.run(now) : undefined;
     if (this.#store.meta) this.#search.catchUp();
     const files = this.#store.meta ? await this.#attachments.sweep(this.env.FILES, this.#store.meta.conversationId, Date.now()) : undefined;
     const due = [this.#fanout.due(), files, integrations].filter((t): t is number => t !== undefined).reduce<number | undefined>((a, t) => (a === undefined ? t : Math.min(a, t)), undefined);
@@ -587,131 +587,8 @@ export class Conversation extends SocketActor<SocketState, ClientFrame, Room> {
   }
 
   // -------------------------------------------------------------------------
-  // Frame handlers
-  // -------------------------------------------------------------------------
-
-  #join(ws: WebSocket, st: SocketState, data: { after_seq?: number; after_rev?: number; limit?: number }, rid?: string): void {
-    if (isJoined(st)) {
-      sendText(ws, encodeError(errorBody("conflict", "This socket has already joined; reconnect to join again."), rid));
-      return;
-    }
-    const wasOnline = this.sockets.isOnline(st.uid);
-    const replay = data.after_seq !== undefined || data.after_rev !== undefined;
-    // Over the replay budget, the join is refused before anything changes:
-    // the socket stays unjoined and may send the join again after the wait.
-    const limit = replay ? this.#replayLimit(st.uid, data.limit ?? DEFAULT_PAGE_LIMIT) : 0;
-    this.sockets.setPhase(ws, st, replay ? "replaying" : "live");
-    sendText(ws, encode("conversation.joined", joinedData(this.#store, this.sockets, st.uid), rid));
-    if (replay) {
-      const page = this.#replayPage(data, limit, st.uid);
-      sendText(ws, encode("messages.batch", { messages: page.messages, has_more: page.hasMore }, rid));
-      // The replay reached the end inside this same event: from here on,
-      // live delivery takes over with no message in between.
-      if (!page.hasMore) this.sockets.setPhase(ws, st, "live");
-    }
-    if (!wasOnline) this.sockets.presence({ user_id: st.uid, status: "online" }, this.#large(), ws);
-    this.log("info", "socket.joined", { session_id: st.sid, user_id: st.uid, after_seq: data.after_seq, after_rev: data.after_rev, phase: st.phase });
-  }
-
-  #sync(ws: WebSocket, st: SocketState, data: { after_seq?: number; after_rev?: number; limit?: number }, rid?: string): void {
-    const limit = this.#replayLimit(st.uid, data.limit ?? DEFAULT_PAGE_LIMIT);
-    const page = this.#replayPage(data, limit, st.uid);
-    sendText(ws, encode("messages.batch", { messages: page.messages, has_more: page.hasMore }, rid));
-    // The replay reached the end inside this same event: live delivery takes over with no gap.
-    if (st.phase === "replaying" && !page.hasMore) this.sockets.setPhase(ws, st, "live");
-  }
-
-  /**
-   * The page size a replay request of this user may have now (§22.11): the
-   * limit asked for, cut to the user's replay budget in this conversation
-   * (SYNC_BUDGET, messages delivered, shared by all their sockets, so a new
-   * socket does not start a new budget). Refused with `rate_limited` and the
-   * wait when not even SYNC_MIN_COST is left.
-   */
-  #replayLimit(userId: string, requested: number): number {
-    const rate = this.config.syncBudget;
-    const allowed = replayAllowance(this.#replayBuckets.get(userId), Date.now(), rate, requested, SYNC_MIN_COST);
-    this.#replayBuckets.set(userId, allowed.bucket);
-    if (!allowed.ok) {
-      throw new ParleyError("rate_limited", `At most ${rate.messages} replayed messages per ${rate.per_ms / 1000} s; try again later.`, { retryAfterMs: allowed.retryAfterMs });
-    }
-    return allowed.limit;
-  }
-
-  /**
-   * A page of the replay: messages after a seq (v1), or every message
-   * changed after a rev (v1.1), ascending by that cursor; charged to the
-   * user's replay budget by what it delivered.
-   */
-  #replayPage(cursor: { after_seq?: number; after_rev?: number }, limit: number, userId: string): { messages: Message[]; hasMore: boolean } {
-    const page = cursor.after_rev !== undefined ? this.#store.messages.byRev(cursor.after_rev, limit) : this.#store.messages.bySeq(cursor.after_seq ?? 0, undefined, limit, false);
-    const bucket = this.#replayBuckets.get(userId);
-    if (bucket) this.#replayBuckets.set(userId, chargeReplay(bucket, page.messages.length, SYNC_MIN_COST));
-    return page;
-  }
-
-  /**
-   * Typing is relayed to every member, so one client must not turn a burst
-   * of frames into a burst for everyone. Each socket has a budget of typing
-   * frames (TYPING_RATE; past it a frame is dropped unanswered: typing frames
-   * never have an answer), and per user a start is relayed at most once per
-   * interval and a stop only after a relayed start (typingRelay).
-   */
-  #typing(ws: WebSocket, st: SocketState, state: "start" | "stop"): void {
-    const now = Date.now();
-    const taken = takeToken(this.#typingBuckets.get(ws), now, this.config.typingRate);
-    this.#typingBuckets.set(ws, taken.bucket);
-    if (!taken.ok) return;
-    // A member who does not share typing (share_typing: false) is never relayed.
-    if (hides(this.#store.member(st.uid)?.privacy, HIDE_TYPING)) return;
-    const { relay, next } = typingRelay(this.#typists.get(st.uid), state, now, TYPING_MIN_INTERVAL_MS);
-    if (next) this.#typists.set(st.uid, next);
-    else this.#typists.delete(st.uid);
-    if (!relay) return;
-    const text = encode("typing", { user_id: st.uid, state, expires_in_ms: state === "start" ? TYPING_EXPIRES_MS : 0 });
-    this.sockets.broadcast(text, (other) => other.uid !== st.uid);
-  }
-
-  /**
-   * Moves a receipt watermark; reading implies delivery. Tells the others
-   * only when it moved (batched in large rooms). A moved read watermark
-   * changes the member's unread count: their inbox learns it from their own
-   * outbox row, coalesced with the next ones.
-   */
-  #moveReceipt(userId: string, kind: "read" | "delivered", upTo: number, origin?: WebSocket): Receipt {
-    const member = this.#store.member(userId);
-    if (!member) throw new ParleyError("forbidden", "You are no longer a member of this conversation.");
-    const last = this.#store.lastSeq;
-    const read = kind === "read" ? advanceWatermark(member.read_seq, upTo, last) : member.read_seq;
-    const delivered = advanceWatermark(member.delivered_seq, Math.max(read, kind === "delivered" ? upTo : 0), last);
-    const receipt = { user_id: userId, read_seq: read, delivered_seq: delivered };
-    const readMoved = read !== member.read_seq;
-    const deliveredMoved = delivered !== member.delivered_seq;
-    if (!readMoved && !deliveredMoved) return receipt;
-    const now = Date.now();
-    this.#store.transaction(() => {
-      this.#store.setReceipts(userId, read, delivered);
-      if (readMoved) this.#fanout.owe([userId], now + INBOX_COALESCE_MS);
-    });
-    this.sockets.receipt({ receipt, deliveredMoved }, this.#large(), origin);
-    if (readMoved) this.scheduleAlarm(now + INBOX_COALESCE_MS);
-    return receipt;
-  }
-
-  // -------------------------------------------------------------------------
   // Helpers
   // -------------------------------------------------------------------------
-
-  /** The member behind a joined socket (a removed member's sockets are closed, so one is always found). */
-  #memberOf(userId: string): Member {
-    const member = this.#store.member(userId);
-    if (!member) throw new ParleyError("forbidden", "You are no longer a member of this conversation.");
-    return member;
-  }
-
-  #large(): boolean {
-    return this.#store.memberCount > LARGE_ROOM_MEMBERS;
-  }
 
   /**
    * Makes sure the conversation holds `userId`'s privacy mask before it
@@ -740,7 +617,7 @@ export class Conversation extends SocketActor<SocketState, ClientFrame, Room> {
     const wasHidden = hides(before, HIDE_PRESENCE);
     const isHidden = hides(after, HIDE_PRESENCE);
     if (wasHidden !== isHidden && this.sockets.isOnline(userId)) {
-      this.sockets.presence({ user_id: userId, status: isHidden ? "offline" : "online" }, this.#large(), undefined, true);
+      this.sockets.presence({ user_id: userId, status: isHidden ? "offline" : "online" }, isLarge(this.#store), undefined, true);
     }
   }
 
@@ -769,28 +646,6 @@ export class Conversation extends SocketActor<SocketState, ClientFrame, Room> {
       if (error.code === "internal") this.log("error", "rpc.fault", { user_id: userId, error: describeError(e) });
       return err(error);
     }
-  }
-
-  /**
-   * The alarm's integration work: the webhook targets when stale, events to
-   * the endpoints' dispatchers, calls to bots; then the operators' counters
-   * (backlogs read here, not counted on the send path) when a flush is due.
-   * Returns when it is due again.
-   */
-  async #runIntegrations(now: number): Promise<number | undefined> {
-    if (this.#hooks.stale) await this.#hooks.refresh();
-    await this.#hooks.forward(this.#store.meta!.conversationId, now);
-    await this.#bots.deliver(now);
-    const hooks = this.#hooks.nextAt();
-    const bots = this.#bots.nextAt();
-    if (this.counters.dirty || hooks !== undefined || bots !== undefined) {
-      this.counters.gauge("sockets.open", this.sockets.size);
-      this.counters.gauge("outbox.inbox_backlog", this.#outbox.all().length);
-      this.counters.gauge("outbox.bot_backlog", this.#bots.backlog());
-      this.counters.gauge("outbox.webhook_backlog", this.#hooks.backlog());
-    }
-    await flushCounters(this.env, this.counters, `Conversation:${this.#store.meta!.conversationId}`, "conversation");
-    return [hooks, bots, this.counters.dueAt()].filter((t): t is number => t !== undefined).reduce<number | undefined>((a, t) => (a === undefined ? t : Math.min(a, t)), undefined);
   }
 
   #user(userId: string) {
