@@ -2,7 +2,6 @@ import type { Env } from "../env.ts";
 import {
   DEFAULT_PAGE_LIMIT,
   ParleyError,
-  errorBody,
   parseClientFrame,
   toParleyError,
   type Attachment,
@@ -21,11 +20,7 @@ import {
   type Receipt,
   type SendData,
   type InviteView,
-  CloseCode,
 } from "../protocol/index.ts";
-import { withTimeout } from "../shared/async.ts";
-import { notificationId } from "../shared/ids.ts";
-import { HIDE_PRESENCE, hides } from "../shared/privacy.ts";
 import { describeError, type LogFields } from "../shared/log.ts";
 import { err, ok, type Result } from "../shared/result.ts";
 import type { Bucket } from "../shared/rules.ts";
@@ -43,20 +38,17 @@ import { SearchIndex } from "./search.ts";
 import { acceptMessage, type SendContext } from "./send.ts";
 import { FrameHandlers, isLarge, memberOf } from "./frames.ts";
 import { ConversationIntegrations } from "./integrations.ts";
-import { encode, encodeError, isJoined, sendText, type SocketState } from "./sockets.ts";
+import { createConversation, type CreateInput } from "./create.ts";
+import { ensurePrivacy, setMemberPrivacy, type PrivacyContext } from "./member-privacy.ts";
+import { closeUserSockets, operatorContext, operatorDelete } from "./operator.ts";
+import { encode, isJoined, sendText, type SocketState } from "./sockets.ts";
 import { ConversationStore } from "./store.ts";
 import type { BotOutbox } from "../bots/outbox.ts";
 import type { ConversationHooks } from "../webhooks/hooks.ts";
 import type { InviteStore } from "../invites/store.ts";
 import { createInvite, joinByInvite, listInvites, previewInvite, revokeInvite, type InviteContext } from "../invites/actions.ts";
 
-export interface CreateInput {
-  conversation_id: string;
-  kind: "direct" | "group";
-  title?: string;
-  created_by: string;
-  members: Member[];
-}
+export type { CreateInput } from "./create.ts";
 
 /**
  * One conversation: its sockets, its `seq`, its idempotency keys, its
@@ -69,7 +61,9 @@ export interface CreateInput {
  * The socket mechanics (upgrade, frame loop, hello, ping, auth.refresh,
  * heartbeat sweep, alarm) are SocketActor's; the send path is send.ts; the
  * inbox and notification deliveries are fanout.ts; membership changes are
- * membership.ts.
+ * membership.ts, creation create.ts; join, sync, typing and receipts are
+ * frames.ts; webhooks, bots, invites and the counters' flush are
+ * integrations.ts; privacy settings member-privacy.ts; operators operator.ts.
  */
 export class Conversation extends SocketActor<SocketState, ClientFrame, Room> {
   #store!: ConversationStore;
@@ -197,6 +191,11 @@ export class Conversation extends SocketActor<SocketState, ClientFrame, Room> {
     return { store: this.#store, invites: this.#invites, membership: this.#membership, hooks: this.#hooks, maxMembers: this.config.maxGroupMembers, log: this.log };
   }
 
+  /** What the members' privacy settings (member-privacy.ts) work with. */
+  get #privacy(): PrivacyContext {
+    return { store: this.#store, room: this.sockets, log: this.log, ask: (userId) => this.#user(userId).privacy() };
+  }
+
   // -------------------------------------------------------------------------
   // RPC (called by the Worker)
   // -------------------------------------------------------------------------
@@ -208,50 +207,7 @@ export class Conversation extends SocketActor<SocketState, ClientFrame, Room> {
    * admitMembers).
    */
   async create(input: CreateInput): Promise<Result<{ conversation: ConversationView; created: boolean }>> {
-    if (input.kind === "direct" && this.#store.isBlocked(input.created_by)) {
-      return err(new ParleyError("forbidden", "You cannot start a conversation with this user."));
-    }
-    if (input.members.length > this.config.maxGroupMembers) {
-      return err(new ParleyError("conflict", `A group has at most ${this.config.maxGroupMembers} members.`));
-    }
-    if (input.kind === "group" && !this.#store.meta) {
-      try {
-        const others = input.members.filter((m) => m.user_id !== input.created_by);
-        const admittedUntil = await admitMembers(this.#membership, input.conversation_id, input.created_by, "create", others);
-        if (others.length > 0 && Date.now() > admittedUntil) return err(new ParleyError("internal", "Creating the group took too long; retry."));
-      } catch (e) {
-        return err(toParleyError(e));
-      }
-    }
-    // A new conversation learns which webhook endpoints exist before its first event.
-    if (!this.#store.meta) await this.#hooks.refresh(true);
-    const now = Date.now();
-    const created = this.#store.transaction(() => {
-      const meta = { conversationId: input.conversation_id, kind: input.kind, title: input.title, createdBy: input.created_by, createdAt: now };
-      if (!this.#store.create(meta, input.members, now)) return false;
-      this.#hooks.keep();
-      this.#hooks.record("conversation.created", input.conversation_id, { conversation: this.#store.view(), created_by: input.created_by });
-      // Every member's inbox learns the new conversation from the first sweep.
-      this.#store.bumpVersion(true);
-      if (input.kind === "group") {
-        for (const m of input.members) {
-          if (m.user_id === input.created_by) continue;
-          this.#outbox.enqueueNotification({
-            id: notificationId(input.conversation_id, 0, "added", now), user_id: m.user_id, kind: "added", seq: 0, created_at: now,
-            caused_by: input.created_by,
-          });
-        }
-      }
-      return true;
-    });
-    if (created) {
-      this.scheduleAlarm(now);
-      this.scheduleAlarm(this.#fanout.changed(now));
-      this.log("info", "conversation.created", { kind: input.kind, members: input.members.length });
-    } else if (this.#store.meta?.kind !== input.kind) {
-      return err(new ParleyError("conflict", "A conversation with this id exists with another kind."));
-    }
-    return ok({ conversation: this.#store.view(), created });
+    return createConversation(this.#membership, this.#hooks, input);
   }
 
   /** The conversation as a member sees it. */
@@ -274,7 +230,7 @@ export class Conversation extends SocketActor<SocketState, ClientFrame, Room> {
 
   /** A page of members with their watermarks and whether they are online (`GET …/members`), as the caller may see them. */
   async members(userId: string, after: string | undefined, limit: number): Promise<Result<MemberPage>> {
-    const failed = await this.#ensurePrivacy(userId);
+    const failed = await ensurePrivacy(this.#privacy, userId);
     if (failed) return err(failed);
     return this.#asMember(userId, () => memberPage(this.#store, this.sockets, after, limit, userId));
   }
@@ -341,7 +297,7 @@ export class Conversation extends SocketActor<SocketState, ClientFrame, Room> {
 
   /** `POST …/read`: the read watermark over REST (relayed as the member's privacy settings allow). */
   async markRead(userId: string, upToSeq: number): Promise<Result<Receipt>> {
-    const failed = await this.#ensurePrivacy(userId);
+    const failed = await ensurePrivacy(this.#privacy, userId);
     if (failed) return err(failed);
     return this.#asMember(userId, () => this.#frames.moveReceipt(userId, "read", upToSeq));
   }
@@ -353,13 +309,7 @@ export class Conversation extends SocketActor<SocketState, ClientFrame, Room> {
    * (without a last seen), and comes back online when they share it again.
    */
   setMemberPrivacy(userId: string, mask: number, version: number): Result<{ applied: boolean }> {
-    const member = this.#store.member(userId);
-    if (!member || !Number.isSafeInteger(mask) || !Number.isSafeInteger(version)) return ok({ applied: false });
-    const before = member.privacy;
-    if (!this.#store.setPrivacy(userId, mask, version)) return ok({ applied: false });
-    this.#privacyApplied(userId, before, mask);
-    this.log("info", "member.privacy", { user_id: userId, mask, version });
-    return ok({ applied: true });
+    return ok({ applied: setMemberPrivacy(this.#privacy, userId, mask, version) });
   }
 
   /**
@@ -464,37 +414,17 @@ export class Conversation extends SocketActor<SocketState, ClientFrame, Room> {
    * membership (the Worker allows operators only, and logs the read).
    */
   operatorContext(seq: number, around: number): Result<{ conversation: ConversationView; messages: Message[] }> {
-    if (!this.#store.meta) return err(noSuchConversation());
-    const before = this.#store.page({ direction: "backward", before: seq, limit: around }).messages;
-    const after = this.#store.page({ direction: "forward", after: seq - 1, before: undefined, limit: around + 1 }).messages;
-    return ok({ conversation: this.#store.view(), messages: [...before, ...after] });
+    return operatorContext(this.#store, seq, around);
   }
 
-  /** Deletes a message as an operator (a tombstone, as a deletion by its sender, §22.5). */
+  /** Deletes a message as an operator (a tombstone, as a deletion by its sender, §22.5; operator.ts). */
   operatorDelete(operatorId: string, seq: number): Result<ChangeAck> {
-    if (!this.#store.meta) return err(noSuchConversation());
-    const message = this.#store.messageAt(seq);
-    if (!message) return err(new ParleyError("not_found", `No message ${seq} in this conversation.`));
-    try {
-      // As its sender: the rules of §22.5 let a sender delete their own message in any conversation.
-      const sender = this.#store.member(message.sender_id) ?? { user_id: message.sender_id, username: "", role: "member" as const };
-      const ack = applyChange({ ...this.#changes, buckets: new Map() }, sender, { kind: "delete", seq });
-      this.log("info", "operator.message_deleted", { user_id: operatorId, seq });
-      return ok(ack);
-    } catch (e) {
-      return err(toParleyError(e));
-    }
+    return operatorDelete(this.#changes, this.log, operatorId, seq);
   }
 
   /** Closes every socket of a suspended user here (4003, §22.18). */
   closeUserSockets(userId: string): { closed: number } {
-    let closed = 0;
-    for (const [ws, st] of this.sockets.open(userId)) {
-      sendText(ws, encodeError(errorBody("forbidden", "This account is suspended.")));
-      this.sockets.close(ws, st, CloseCode.FORBIDDEN, "suspended");
-      closed++;
-    }
-    return { closed };
+    return closeUserSockets(this.sockets, userId);
   }
 
   // -------------------------------------------------------------------------
@@ -506,7 +436,7 @@ export class Conversation extends SocketActor<SocketState, ClientFrame, Room> {
   }
 
   protected override async admit(identity: Identity): Promise<ParleyError | undefined> {
-    return this.#denied(identity.userId) ?? (await this.#ensurePrivacy(identity.userId));
+    return this.#denied(identity.userId) ?? (await ensurePrivacy(this.#privacy, identity.userId));
   }
 
   protected override atCapacity(identity: Identity): ParleyError | undefined {
@@ -589,37 +519,6 @@ export class Conversation extends SocketActor<SocketState, ClientFrame, Room> {
   // -------------------------------------------------------------------------
   // Helpers
   // -------------------------------------------------------------------------
-
-  /**
-   * Makes sure the conversation holds `userId`'s privacy mask before it
-   * relays anything of theirs: a member it was never told about (added since
-   * their last change, or from before the settings existed) is asked once,
-   * at their first socket or REST read. A member's User actor that cannot
-   * answer makes the request fail (`internal`, retryable) rather than relay
-   * what the member may not share.
-   */
-  async #ensurePrivacy(userId: string): Promise<ParleyError | undefined> {
-    if (this.#store.member(userId)?.privacy !== null) return undefined;
-    try {
-      const told = await withTimeout(Promise.resolve(this.#user(userId).privacy()), 3000);
-      const member = this.#store.member(userId);
-      if (member && this.#store.setPrivacy(userId, told.mask, told.version)) this.#privacyApplied(userId, null, told.mask);
-      return undefined;
-    } catch (e) {
-      this.log("warn", "member.privacy_unknown", { user_id: userId, error: describeError(e) });
-      return new ParleyError("internal", "Could not read your privacy settings; retry.");
-    }
-  }
-
-  /** The room follows a member's new mask; their presence is announced when its visibility changed while they are online. */
-  #privacyApplied(userId: string, before: number | null, after: number): void {
-    this.sockets.setPrivacy(userId, after);
-    const wasHidden = hides(before, HIDE_PRESENCE);
-    const isHidden = hides(after, HIDE_PRESENCE);
-    if (wasHidden !== isHidden && this.sockets.isOnline(userId)) {
-      this.sockets.presence({ user_id: userId, status: isHidden ? "offline" : "online" }, isLarge(this.#store), undefined, true);
-    }
-  }
 
   /**
    * Why `userId` may not use this conversation, if they may not. Someone who
