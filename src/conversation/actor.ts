@@ -2,10 +2,6 @@ import type { Env } from "../env.ts";
 import {
   DEFAULT_PAGE_LIMIT,
   ParleyError,
-  TYPING_EXPIRES_MS,
-  TYPING_MIN_INTERVAL_MS,
-  SYNC_MIN_COST,
-  errorBody,
   parseClientFrame,
   toParleyError,
   type Attachment,
@@ -24,42 +20,35 @@ import {
   type Receipt,
   type SendData,
   type InviteView,
-  CloseCode,
 } from "../protocol/index.ts";
-import { withTimeout } from "../shared/async.ts";
-import { notificationId } from "../shared/ids.ts";
-import { HIDE_PRESENCE, HIDE_TYPING, hides } from "../shared/privacy.ts";
 import { describeError, type LogFields } from "../shared/log.ts";
 import { err, ok, type Result } from "../shared/result.ts";
-import { takeToken, type Bucket } from "../shared/rules.ts";
+import type { Bucket } from "../shared/rules.ts";
 import { SocketActor, type Identity } from "../shared/socket-actor.ts";
-import { INBOX_COALESCE_MS, InboxFanout } from "./fanout.ts";
-import { joinedData, memberPage } from "./join.ts";
+import { InboxFanout } from "./fanout.ts";
+import { memberPage } from "./join.ts";
 import { addMembers, admitMembers, planAdd, removeMember, setBlock, setRole, setTitle, type MembershipContext } from "./membership.ts";
 import { OutboxStore } from "./outbox-store.ts";
 import { HeldPolls, type PollPage } from "./polls.ts";
-import { LARGE_ROOM_MEMBERS } from "./members.ts";
 import { Room } from "./room.ts";
-import { advanceWatermark, chargeReplay, historyWindow, noSuchConversation, replayAllowance, typingRelay, type TypingState } from "./rules.ts";
+import { historyWindow, noSuchConversation } from "./rules.ts";
 import { AttachmentStore, objectKey } from "./attachments.ts";
 import { applyChange, type Change, type ChangeContext } from "./changes.ts";
 import { SearchIndex } from "./search.ts";
 import { acceptMessage, type SendContext } from "./send.ts";
-import { encode, encodeError, isJoined, sendText, type SocketState } from "./sockets.ts";
+import { FrameHandlers, isLarge, memberOf } from "./frames.ts";
+import { ConversationIntegrations } from "./integrations.ts";
+import { createConversation, type CreateInput } from "./create.ts";
+import { ensurePrivacy, setMemberPrivacy, type PrivacyContext } from "./member-privacy.ts";
+import { closeUserSockets, operatorContext, operatorDelete } from "./operator.ts";
+import { encode, isJoined, sendText, type SocketState } from "./sockets.ts";
 import { ConversationStore } from "./store.ts";
-import { BotOutbox } from "../bots/outbox.ts";
-import { ConversationHooks } from "../webhooks/hooks.ts";
-import { flushCounters } from "../admin/metrics.ts";
-import { InviteStore } from "../invites/store.ts";
+import type { BotOutbox } from "../bots/outbox.ts";
+import type { ConversationHooks } from "../webhooks/hooks.ts";
+import type { InviteStore } from "../invites/store.ts";
 import { createInvite, joinByInvite, listInvites, previewInvite, revokeInvite, type InviteContext } from "../invites/actions.ts";
 
-export interface CreateInput {
-  conversation_id: string;
-  kind: "direct" | "group";
-  title?: string;
-  created_by: string;
-  members: Member[];
-}
+export type { CreateInput } from "./create.ts";
 
 /**
  * One conversation: its sockets, its `seq`, its idempotency keys, its
@@ -72,7 +61,9 @@ export interface CreateInput {
  * The socket mechanics (upgrade, frame loop, hello, ping, auth.refresh,
  * heartbeat sweep, alarm) are SocketActor's; the send path is send.ts; the
  * inbox and notification deliveries are fanout.ts; membership changes are
- * membership.ts.
+ * membership.ts, creation create.ts; join, sync, typing and receipts are
+ * frames.ts; webhooks, bots, invites and the counters' flush are
+ * integrations.ts; privacy settings member-privacy.ts; operators operator.ts.
  */
 export class Conversation extends SocketActor<SocketState, ClientFrame, Room> {
   #store!: ConversationStore;
@@ -87,14 +78,13 @@ export class Conversation extends SocketActor<SocketState, ClientFrame, Room> {
   readonly #buckets = new Map<string, Bucket>();
   /** Held long-polls (polls.ts). */
   #polls!: HeldPolls;
-  /** Per-user replay budgets (§22.11), per-socket typing budgets, and each user's typing as last relayed, in memory. */
-  readonly #replayBuckets = new Map<string, Bucket>();
-  readonly #typingBuckets = new WeakMap<WebSocket, Bucket>();
-  readonly #typists = new Map<string, TypingState>();
   /** Integrations (§22.14–§22.17): calls owed to bots, webhook events, invite links. */
   #bots!: BotOutbox;
   #hooks!: ConversationHooks;
   #invites!: InviteStore;
+  #integrations!: ConversationIntegrations;
+  /** join, sync, typing and receipts (frames.ts). */
+  #frames!: FrameHandlers;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env, (c, heartbeatMs, onClosed, log) => new Room(c, heartbeatMs, onClosed, log));
@@ -110,23 +100,19 @@ export class Conversation extends SocketActor<SocketState, ClientFrame, Room> {
       notify: (userId, n) => this.env.USER.get(this.env.USER.idFromName(userId)).notify(n),
       log: this.log,
     });
-    this.#hooks = new ConversationHooks(this.ctx.storage.sql, {
-      fetchTargets: () => this.env.INTEGRATIONS.get(this.env.INTEGRATIONS.idFromName("global")).targets(),
-      forward: (endpointId, conversationId, events) => this.env.WEBHOOK.get(this.env.WEBHOOK.idFromName(endpointId)).enqueue(endpointId, conversationId, events),
-      exists: () => this.#store.meta !== undefined,
-      transaction: (body) => this.#store.transaction(body),
+    this.#integrations = new ConversationIntegrations({
+      sql: this.ctx.storage.sql,
+      env: this.env,
+      store: this.#store,
+      outbox: this.#outbox,
+      room: this.sockets,
       log: this.log,
       counters: this.counters,
+      send: () => this.#send,
     });
-    if (this.#store.meta) this.#hooks.load();
-    this.#bots = new BotOutbox(this.ctx.storage.sql, this.#store, {
-      call: (botId, call) => this.#user(botId).callBot(call),
-      post: (botId, reply, key) => acceptMessage(this.#send, botId, { client_msg_id: key, body: reply.body, ...(reply.reply_to !== undefined && reply.reply_to <= this.#store.lastSeq ? { reply_to_seq: reply.reply_to } : {}) }, { bot_id: botId }),
-      transaction: (body) => this.#store.transaction(body),
-      log: this.log,
-      counters: this.counters,
-    });
-    this.#invites = new InviteStore(this.ctx.storage.sql);
+    this.#hooks = this.#integrations.hooks;
+    this.#bots = this.#integrations.bots;
+    this.#invites = this.#integrations.invites;
     // Built once: the send path runs per message and must not allocate its context each time.
     this.#send = {
       store: this.#store,
@@ -169,6 +155,14 @@ export class Conversation extends SocketActor<SocketState, ClientFrame, Room> {
       lastSeq: () => this.#store.lastSeq,
       denied: (userId) => this.#denied(userId),
     });
+    this.#frames = new FrameHandlers({
+      store: this.#store,
+      fanout: this.#fanout,
+      room: this.sockets,
+      config: this.config,
+      log: this.log,
+      schedule: (at) => this.scheduleAlarm(at),
+    });
     const due = this.#fanout.resume(Date.now());
     if (due !== undefined) this.scheduleAlarm(due);
     for (const m of this.#store.members()) if (m.privacy) this.sockets.setPrivacy(m.user_id, m.privacy);
@@ -197,6 +191,11 @@ export class Conversation extends SocketActor<SocketState, ClientFrame, Room> {
     return { store: this.#store, invites: this.#invites, membership: this.#membership, hooks: this.#hooks, maxMembers: this.config.maxGroupMembers, log: this.log };
   }
 
+  /** What the members' privacy settings (member-privacy.ts) work with. */
+  get #privacy(): PrivacyContext {
+    return { store: this.#store, room: this.sockets, log: this.log, ask: (userId) => this.#user(userId).privacy() };
+  }
+
   // -------------------------------------------------------------------------
   // RPC (called by the Worker)
   // -------------------------------------------------------------------------
@@ -208,50 +207,7 @@ export class Conversation extends SocketActor<SocketState, ClientFrame, Room> {
    * admitMembers).
    */
   async create(input: CreateInput): Promise<Result<{ conversation: ConversationView; created: boolean }>> {
-    if (input.kind === "direct" && this.#store.isBlocked(input.created_by)) {
-      return err(new ParleyError("forbidden", "You cannot start a conversation with this user."));
-    }
-    if (input.members.length > this.config.maxGroupMembers) {
-      return err(new ParleyError("conflict", `A group has at most ${this.config.maxGroupMembers} members.`));
-    }
-    if (input.kind === "group" && !this.#store.meta) {
-      try {
-        const others = input.members.filter((m) => m.user_id !== input.created_by);
-        const admittedUntil = await admitMembers(this.#membership, input.conversation_id, input.created_by, "create", others);
-        if (others.length > 0 && Date.now() > admittedUntil) return err(new ParleyError("internal", "Creating the group took too long; retry."));
-      } catch (e) {
-        return err(toParleyError(e));
-      }
-    }
-    // A new conversation learns which webhook endpoints exist before its first event.
-    if (!this.#store.meta) await this.#hooks.refresh(true);
-    const now = Date.now();
-    const created = this.#store.transaction(() => {
-      const meta = { conversationId: input.conversation_id, kind: input.kind, title: input.title, createdBy: input.created_by, createdAt: now };
-      if (!this.#store.create(meta, input.members, now)) return false;
-      this.#hooks.keep();
-      this.#hooks.record("conversation.created", input.conversation_id, { conversation: this.#store.view(), created_by: input.created_by });
-      // Every member's inbox learns the new conversation from the first sweep.
-      this.#store.bumpVersion(true);
-      if (input.kind === "group") {
-        for (const m of input.members) {
-          if (m.user_id === input.created_by) continue;
-          this.#outbox.enqueueNotification({
-            id: notificationId(input.conversation_id, 0, "added", now), user_id: m.user_id, kind: "added", seq: 0, created_at: now,
-            caused_by: input.created_by,
-          });
-        }
-      }
-      return true;
-    });
-    if (created) {
-      this.scheduleAlarm(now);
-      this.scheduleAlarm(this.#fanout.changed(now));
-      this.log("info", "conversation.created", { kind: input.kind, members: input.members.length });
-    } else if (this.#store.meta?.kind !== input.kind) {
-      return err(new ParleyError("conflict", "A conversation with this id exists with another kind."));
-    }
-    return ok({ conversation: this.#store.view(), created });
+    return createConversation(this.#membership, this.#hooks, input);
   }
 
   /** The conversation as a member sees it. */
@@ -274,7 +230,7 @@ export class Conversation extends SocketActor<SocketState, ClientFrame, Room> {
 
   /** A page of members with their watermarks and whether they are online (`GET …/members`), as the caller may see them. */
   async members(userId: string, after: string | undefined, limit: number): Promise<Result<MemberPage>> {
-    const failed = await this.#ensurePrivacy(userId);
+    const failed = await ensurePrivacy(this.#privacy, userId);
     if (failed) return err(failed);
     return this.#asMember(userId, () => memberPage(this.#store, this.sockets, after, limit, userId));
   }
@@ -341,9 +297,9 @@ export class Conversation extends SocketActor<SocketState, ClientFrame, Room> {
 
   /** `POST …/read`: the read watermark over REST (relayed as the member's privacy settings allow). */
   async markRead(userId: string, upToSeq: number): Promise<Result<Receipt>> {
-    const failed = await this.#ensurePrivacy(userId);
+    const failed = await ensurePrivacy(this.#privacy, userId);
     if (failed) return err(failed);
-    return this.#asMember(userId, () => this.#moveReceipt(userId, "read", upToSeq));
+    return this.#asMember(userId, () => this.#frames.moveReceipt(userId, "read", upToSeq));
   }
 
   /**
@@ -353,13 +309,7 @@ export class Conversation extends SocketActor<SocketState, ClientFrame, Room> {
    * (without a last seen), and comes back online when they share it again.
    */
   setMemberPrivacy(userId: string, mask: number, version: number): Result<{ applied: boolean }> {
-    const member = this.#store.member(userId);
-    if (!member || !Number.isSafeInteger(mask) || !Number.isSafeInteger(version)) return ok({ applied: false });
-    const before = member.privacy;
-    if (!this.#store.setPrivacy(userId, mask, version)) return ok({ applied: false });
-    this.#privacyApplied(userId, before, mask);
-    this.log("info", "member.privacy", { user_id: userId, mask, version });
-    return ok({ applied: true });
+    return ok({ applied: setMemberPrivacy(this.#privacy, userId, mask, version) });
   }
 
   /**
@@ -464,37 +414,17 @@ export class Conversation extends SocketActor<SocketState, ClientFrame, Room> {
    * membership (the Worker allows operators only, and logs the read).
    */
   operatorContext(seq: number, around: number): Result<{ conversation: ConversationView; messages: Message[] }> {
-    if (!this.#store.meta) return err(noSuchConversation());
-    const before = this.#store.page({ direction: "backward", before: seq, limit: around }).messages;
-    const after = this.#store.page({ direction: "forward", after: seq - 1, before: undefined, limit: around + 1 }).messages;
-    return ok({ conversation: this.#store.view(), messages: [...before, ...after] });
+    return operatorContext(this.#store, seq, around);
   }
 
-  /** Deletes a message as an operator (a tombstone, as a deletion by its sender, §22.5). */
+  /** Deletes a message as an operator (a tombstone, as a deletion by its sender, §22.5; operator.ts). */
   operatorDelete(operatorId: string, seq: number): Result<ChangeAck> {
-    if (!this.#store.meta) return err(noSuchConversation());
-    const message = this.#store.messageAt(seq);
-    if (!message) return err(new ParleyError("not_found", `No message ${seq} in this conversation.`));
-    try {
-      // As its sender: the rules of §22.5 let a sender delete their own message in any conversation.
-      const sender = this.#store.member(message.sender_id) ?? { user_id: message.sender_id, username: "", role: "member" as const };
-      const ack = applyChange({ ...this.#changes, buckets: new Map() }, sender, { kind: "delete", seq });
-      this.log("info", "operator.message_deleted", { user_id: operatorId, seq });
-      return ok(ack);
-    } catch (e) {
-      return err(toParleyError(e));
-    }
+    return operatorDelete(this.#changes, this.log, operatorId, seq);
   }
 
   /** Closes every socket of a suspended user here (4003, §22.18). */
   closeUserSockets(userId: string): { closed: number } {
-    let closed = 0;
-    for (const [ws, st] of this.sockets.open(userId)) {
-      sendText(ws, encodeError(errorBody("forbidden", "This account is suspended.")));
-      this.sockets.close(ws, st, CloseCode.FORBIDDEN, "suspended");
-      closed++;
-    }
-    return { closed };
+    return closeUserSockets(this.sockets, userId);
   }
 
   // -------------------------------------------------------------------------
@@ -506,7 +436,7 @@ export class Conversation extends SocketActor<SocketState, ClientFrame, Room> {
   }
 
   protected override async admit(identity: Identity): Promise<ParleyError | undefined> {
-    return this.#denied(identity.userId) ?? (await this.#ensurePrivacy(identity.userId));
+    return this.#denied(identity.userId) ?? (await ensurePrivacy(this.#privacy, identity.userId));
   }
 
   protected override atCapacity(identity: Identity): ParleyError | undefined {
@@ -528,7 +458,7 @@ export class Conversation extends SocketActor<SocketState, ClientFrame, Room> {
 
   protected override onFrame(ws: WebSocket, st: SocketState, frame: ClientFrame): void {
     const rid = frame.rid;
-    if (frame.type === "conversation.join") return this.#join(ws, st, frame.data, rid);
+    if (frame.type === "conversation.join") return this.#frames.join(ws, st, frame.data, rid);
     if (!isJoined(st)) {
       return this.sockets.badFrame(ws, st, new ParleyError("not_joined", `Send conversation.join before ${frame.type}.`), rid);
     }
@@ -537,23 +467,23 @@ export class Conversation extends SocketActor<SocketState, ClientFrame, Room> {
         acceptMessage(this.#send, st.uid, frame.data, { session_id: st.sid }, ws, rid);
         return;
       case "sync":
-        return this.#sync(ws, st, frame.data, rid);
+        return this.#frames.sync(ws, st, frame.data, rid);
       case "message.edit":
-        applyChange(this.#changes, this.#memberOf(st.uid), { kind: "edit", seq: frame.data.seq, body: frame.data.body }, ws, rid);
+        applyChange(this.#changes, memberOf(this.#store, st.uid), { kind: "edit", seq: frame.data.seq, body: frame.data.body }, ws, rid);
         return;
       case "message.delete":
-        applyChange(this.#changes, this.#memberOf(st.uid), { kind: "delete", seq: frame.data.seq }, ws, rid);
+        applyChange(this.#changes, memberOf(this.#store, st.uid), { kind: "delete", seq: frame.data.seq }, ws, rid);
         return;
       case "reaction.add":
       case "reaction.remove":
-        applyChange(this.#changes, this.#memberOf(st.uid), { kind: frame.type, seq: frame.data.seq, reaction: frame.data.reaction }, ws, rid);
+        applyChange(this.#changes, memberOf(this.#store, st.uid), { kind: frame.type, seq: frame.data.seq, reaction: frame.data.reaction }, ws, rid);
         return;
       case "typing.start":
       case "typing.stop":
-        return this.#typing(ws, st, frame.type === "typing.start" ? "start" : "stop");
+        return this.#frames.typing(ws, st, frame.type === "typing.start" ? "start" : "stop");
       case "receipt.read":
       case "receipt.delivered": {
-        const receipt = this.#moveReceipt(st.uid, frame.type === "receipt.read" ? "read" : "delivered", frame.data.up_to_seq, ws);
+        const receipt = this.#frames.moveReceipt(st.uid, frame.type === "receipt.read" ? "read" : "delivered", frame.data.up_to_seq, ws);
         sendText(ws, encode("receipt.updated", receipt, rid));
         return;
       }
@@ -565,14 +495,14 @@ export class Conversation extends SocketActor<SocketState, ClientFrame, Room> {
     if (isJoined(before) && !this.sockets.isOnline(before.uid)) {
       const now = Date.now();
       this.#store.setLastSeen(before.uid, now);
-      this.sockets.presence({ user_id: before.uid, status: "offline", last_seen_at: now }, this.#large());
+      this.sockets.presence({ user_id: before.uid, status: "offline", last_seen_at: now }, isLarge(this.#store));
     }
   }
 
   /** Deliveries to inboxes and notifications, then the search index's catching up. */
   protected override async onAlarm(now: number): Promise<number | undefined> {
     await this.#fanout.run(now);
-    const integrations = this.#store.meta ? await this.#runIntegrations(now) : undefined;
+    const integrations = this.#store.meta ? await this.#integrations.run(now) : undefined;
     if (this.#store.meta) this.#search.catchUp();
     const files = this.#store.meta ? await this.#attachments.sweep(this.env.FILES, this.#store.meta.conversationId, Date.now()) : undefined;
     const due = [this.#fanout.due(), files, integrations].filter((t): t is number => t !== undefined).reduce<number | undefined>((a, t) => (a === undefined ? t : Math.min(a, t)), undefined);
@@ -587,162 +517,8 @@ export class Conversation extends SocketActor<SocketState, ClientFrame, Room> {
   }
 
   // -------------------------------------------------------------------------
-  // Frame handlers
-  // -------------------------------------------------------------------------
-
-  #join(ws: WebSocket, st: SocketState, data: { after_seq?: number; after_rev?: number; limit?: number }, rid?: string): void {
-    if (isJoined(st)) {
-      sendText(ws, encodeError(errorBody("conflict", "This socket has already joined; reconnect to join again."), rid));
-      return;
-    }
-    const wasOnline = this.sockets.isOnline(st.uid);
-    const replay = data.after_seq !== undefined || data.after_rev !== undefined;
-    // Over the replay budget, the join is refused before anything changes:
-    // the socket stays unjoined and may send the join again after the wait.
-    const limit = replay ? this.#replayLimit(st.uid, data.limit ?? DEFAULT_PAGE_LIMIT) : 0;
-    this.sockets.setPhase(ws, st, replay ? "replaying" : "live");
-    sendText(ws, encode("conversation.joined", joinedData(this.#store, this.sockets, st.uid), rid));
-    if (replay) {
-      const page = this.#replayPage(data, limit, st.uid);
-      sendText(ws, encode("messages.batch", { messages: page.messages, has_more: page.hasMore }, rid));
-      // The replay reached the end inside this same event: from here on,
-      // live delivery takes over with no message in between.
-      if (!page.hasMore) this.sockets.setPhase(ws, st, "live");
-    }
-    if (!wasOnline) this.sockets.presence({ user_id: st.uid, status: "online" }, this.#large(), ws);
-    this.log("info", "socket.joined", { session_id: st.sid, user_id: st.uid, after_seq: data.after_seq, after_rev: data.after_rev, phase: st.phase });
-  }
-
-  #sync(ws: WebSocket, st: SocketState, data: { after_seq?: number; after_rev?: number; limit?: number }, rid?: string): void {
-    const limit = this.#replayLimit(st.uid, data.limit ?? DEFAULT_PAGE_LIMIT);
-    const page = this.#replayPage(data, limit, st.uid);
-    sendText(ws, encode("messages.batch", { messages: page.messages, has_more: page.hasMore }, rid));
-    // The replay reached the end inside this same event: live delivery takes over with no gap.
-    if (st.phase === "replaying" && !page.hasMore) this.sockets.setPhase(ws, st, "live");
-  }
-
-  /**
-   * The page size a replay request of this user may have now (§22.11): the
-   * limit asked for, cut to the user's replay budget in this conversation
-   * (SYNC_BUDGET, messages delivered, shared by all their sockets, so a new
-   * socket does not start a new budget). Refused with `rate_limited` and the
-   * wait when not even SYNC_MIN_COST is left.
-   */
-  #replayLimit(userId: string, requested: number): number {
-    const rate = this.config.syncBudget;
-    const allowed = replayAllowance(this.#replayBuckets.get(userId), Date.now(), rate, requested, SYNC_MIN_COST);
-    this.#replayBuckets.set(userId, allowed.bucket);
-    if (!allowed.ok) {
-      throw new ParleyError("rate_limited", `At most ${rate.messages} replayed messages per ${rate.per_ms / 1000} s; try again later.`, { retryAfterMs: allowed.retryAfterMs });
-    }
-    return allowed.limit;
-  }
-
-  /**
-   * A page of the replay: messages after a seq (v1), or every message
-   * changed after a rev (v1.1), ascending by that cursor; charged to the
-   * user's replay budget by what it delivered.
-   */
-  #replayPage(cursor: { after_seq?: number; after_rev?: number }, limit: number, userId: string): { messages: Message[]; hasMore: boolean } {
-    const page = cursor.after_rev !== undefined ? this.#store.messages.byRev(cursor.after_rev, limit) : this.#store.messages.bySeq(cursor.after_seq ?? 0, undefined, limit, false);
-    const bucket = this.#replayBuckets.get(userId);
-    if (bucket) this.#replayBuckets.set(userId, chargeReplay(bucket, page.messages.length, SYNC_MIN_COST));
-    return page;
-  }
-
-  /**
-   * Typing is relayed to every member, so one client must not turn a burst
-   * of frames into a burst for everyone. Each socket has a budget of typing
-   * frames (TYPING_RATE; past it a frame is dropped unanswered: typing frames
-   * never have an answer), and per user a start is relayed at most once per
-   * interval and a stop only after a relayed start (typingRelay).
-   */
-  #typing(ws: WebSocket, st: SocketState, state: "start" | "stop"): void {
-    const now = Date.now();
-    const taken = takeToken(this.#typingBuckets.get(ws), now, this.config.typingRate);
-    this.#typingBuckets.set(ws, taken.bucket);
-    if (!taken.ok) return;
-    // A member who does not share typing (share_typing: false) is never relayed.
-    if (hides(this.#store.member(st.uid)?.privacy, HIDE_TYPING)) return;
-    const { relay, next } = typingRelay(this.#typists.get(st.uid), state, now, TYPING_MIN_INTERVAL_MS);
-    if (next) this.#typists.set(st.uid, next);
-    else this.#typists.delete(st.uid);
-    if (!relay) return;
-    const text = encode("typing", { user_id: st.uid, state, expires_in_ms: state === "start" ? TYPING_EXPIRES_MS : 0 });
-    this.sockets.broadcast(text, (other) => other.uid !== st.uid);
-  }
-
-  /**
-   * Moves a receipt watermark; reading implies delivery. Tells the others
-   * only when it moved (batched in large rooms). A moved read watermark
-   * changes the member's unread count: their inbox learns it from their own
-   * outbox row, coalesced with the next ones.
-   */
-  #moveReceipt(userId: string, kind: "read" | "delivered", upTo: number, origin?: WebSocket): Receipt {
-    const member = this.#store.member(userId);
-    if (!member) throw new ParleyError("forbidden", "You are no longer a member of this conversation.");
-    const last = this.#store.lastSeq;
-    const read = kind === "read" ? advanceWatermark(member.read_seq, upTo, last) : member.read_seq;
-    const delivered = advanceWatermark(member.delivered_seq, Math.max(read, kind === "delivered" ? upTo : 0), last);
-    const receipt = { user_id: userId, read_seq: read, delivered_seq: delivered };
-    const readMoved = read !== member.read_seq;
-    const deliveredMoved = delivered !== member.delivered_seq;
-    if (!readMoved && !deliveredMoved) return receipt;
-    const now = Date.now();
-    this.#store.transaction(() => {
-      this.#store.setReceipts(userId, read, delivered);
-      if (readMoved) this.#fanout.owe([userId], now + INBOX_COALESCE_MS);
-    });
-    this.sockets.receipt({ receipt, deliveredMoved }, this.#large(), origin);
-    if (readMoved) this.scheduleAlarm(now + INBOX_COALESCE_MS);
-    return receipt;
-  }
-
-  // -------------------------------------------------------------------------
   // Helpers
   // -------------------------------------------------------------------------
-
-  /** The member behind a joined socket (a removed member's sockets are closed, so one is always found). */
-  #memberOf(userId: string): Member {
-    const member = this.#store.member(userId);
-    if (!member) throw new ParleyError("forbidden", "You are no longer a member of this conversation.");
-    return member;
-  }
-
-  #large(): boolean {
-    return this.#store.memberCount > LARGE_ROOM_MEMBERS;
-  }
-
-  /**
-   * Makes sure the conversation holds `userId`'s privacy mask before it
-   * relays anything of theirs: a member it was never told about (added since
-   * their last change, or from before the settings existed) is asked once,
-   * at their first socket or REST read. A member's User actor that cannot
-   * answer makes the request fail (`internal`, retryable) rather than relay
-   * what the member may not share.
-   */
-  async #ensurePrivacy(userId: string): Promise<ParleyError | undefined> {
-    if (this.#store.member(userId)?.privacy !== null) return undefined;
-    try {
-      const told = await withTimeout(Promise.resolve(this.#user(userId).privacy()), 3000);
-      const member = this.#store.member(userId);
-      if (member && this.#store.setPrivacy(userId, told.mask, told.version)) this.#privacyApplied(userId, null, told.mask);
-      return undefined;
-    } catch (e) {
-      this.log("warn", "member.privacy_unknown", { user_id: userId, error: describeError(e) });
-      return new ParleyError("internal", "Could not read your privacy settings; retry.");
-    }
-  }
-
-  /** The room follows a member's new mask; their presence is announced when its visibility changed while they are online. */
-  #privacyApplied(userId: string, before: number | null, after: number): void {
-    this.sockets.setPrivacy(userId, after);
-    const wasHidden = hides(before, HIDE_PRESENCE);
-    const isHidden = hides(after, HIDE_PRESENCE);
-    if (wasHidden !== isHidden && this.sockets.isOnline(userId)) {
-      this.sockets.presence({ user_id: userId, status: isHidden ? "offline" : "online" }, this.#large(), undefined, true);
-    }
-  }
 
   /**
    * Why `userId` may not use this conversation, if they may not. Someone who
@@ -769,28 +545,6 @@ export class Conversation extends SocketActor<SocketState, ClientFrame, Room> {
       if (error.code === "internal") this.log("error", "rpc.fault", { user_id: userId, error: describeError(e) });
       return err(error);
     }
-  }
-
-  /**
-   * The alarm's integration work: the webhook targets when stale, events to
-   * the endpoints' dispatchers, calls to bots; then the operators' counters
-   * (backlogs read here, not counted on the send path) when a flush is due.
-   * Returns when it is due again.
-   */
-  async #runIntegrations(now: number): Promise<number | undefined> {
-    if (this.#hooks.stale) await this.#hooks.refresh();
-    await this.#hooks.forward(this.#store.meta!.conversationId, now);
-    await this.#bots.deliver(now);
-    const hooks = this.#hooks.nextAt();
-    const bots = this.#bots.nextAt();
-    if (this.counters.dirty || hooks !== undefined || bots !== undefined) {
-      this.counters.gauge("sockets.open", this.sockets.size);
-      this.counters.gauge("outbox.inbox_backlog", this.#outbox.all().length);
-      this.counters.gauge("outbox.bot_backlog", this.#bots.backlog());
-      this.counters.gauge("outbox.webhook_backlog", this.#hooks.backlog());
-    }
-    await flushCounters(this.env, this.counters, `Conversation:${this.#store.meta!.conversationId}`, "conversation");
-    return [hooks, bots, this.counters.dueAt()].filter((t): t is number => t !== undefined).reduce<number | undefined>((a, t) => (a === undefined ? t : Math.min(a, t)), undefined);
   }
 
   #user(userId: string) {

@@ -16,7 +16,6 @@ import {
   type InboxClientFrame,
   type MeResponse,
   type GlobalSearchResponse,
-  type MessageSearchPage,
   type ParseResult,
   type SessionList,
 } from "../protocol/index.ts";
@@ -36,19 +35,19 @@ import { PrivacySync } from "./privacy.ts";
 import { decodeInboxCursor, encodeInboxCursor, notificationAllowed } from "./rules.ts";
 import { SessionStore, type SessionMeta } from "./session-store.ts";
 import { UserStore } from "./store.ts";
+import { searchConversations } from "./search.ts";
+import { Standing, suspendedError } from "./standing.ts";
+import { pushDirect, pushIfAway, type PushContext } from "./push.ts";
+import { rotateBotToken, setupBot, type BotAccountContext } from "./bot-account.ts";
 import { BotStore } from "../bots/bot-store.ts";
 import type { BotCall } from "../bots/outbox.ts";
-import { isBotId } from "../bots/ids.ts";
 import { PushStore } from "../push/push-store.ts";
 import { vapidKeysOf } from "../push/webpush.ts";
 import { flushCounters } from "../admin/metrics.ts";
-import { excerptOf, pushFor } from "../push/payloads.ts";
-import { CloseCode, type BotReply } from "../protocol/index.ts";
+import { pushFor } from "../push/payloads.ts";
+import type { BotReply } from "../protocol/index.ts";
 
-/** A search across conversations asks at most this many (the most recently active), so many at a time, within this time. */
-export const SEARCH_FANOUT_MAX = 200;
-const SEARCH_CONCURRENCY = 10;
-const SEARCH_BUDGET_MS = 2000;
+export { SEARCH_FANOUT_MAX } from "./search.ts";
 
 /** How long a pull of a large conversation may take before its last known state is used. */
 const PULL_TIMEOUT_MS = 2000;
@@ -69,6 +68,10 @@ export interface SessionGrant {
  * a handler that reads and writes without an `await` in between is atomic
  * with respect to every other request, which is what makes a refresh-token
  * rotation and a version check safe without locks.
+ *
+ * The bodies behind some RPCs live beside it: search across conversations
+ * (search.ts), suspension (standing.ts), web push (push.ts), a bot's account
+ * (bot-account.ts), presence, privacy, profile and group access.
  */
 export class User extends SocketActor<InboxSocketState, InboxClientFrame, InboxSockets> {
   #store!: UserStore;
@@ -86,6 +89,8 @@ export class User extends SocketActor<InboxSocketState, InboxClientFrame, InboxS
   /** A bot's credentials (§22.14) and the user's web push (§22.16). */
   #bot!: BotStore;
   #push!: PushStore;
+  /** Suspension by an operator (standing.ts). */
+  #standing!: Standing;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env, (c, heartbeatMs, onClosed, log) => new InboxSockets(c, heartbeatMs, onClosed, log));
@@ -104,6 +109,7 @@ export class User extends SocketActor<InboxSocketState, InboxClientFrame, InboxS
     this.#bot = new BotStore(this.ctx.storage.sql);
     this.#push = new PushStore(this.ctx.storage.sql);
     this.#access = new GroupAccess(new BlockStore(this.ctx.storage), this.#store, this.config, this.log, (other) => this.#presence.blocked(other));
+    this.#standing = new Standing(this.ctx.storage.sql, this.#store, this.sockets, this.env, this.log);
     // A restart that skipped the close events (a crash, a deploy) can leave
     // the user "online" with no socket: sockets that survived hibernation
     // are still listed here, so none listed means none open. The user is
@@ -122,7 +128,7 @@ export class User extends SocketActor<InboxSocketState, InboxClientFrame, InboxS
    * Past MAX_SESSIONS live sessions, the least recently used is revoked.
    */
   async createSession(userId: string, username: string, meta: SessionMeta = {}): Promise<Result<SessionGrant>> {
-    if (this.#suspended()) return err(suspendedError());
+    if (this.#standing.suspended()) return err(suspendedError());
     const familyId = newFamilyId();
     const token = await newRefreshToken(this.env.AUTH_SECRET, userId, familyId);
     const hash = await hashToken(token);
@@ -147,7 +153,7 @@ export class User extends SocketActor<InboxSocketState, InboxClientFrame, InboxS
     const parts = parseRefreshToken(refreshToken);
     const profile = this.#store.profile();
     if (!parts || !profile || parts.userId !== profile.user_id) return err(invalidRefreshToken());
-    if (this.#suspended()) return err(suspendedError());
+    if (this.#standing.suspended()) return err(suspendedError());
     const next = await newRefreshToken(this.env.AUTH_SECRET, parts.userId, parts.familyId);
     const [oldHash, newHash] = await Promise.all([hashToken(refreshToken), hashToken(next)]);
     // No await from here to the return.
@@ -307,7 +313,7 @@ export class User extends SocketActor<InboxSocketState, InboxClientFrame, InboxS
     const before = this.#store.conversation(parsed.data.conversation.id)?.last_seq ?? 0;
     const result = this.#store.applyConversation(parsed.data, Date.now(), this.sockets.readyCount() > 0);
     if (!result.applied) return;
-    this.#pushDirect(parsed.data, before);
+    pushDirect(this.#pushContext, parsed.data, before);
     if (result.change === "updated") this.sockets.broadcast("inbox.updated", { conversation: result.conversation });
     else if (result.change === "removed") this.sockets.broadcast("inbox.removed", { conversation_id: result.conversationId });
   }
@@ -336,44 +342,7 @@ export class User extends SocketActor<InboxSocketState, InboxClientFrame, InboxS
    * when some conversation was left out, failed or was too slow.
    */
   async search(query: string, limit: number): Promise<Result<GlobalSearchResponse>> {
-    const userId = this.#store.profile()?.user_id;
-    if (!userId) return ok({ results: [], partial: false });
-    const first = this.#store.conversationPage(SEARCH_FANOUT_MAX);
-    const ids = first.conversations.map((c) => c.id);
-    const deadline = Date.now() + SEARCH_BUDGET_MS;
-    const results: GlobalSearchResponse["results"] = [];
-    let partial = first.next !== undefined;
-    let next = 0;
-    const worker = async () => {
-      while (next < ids.length) {
-        const id = ids[next++]!;
-        const left = deadline - Date.now();
-        if (left <= 0) {
-          partial = true;
-          return;
-        }
-        try {
-          const stub = this.env.CONVERSATION.get(this.env.CONVERSATION.idFromName(id));
-          const page: Result<MessageSearchPage> = await withTimeout(Promise.resolve(stub.search(userId, query, limit, 0)), left);
-          if (page.ok) {
-            for (const hit of page.value.results) results.push({ ...hit, conversation_id: id });
-            if (page.value.partial) partial = true;
-          }
-          else if (page.error.code === "bad_request") throw new ParleyError("bad_request", page.error.message);
-          else partial = true;
-        } catch (e) {
-          if (e instanceof ParleyError) throw e;
-          partial = true;
-        }
-      }
-    };
-    try {
-      await Promise.all(Array.from({ length: Math.min(SEARCH_CONCURRENCY, ids.length) }, worker));
-    } catch (e) {
-      return err(e instanceof ParleyError ? e : new ParleyError("internal", "Search failed."));
-    }
-    results.sort((a, b) => a.rank - b.rank);
-    return ok({ results: results.slice(0, limit), partial });
+    return searchConversations(this.env, this.#store, query, limit);
   }
 
   /**
@@ -422,7 +391,7 @@ export class User extends SocketActor<InboxSocketState, InboxClientFrame, InboxS
       return ok({ delivered: false });
     }
     this.sockets.broadcast("notification.new", { notification: this.#store.notification(n.id)! });
-    if (n.kind !== "added") this.#pushIfAway(pushFor(n.kind, n.conversation_id, n.seq, senderName, excerpt));
+    if (n.kind !== "added") pushIfAway(this.#pushContext, pushFor(n.kind, n.conversation_id, n.seq, senderName, excerpt));
     return ok({ delivered: true });
   }
 
@@ -465,26 +434,12 @@ export class User extends SocketActor<InboxSocketState, InboxClientFrame, InboxS
 
   /** Makes this actor's user a bot (the operators' route registered its id and username first). */
   async setupBot(botId: string, username: string, webhookUrl: string | undefined, profile: { display_name?: string; avatar_url?: string }): Promise<Result<{ token: string; webhook_secret: string }>> {
-    if (!isBotId(botId)) return err(new ParleyError("bad_request", "Not a bot id."));
-    const existing = this.#store.profile();
-    if (existing && existing.user_id !== botId) return err(new ParleyError("forbidden", "This actor belongs to another user."));
-    this.#store.createProfile(botId, username, Date.now());
-    if (profile.display_name !== undefined || profile.avatar_url !== undefined) {
-      this.#store.updateProfile(profile, Date.now());
-      await this.#profiles.syncDirectory();
-    }
-    const secrets = await this.#bot.setup(botId, webhookUrl);
-    this.log("info", "bot.created", { user_id: botId });
-    return ok(secrets);
+    return setupBot(this.#botAccount, botId, username, webhookUrl, profile);
   }
 
   /** A new token for this bot (the old one stops at once), or none (`revoke`). */
   async rotateBotToken(revoke: boolean): Promise<Result<{ token?: string }>> {
-    const botId = this.#store.profile()?.user_id;
-    if (!botId || !this.#bot.get()) return err(new ParleyError("not_found", "No such bot."));
-    const token = await this.#bot.rotate(botId, revoke);
-    this.log("info", revoke ? "bot.token_revoked" : "bot.token_rotated", {});
-    return ok(token ? { token } : {});
+    return rotateBotToken(this.#botAccount, revoke);
   }
 
   setBotWebhook(url: string | null): Result<{ webhook_url?: string }> {
@@ -497,13 +452,13 @@ export class User extends SocketActor<InboxSocketState, InboxClientFrame, InboxS
   async verifyBotToken(token: string): Promise<Result<{ user_id: string; username: string }>> {
     const profile = this.#store.profile();
     if (!profile || !(await this.#bot.verify(token))) return err(new ParleyError("unauthorized", "The bot token is invalid or was revoked."));
-    if (this.#suspended()) return err(suspendedError());
+    if (this.#standing.suspended()) return err(suspendedError());
     return ok({ user_id: profile.user_id, username: profile.username });
   }
 
   /** Posts a message to this bot's webhook and returns its answer (bots/bot-store.ts). */
   async callBot(call: BotCall): Promise<Result<{ reply?: BotReply }>> {
-    if (this.#suspended()) return err(new ParleyError("forbidden", "This bot is suspended."));
+    if (this.#standing.suspended()) return err(new ParleyError("forbidden", "This bot is suspended."));
     return this.#bot.call(call);
   }
 
@@ -515,8 +470,7 @@ export class User extends SocketActor<InboxSocketState, InboxClientFrame, InboxS
 
   /** The user's standing: suspended or not (the Worker asks before every authenticated route, worker/standing.ts). */
   standing(): { suspended: boolean; suspended_at?: number; reason?: string } {
-    const row = this.#standingRow();
-    return row ? { suspended: true, suspended_at: row.suspended_at, ...(row.reason ? { reason: row.reason } : {}) } : { suspended: false };
+    return this.#standing.view();
   }
 
   /**
@@ -525,31 +479,12 @@ export class User extends SocketActor<InboxSocketState, InboxClientFrame, InboxS
    * sockets here, the conversation sockets in each conversation of the inbox.
    */
   async suspend(by: string, reason: string | undefined): Promise<Result<{ suspended: true; sockets_closed: number }>> {
-    this.ctx.storage.sql.exec(
-      "INSERT INTO standing (id, suspended_at, reason, suspended_by) VALUES (1, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET suspended_at = excluded.suspended_at, reason = excluded.reason, suspended_by = excluded.suspended_by",
-      Date.now(), reason ?? null, by,
-    );
-    let closed = 0;
-    for (const [ws, st] of this.sockets.open()) {
-      this.sockets.close(ws, st, CloseCode.FORBIDDEN, "suspended");
-      closed++;
-    }
-    const userId = this.#store.profile()?.user_id;
-    if (userId) {
-      const ids = this.ctx.storage.sql.exec<{ id: string }>("SELECT id FROM conversations WHERE role IS NOT NULL").toArray().map((r) => r.id);
-      for (let i = 0; i < ids.length; i += 50) {
-        const answers = await Promise.allSettled(ids.slice(i, i + 50).map((id) =>
-          withTimeout(Promise.resolve(this.env.CONVERSATION.get(this.env.CONVERSATION.idFromName(id)).closeUserSockets(userId)), 5000)));
-        for (const a of answers) if (a.status === "fulfilled") closed += a.value.closed;
-      }
-    }
-    this.log("warn", "user.suspended", { suspended_by: by, sockets_closed: closed });
+    const closed = await this.#standing.suspend(by, reason);
     return ok({ suspended: true, sockets_closed: closed });
   }
 
   unsuspend(by: string): Result<{ suspended: false }> {
-    this.ctx.storage.sql.exec("DELETE FROM standing");
-    this.log("warn", "user.unsuspended", { unsuspended_by: by });
+    this.#standing.unsuspend(by);
     return ok({ suspended: false });
   }
 
@@ -641,33 +576,14 @@ export class User extends SocketActor<InboxSocketState, InboxClientFrame, InboxS
     return due.length > 0 ? Math.min(...due) : undefined;
   }
 
-  /** Whether an operator suspended this user. */
-  #suspended(): boolean {
-    return this.#standingRow() !== undefined;
+  /** What the push decisions (push.ts) work with. */
+  get #pushContext(): PushContext {
+    return { push: this.#push, store: this.#store, sockets: this.sockets, access: this.#access, env: this.env, schedule: (at) => this.scheduleAlarm(at) };
   }
 
-  #standingRow(): { suspended_at: number; reason: string | null } | undefined {
-    return this.ctx.storage.sql.exec<{ suspended_at: number; reason: string | null }>("SELECT suspended_at, reason FROM standing").toArray()[0];
-  }
-
-  /**
-   * A push to the user's browsers when none of their sessions has the app
-   * open — judged by the inbox sockets: the web app keeps one open while it
-   * runs (decision 0032). Mute and blocks were checked by the caller.
-   */
-  #pushIfAway(payload: import("../protocol/index.ts").PushPayload): void {
-    if (this.sockets.readyCount() > 0 || this.#push.count() === 0 || !vapidKeysOf(this.env)) return;
-    if (this.#push.enqueue(payload) > 0) this.scheduleAlarm(Date.now());
-  }
-
-  /** A direct message that moved the conversation: a push when the user is away, unless muted or from someone blocked either way. */
-  #pushDirect(update: InboxUpdate, before: number): void {
-    const c = update.conversation;
-    const me = this.#store.profile()?.user_id;
-    const m = c.last_message;
-    if (c.kind !== "direct" || !m || !me || m.sender_id === me || c.last_seq <= before || m.seq <= before) return;
-    if (this.#store.isMuted(c.id, Date.now()) || this.#access.isBlockedEitherWay(m.sender_id)) return;
-    this.#pushIfAway(pushFor("direct", c.id, m.seq, undefined, excerptOf(m.body)));
+  /** What the bot account operations (bot-account.ts) work with. */
+  get #botAccount(): BotAccountContext {
+    return { store: this.#store, profiles: this.#profiles, bot: this.#bot, log: this.log };
   }
 
   /** Takes one `presence.set` token: each accepted change echoes to every inbox socket and may fan out to every contact. */
@@ -707,10 +623,6 @@ export class User extends SocketActor<InboxSocketState, InboxClientFrame, InboxS
     this.#userId ??= this.#store?.profile()?.user_id;
     return { actor: `User:${this.#userId ?? this.ctx.id.toString()}`, user_id: this.#userId };
   }
-}
-
-function suspendedError(): ParleyError {
-  return new ParleyError("forbidden", "This account is suspended.");
 }
 
 function invalidRefreshToken(): ParleyError {

@@ -1,0 +1,76 @@
+/**
+ * A user's standing (§22.18): whether an operator suspended them, and the
+ * suspension itself, which closes every socket of the user with 4003 — the
+ * inbox sockets here, the conversation sockets in each conversation of the
+ * inbox.
+ */
+import type { Env } from "../env.ts";
+import { CloseCode, ParleyError } from "../protocol/index.ts";
+import { withTimeout } from "../shared/async.ts";
+import type { Logger } from "../shared/log.ts";
+import type { InboxSockets } from "./inbox-sockets.ts";
+import type { UserStore } from "./store.ts";
+
+export function suspendedError(): ParleyError {
+  return new ParleyError("forbidden", "This account is suspended.");
+}
+
+export class Standing {
+  readonly #sql: SqlStorage;
+  readonly #store: UserStore;
+  readonly #sockets: InboxSockets;
+  readonly #env: Env;
+  readonly #log: Logger;
+
+  constructor(sql: SqlStorage, store: UserStore, sockets: InboxSockets, env: Env, log: Logger) {
+    this.#sql = sql;
+    this.#store = store;
+    this.#sockets = sockets;
+    this.#env = env;
+    this.#log = log;
+  }
+
+  /** Whether an operator suspended this user. */
+  suspended(): boolean {
+    return this.#row() !== undefined;
+  }
+
+  /** The user's standing as the Worker is told it. */
+  view(): { suspended: boolean; suspended_at?: number; reason?: string } {
+    const row = this.#row();
+    return row ? { suspended: true, suspended_at: row.suspended_at, ...(row.reason ? { reason: row.reason } : {}) } : { suspended: false };
+  }
+
+  /** Suspends the user; returns how many sockets were closed. */
+  async suspend(by: string, reason: string | undefined): Promise<number> {
+    this.#sql.exec(
+      "INSERT INTO standing (id, suspended_at, reason, suspended_by) VALUES (1, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET suspended_at = excluded.suspended_at, reason = excluded.reason, suspended_by = excluded.suspended_by",
+      Date.now(), reason ?? null, by,
+    );
+    let closed = 0;
+    for (const [ws, st] of this.#sockets.open()) {
+      this.#sockets.close(ws, st, CloseCode.FORBIDDEN, "suspended");
+      closed++;
+    }
+    const userId = this.#store.profile()?.user_id;
+    if (userId) {
+      const ids = this.#sql.exec<{ id: string }>("SELECT id FROM conversations WHERE role IS NOT NULL").toArray().map((r) => r.id);
+      for (let i = 0; i < ids.length; i += 50) {
+        const answers = await Promise.allSettled(ids.slice(i, i + 50).map((id) =>
+          withTimeout(Promise.resolve(this.#env.CONVERSATION.get(this.#env.CONVERSATION.idFromName(id)).closeUserSockets(userId)), 5000)));
+        for (const a of answers) if (a.status === "fulfilled") closed += a.value.closed;
+      }
+    }
+    this.#log("warn", "user.suspended", { suspended_by: by, sockets_closed: closed });
+    return closed;
+  }
+
+  unsuspend(by: string): void {
+    this.#sql.exec("DELETE FROM standing");
+    this.#log("warn", "user.unsuspended", { unsuspended_by: by });
+  }
+
+  #row(): { suspended_at: number; reason: string | null } | undefined {
+    return this.#sql.exec<{ suspended_at: number; reason: string | null }>("SELECT suspended_at, reason FROM standing").toArray()[0];
+  }
+}
