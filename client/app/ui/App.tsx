@@ -12,7 +12,7 @@ import { SearchView } from "./Search.tsx";
 import { SettingsView } from "./Settings.tsx";
 import { Sidebar } from "./Sidebar.tsx";
 import { ChooseUsername, SignIn } from "./SignIn.tsx";
-import { AdminView } from "./Admin.tsx";
+import { AdminView } from "./admin/AdminView.tsx";
 import { InviteSignIn, InviteView, resumePendingInvite } from "./Invite.tsx";
 
 const chat = signal<Chat | undefined>(undefined);

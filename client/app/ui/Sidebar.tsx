@@ -7,7 +7,7 @@ import { go, isDark, route, setTheme } from "../ui-state.ts";
 import { Avatar, PresenceDot, statusWord } from "./common.tsx";
 import { NewConversationDialog } from "./NewConversation.tsx";
 import { BotBadge } from "./BotBadge.tsx";
-import { OperatorLink } from "./Admin.tsx";
+import { OperatorLink } from "./admin/AdminView.tsx";
 
 export function Sidebar({ chat }: { chat: Chat }) {
   const creating = useSignal(false);
