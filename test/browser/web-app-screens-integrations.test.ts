@@ -8,15 +8,13 @@
  * ones the README shows). These contexts bypass the CSP to inject axe.
  */
 import { mkdirSync } from "node:fs";
-import { join, resolve } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateVapidKeys } from "../../src/push/webpush.ts";
 import { FakeReceiver } from "../support/receivers.ts";
-import { DESKTOP, PHONE, ROOT, apiUser, messageWith, rest, signIn, startAppEnv, watch, waitForStatus, type AppEnv } from "./app-helpers.ts";
+import { apiUser, messageWith, rest, signIn, startAppEnv, watch, waitForStatus, type AppEnv } from "./app-helpers.ts";
+import { SCREENSHOTS, VARIANTS, checkScreen, type Variant } from "./screens.ts";
 
-const AXE = join(ROOT, "node_modules/axe-core/axe.min.js");
-const OUT = resolve(ROOT, process.env.PARLEY_SCREENSHOTS ?? "test/browser/screenshots");
 /** The screens the README shows: only these go to PARLEY_SCREENSHOTS (all of them to the ignored folder). */
 const DOC_SCREENS = new Set(["invite", "operator-report"]);
 
@@ -36,7 +34,7 @@ beforeAll(async () => {
       VAPID_PUBLIC_KEY: vapid.publicKey, VAPID_PRIVATE_KEY: vapid.privateKey, VAPID_SUBJECT: "mailto:ops@example.com",
     },
   });
-  mkdirSync(OUT, { recursive: true });
+  mkdirSync(SCREENSHOTS, { recursive: true });
   const [olivia, alice, bob, dave] = await Promise.all(["olivia", "alice", "bob", "dave", "erin"].map((n) => apiUser(env, n)));
   await rest(env, olivia!.access_token, "PATCH", "/v1/me", { display_name: "Olivia Hart" });
   await rest(env, alice!.access_token, "PATCH", "/v1/me", { display_name: "Alice Liddell" });
@@ -64,35 +62,9 @@ afterAll(async () => {
   await receiver?.stop();
 });
 
-interface Variant {
-  name: string;
-  viewport: { width: number; height: number };
-  colorScheme: "light" | "dark";
-  phone: boolean;
-}
-
-const VARIANTS: Variant[] = [
-  { name: "desktop-light", viewport: DESKTOP, colorScheme: "light", phone: false },
-  { name: "desktop-dark", viewport: DESKTOP, colorScheme: "dark", phone: false },
-  { name: "phone-light", viewport: PHONE, colorScheme: "light", phone: true },
-  { name: "phone-dark", viewport: PHONE, colorScheme: "dark", phone: true },
-];
-
-/** Serious and critical axe violations on the page as it is now, one line each. */
-async function axe(page: Page): Promise<string[]> {
-  if (!(await page.evaluate(() => "axe" in window))) await page.addScriptTag({ path: AXE });
-  const violations = await page.evaluate(async () => {
-    const w = window as unknown as { axe: { run(ctx: Document, opts: object): Promise<{ violations: Array<{ id: string; impact: string; help: string; nodes: Array<{ target: string[] }> }> }> } };
-    const result = await w.axe.run(document, { resultTypes: ["violations"] });
-    return result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, targets: v.nodes.slice(0, 3).map((n) => n.target.join(" ")) }));
-  });
-  return violations.filter((v) => v.impact === "serious" || v.impact === "critical").map((v) => `${v.impact} ${v.id}: ${v.help} (${v.targets.join(", ")})`);
-}
-
-async function check(page: Page, variant: Variant, screen: string, found: Record<string, string[]>): Promise<void> {
-  await page.waitForTimeout(300);
-  found[screen] = await axe(page);
-  if (process.env.PARLEY_SCREENSHOTS === undefined || DOC_SCREENS.has(screen)) await page.screenshot({ path: join(OUT, `${screen}-${variant.name}.png`) });
+/** One look of a screen: its violations and (see screens.ts) its screenshot. */
+function check(page: Page, variant: Variant, screen: string, found: Record<string, string[]>): Promise<void> {
+  return checkScreen(page, variant, screen, found, DOC_SCREENS);
 }
 
 /** A person of this variant, signed in (after `goto`, when given). */

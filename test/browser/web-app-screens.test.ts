@@ -11,13 +11,11 @@
  * browser test runs under it.
  */
 import { mkdirSync } from "node:fs";
-import { join, resolve } from "node:path";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DESKTOP, PHONE, ROOT, apiUser, messageWith, rest, signIn, startAppEnv, watch, waitForStatus, type AppEnv } from "./app-helpers.ts";
+import { apiUser, messageWith, rest, signIn, startAppEnv, watch, waitForStatus, type AppEnv } from "./app-helpers.ts";
+import { SCREENSHOTS, VARIANTS, checkScreen, type Variant } from "./screens.ts";
 
-const AXE = join(ROOT, "node_modules/axe-core/axe.min.js");
-const OUT = resolve(ROOT, process.env.PARLEY_SCREENSHOTS ?? "test/browser/screenshots");
 /** The screens the README shows: only these go to PARLEY_SCREENSHOTS (all of them to the ignored folder). */
 const DOC_SCREENS = new Set(["sign-in", "list", "conversation", "group-settings", "search", "settings"]);
 
@@ -46,7 +44,7 @@ async function picture(page: Page): Promise<number[]> {
 
 beforeAll(async () => {
   env = await startAppEnv();
-  mkdirSync(OUT, { recursive: true });
+  mkdirSync(SCREENSHOTS, { recursive: true });
   // A fresh engine: plain names read well in the screenshots.
   const [alice, bob, carol] = await Promise.all(["alice", "bob", "carol"].map((n) => apiUser(env, n)));
   await rest(env, alice!.access_token, "PATCH", "/v1/me", { display_name: "Alice Liddell" });
@@ -82,36 +80,9 @@ afterAll(async () => {
   await env?.stop();
 });
 
-interface Variant {
-  name: string;
-  viewport: { width: number; height: number };
-  colorScheme: "light" | "dark";
-  phone: boolean;
-}
-
-const VARIANTS: Variant[] = [
-  { name: "desktop-light", viewport: DESKTOP, colorScheme: "light", phone: false },
-  { name: "desktop-dark", viewport: DESKTOP, colorScheme: "dark", phone: false },
-  { name: "phone-light", viewport: PHONE, colorScheme: "light", phone: true },
-  { name: "phone-dark", viewport: PHONE, colorScheme: "dark", phone: true },
-];
-
-/** Serious and critical axe violations on the page as it is now, one line each. */
-async function axe(page: Page): Promise<string[]> {
-  if (!(await page.evaluate(() => "axe" in window))) await page.addScriptTag({ path: AXE });
-  const violations = await page.evaluate(async () => {
-    const w = window as unknown as { axe: { run(ctx: Document, opts: object): Promise<{ violations: Array<{ id: string; impact: string; help: string; nodes: Array<{ target: string[] }> }> }> } };
-    const result = await w.axe.run(document, { resultTypes: ["violations"] });
-    return result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, targets: v.nodes.slice(0, 3).map((n) => n.target.join(" ")) }));
-  });
-  return violations.filter((v) => v.impact === "serious" || v.impact === "critical").map((v) => `${v.impact} ${v.id}: ${v.help} (${v.targets.join(", ")})`);
-}
-
-async function check(page: Page, variant: Variant, screen: string, found: Record<string, string[]>): Promise<void> {
-  // Let transitions and images settle before judging and photographing.
-  await page.waitForTimeout(300);
-  found[screen] = await axe(page);
-  if (process.env.PARLEY_SCREENSHOTS === undefined || DOC_SCREENS.has(screen)) await page.screenshot({ path: join(OUT, `${screen}-${variant.name}.png`) });
+/** One look of a screen: its violations and (see screens.ts) its screenshot. */
+function check(page: Page, variant: Variant, screen: string, found: Record<string, string[]>): Promise<void> {
+  return checkScreen(page, variant, screen, found, DOC_SCREENS);
 }
 
 describe("the web app's screens", () => {

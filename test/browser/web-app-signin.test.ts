@@ -11,13 +11,12 @@
  * http://127.0.0.1:<port>, as `npm start` is opened, which checks that
  * Chromium keeps the `Secure` session cookie there too.
  */
-import { join } from "node:path";
 import type { BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FakeOAuthProvider } from "../support/fake-oauth-provider.ts";
-import { PAGE_TIMEOUT_MS, ROOT, apiUser, appUrl, newPerson, signIn, signedIn, startAppEnv, uniqueUser, watch, type AppEnv } from "./app-helpers.ts";
+import { PAGE_TIMEOUT_MS, apiUser, appUrl, newPerson, signIn, signedIn, startAppEnv, uniqueUser, watch, type AppEnv } from "./app-helpers.ts";
+import { axe } from "./screens.ts";
 
-const AXE = join(ROOT, "node_modules/axe-core/axe.min.js");
 const COOKIE = "parley_refresh";
 
 let env: AppEnv;
@@ -314,17 +313,6 @@ describe("signing in to the web app", () => {
     for (const p of [desk, phone, tablet]) await p.context().close();
   });
 });
-
-/** Serious and critical axe violations on the page as it is now (in `within`, if given), one line each. */
-async function axe(page: Page, within?: string): Promise<string[]> {
-  if (!(await page.evaluate(() => "axe" in window))) await page.addScriptTag({ path: AXE });
-  const violations = await page.evaluate(async (within) => {
-    const w = window as unknown as { axe: { run(ctx: unknown, opts: object): Promise<{ violations: Array<{ id: string; impact: string; help: string; nodes: Array<{ target: string[] }> }> }> } };
-    const result = await w.axe.run(within ? { include: [within] } : document, { resultTypes: ["violations"] });
-    return result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, targets: v.nodes.slice(0, 3).map((n) => n.target.join(" ")) }));
-  }, within);
-  return violations.filter((v) => v.impact === "serious" || v.impact === "critical").map((v) => `${v.impact} ${v.id}: ${v.help} (${v.targets.join(", ")})`);
-}
 
 describe("the sign-in screens' accessibility", () => {
   for (const colorScheme of ["light", "dark"] as const) {
