@@ -90,11 +90,25 @@ export function notificationTargets(
   repliedAuthorId: string | undefined,
 ): Array<{ user_id: string; kind: "mention" | "reply" }> {
   const memberIds = new Set(members.map((m) => m.user_id));
+  return targetsOf(mentionedIds(body, members), senderId, repliedAuthorId, (id) => memberIds.has(id));
+}
+
+/**
+ * The same from what a message already carries: the members it mentions
+ * (`mentions`) and the author of the message it answers. A mention wins
+ * over a reply; the sender and a replied author who left are nobody's target.
+ */
+export function targetsOf(
+  mentions: readonly string[],
+  senderId: string,
+  repliedAuthorId: string | undefined,
+  isMember: (userId: string) => boolean,
+): Array<{ user_id: string; kind: "mention" | "reply" }> {
   const targets = new Map<string, "mention" | "reply">();
-  for (const id of mentionedIds(body, members)) {
+  for (const id of mentions) {
     if (id !== senderId) targets.set(id, "mention");
   }
-  if (repliedAuthorId && repliedAuthorId !== senderId && memberIds.has(repliedAuthorId) && !targets.has(repliedAuthorId)) {
+  if (repliedAuthorId && repliedAuthorId !== senderId && !targets.has(repliedAuthorId) && isMember(repliedAuthorId)) {
     targets.set(repliedAuthorId, "reply");
   }
   return [...targets].map(([user_id, kind]) => ({ user_id, kind }));

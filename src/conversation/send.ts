@@ -9,7 +9,7 @@ import type { LogFields, Logger } from "../shared/log.ts";
 import { takeToken, type Bucket } from "../shared/rules.ts";
 import type { Rate } from "../shared/config.ts";
 import type { AttachmentStore } from "./attachments.ts";
-import { mentionedIds, notificationTargets } from "./members.ts";
+import { mentionedIds, targetsOf } from "./members.ts";
 import { excerpt } from "./messages.ts";
 import type { OutboxStore } from "./outbox-store.ts";
 import { botTriggers, type BotOutbox } from "../bots/outbox.ts";
@@ -147,12 +147,17 @@ export function acceptMessage(cx: SendContext, userId: string, input: SendData, 
   return ack;
 }
 
-/** Who the message notifies (mentions, the author it replies to); most messages have none, and then cost no scan of the members. */
+/**
+ * Who the message notifies (mentions, the author it replies to), from what
+ * the message already carries: its `mentions` and its `reply_to`, each found
+ * once above. Most messages have neither, and then cost nothing here.
+ */
 function notificationsOf(store: ConversationStore, message: Message) {
-  if (message.reply_to_seq === undefined && !message.body.includes("@")) return [];
-  const replied = message.reply_to_seq === undefined ? undefined : store.messageAt(message.reply_to_seq)?.sender_id;
+  const mentions = message.mentions ?? [];
+  const replied = message.reply_to?.sender_id;
+  if (mentions.length === 0 && replied === undefined) return [];
   const direct = store.meta?.kind === "direct";
-  return notificationTargets(message.body, message.sender_id, [...store.members()], replied)
+  return targetsOf(mentions, message.sender_id, replied, (id) => store.member(id) !== undefined)
     // Bots are called (bots/outbox.ts), not notified.
     .filter((t) => !(direct && store.isBlocked(t.user_id)) && !isBotId(t.user_id))
     .map((t) => ({
