@@ -4,22 +4,17 @@
  * rules as ./rest.ts: through ./http.ts, errors thrown as `ParleyError`.
  */
 import type { ConversationView, Message } from "../../src/index.ts";
-import type { UserView } from "../../../src/protocol/index.ts";
+import { WebhookEventType } from "../../../src/protocol/index.ts";
+import type {
+  AdminReport, AdminUserResponse, BotList, DeliveryView, InviteView, MetricsResponse, UserView, WebhookView,
+} from "../../../src/protocol/index.ts";
 import { call } from "./http.ts";
 
 const enc = encodeURIComponent;
 
 // --- invite links (§22.17) ---------------------------------------------------
 
-export interface Invite {
-  id: string;
-  created_by: string;
-  created_at: number;
-  expires_at: number;
-  max_uses?: number;
-  uses: number;
-  revoked: boolean;
-}
+export type Invite = InviteView;
 
 /** `POST /v1/conversations/{id}/invites`: the code and URL are shown this once. */
 export function createInvite(conversationId: string, expiresInMs: number, maxUses?: number): Promise<{ code: string; url: string; invite: Invite }> {
@@ -60,22 +55,7 @@ export function removePushSubscription(endpoint: string): Promise<{ removed: boo
 
 // --- operators (§22.18) ---------------------------------------------------------
 
-export interface Report {
-  id: string;
-  reporter_id: string;
-  kind: "user" | "message";
-  target_user_id: string;
-  conversation_id?: string;
-  seq?: number;
-  message?: Message;
-  reason: string;
-  details?: string;
-  created_at: number;
-  status: "open" | "resolved";
-  resolved_at?: number;
-  resolved_by?: string;
-  resolution_note?: string;
-}
+export type Report = AdminReport;
 
 export function reports(status: "open" | "resolved", cursor?: string): Promise<{ reports: Report[]; next_cursor?: string }> {
   const qs = new URLSearchParams({ status, limit: "100" });
@@ -91,11 +71,7 @@ export function resolveReport(id: string, note: string): Promise<{ report: Repor
   return call("POST", `/v1/admin/reports/${enc(id)}/resolve`, { note });
 }
 
-export interface Standing {
-  suspended: boolean;
-  suspended_at?: number;
-  reason?: string;
-}
+export type Standing = AdminUserResponse["standing"];
 
 export function adminUser(userId: string): Promise<{ user: UserView; standing: Standing }> {
   return call("GET", `/v1/admin/users/${enc(userId)}`);
@@ -113,11 +89,7 @@ export function adminDeleteMessage(conversationId: string, seq: number): Promise
   return call("DELETE", `/v1/admin/conversations/${enc(conversationId)}/messages/${seq}`);
 }
 
-export interface BotSummary {
-  user_id: string;
-  username: string;
-  created_at: number;
-}
+export type BotSummary = BotList["bots"][number];
 
 export function bots(): Promise<{ bots: BotSummary[] }> {
   return call("GET", "/v1/admin/bots");
@@ -135,14 +107,9 @@ export function revokeBotToken(userId: string): Promise<{ revoked: true }> {
   return call("DELETE", `/v1/admin/bots/${enc(userId)}/token`);
 }
 
-export interface Webhook {
-  id: string;
-  url: string;
-  events: string[];
-  created_at: number;
-}
+export type Webhook = WebhookView;
 
-export const WEBHOOK_EVENTS = ["message.created", "message.edited", "message.deleted", "member.joined", "member.left", "conversation.created"] as const;
+export const WEBHOOK_EVENTS = WebhookEventType.options;
 
 export function webhooks(): Promise<{ webhooks: Webhook[] }> {
   return call("GET", "/v1/admin/webhooks");
@@ -156,19 +123,7 @@ export function deleteWebhook(id: string): Promise<{ deleted: true }> {
   return call("DELETE", `/v1/admin/webhooks/${enc(id)}`);
 }
 
-export interface Delivery {
-  id: string;
-  conversation_id: string;
-  type: string;
-  status: "pending" | "delivered" | "failed";
-  attempts: number;
-  created_at: number;
-  last_status?: number;
-  last_error?: string;
-  last_attempt_at?: number;
-  delivered_at?: number;
-  next_attempt_at?: number;
-}
+export type Delivery = DeliveryView;
 
 export function deliveries(webhookId: string, status?: Delivery["status"]): Promise<{ deliveries: Delivery[]; next_cursor?: string }> {
   const qs = new URLSearchParams({ limit: "200" });
@@ -184,12 +139,7 @@ export function replayFailed(webhookId: string): Promise<{ replayed: number }> {
   return call("POST", `/v1/admin/webhooks/${enc(webhookId)}/deliveries/replay`);
 }
 
-export interface Metrics {
-  counters: Record<string, number>;
-  gauges: Record<string, number>;
-  analytics_engine: boolean;
-  at: number;
-}
+export type Metrics = MetricsResponse;
 
 export function metrics(): Promise<Metrics> {
   return call("GET", "/v1/admin/metrics");
