@@ -76,39 +76,37 @@ export interface CredentialLike {
   getClientExtensionResults?: () => unknown;
 }
 
-/** A new credential (from `create`) as RegistrationResponseJSON. */
-export function registrationJson(cred: CredentialLike): Json {
-  const r = cred.response;
+/** What both ceremonies' JSON share around their `response`: the credential's ids, type, attachment and extension results. */
+function credentialJson(cred: CredentialLike, response: Json): Json {
   return {
     id: cred.id,
     rawId: toBase64Url(cred.rawId),
     type: cred.type,
     ...(cred.authenticatorAttachment ? { authenticatorAttachment: cred.authenticatorAttachment } : {}),
     clientExtensionResults: cred.getClientExtensionResults?.() ?? {},
-    response: {
-      clientDataJSON: toBase64Url(r.clientDataJSON),
-      attestationObject: toBase64Url(r.attestationObject ?? new ArrayBuffer(0)),
-      transports: r.getTransports?.() ?? [],
-    },
+    response,
   };
+}
+
+/** A new credential (from `create`) as RegistrationResponseJSON. */
+export function registrationJson(cred: CredentialLike): Json {
+  const r = cred.response;
+  return credentialJson(cred, {
+    clientDataJSON: toBase64Url(r.clientDataJSON),
+    attestationObject: toBase64Url(r.attestationObject ?? new ArrayBuffer(0)),
+    transports: r.getTransports?.() ?? [],
+  });
 }
 
 /** An assertion (from `get`) as AuthenticationResponseJSON. */
 export function authenticationJson(cred: CredentialLike): Json {
   const r = cred.response;
-  return {
-    id: cred.id,
-    rawId: toBase64Url(cred.rawId),
-    type: cred.type,
-    ...(cred.authenticatorAttachment ? { authenticatorAttachment: cred.authenticatorAttachment } : {}),
-    clientExtensionResults: cred.getClientExtensionResults?.() ?? {},
-    response: {
-      clientDataJSON: toBase64Url(r.clientDataJSON),
-      authenticatorData: toBase64Url(r.authenticatorData ?? new ArrayBuffer(0)),
-      signature: toBase64Url(r.signature ?? new ArrayBuffer(0)),
-      ...(r.userHandle ? { userHandle: toBase64Url(r.userHandle) } : {}),
-    },
-  };
+  return credentialJson(cred, {
+    clientDataJSON: toBase64Url(r.clientDataJSON),
+    authenticatorData: toBase64Url(r.authenticatorData ?? new ArrayBuffer(0)),
+    signature: toBase64Url(r.signature ?? new ArrayBuffer(0)),
+    ...(r.userHandle ? { userHandle: toBase64Url(r.userHandle) } : {}),
+  });
 }
 
 /** Whether this browser can use passkeys at all. */
