@@ -43,9 +43,6 @@ import { ensurePrivacy, setMemberPrivacy, type PrivacyContext } from "./member-p
 import { closeUserSockets, operatorContext, operatorDelete } from "./operator.ts";
 import { encode, isJoined, sendText, type SocketState } from "./sockets.ts";
 import { ConversationStore } from "./store.ts";
-import type { BotOutbox } from "../bots/outbox.ts";
-import type { ConversationHooks } from "../webhooks/hooks.ts";
-import type { InviteStore } from "../invites/store.ts";
 import { createInvite, joinByInvite, listInvites, previewInvite, revokeInvite, type InviteContext } from "../invites/actions.ts";
 
 export type { CreateInput } from "./create.ts";
@@ -79,9 +76,6 @@ export class Conversation extends SocketActor<SocketState, ClientFrame, Room> {
   /** Held long-polls (polls.ts). */
   #polls!: HeldPolls;
   /** Integrations (§22.14–§22.17): calls owed to bots, webhook events, invite links. */
-  #bots!: BotOutbox;
-  #hooks!: ConversationHooks;
-  #invites!: InviteStore;
   #integrations!: ConversationIntegrations;
   /** join, sync, typing and receipts (frames.ts). */
   #frames!: FrameHandlers;
@@ -110,9 +104,6 @@ export class Conversation extends SocketActor<SocketState, ClientFrame, Room> {
       counters: this.counters,
       send: () => this.#send,
     });
-    this.#hooks = this.#integrations.hooks;
-    this.#bots = this.#integrations.bots;
-    this.#invites = this.#integrations.invites;
     // Built once: the send path runs per message and must not allocate its context each time.
     this.#send = {
       store: this.#store,
@@ -121,8 +112,8 @@ export class Conversation extends SocketActor<SocketState, ClientFrame, Room> {
       room: this.sockets,
       sendRate: this.config.sendRate,
       botSendRate: this.config.botSendRate,
-      hooks: this.#hooks,
-      bots: this.#bots,
+      hooks: this.#integrations.hooks,
+      bots: this.#integrations.bots,
       buckets: this.#buckets,
       log: this.log,
       committed: (notified) => {
@@ -141,7 +132,7 @@ export class Conversation extends SocketActor<SocketState, ClientFrame, Room> {
       committed: (message, kind) => {
         // Written in the same synchronous event as the change, so they commit together (the output gate holds both).
         const type = kind === "delete" ? "message.deleted" : kind === "edit" ? "message.edited" : undefined;
-        if (type && this.#hooks.record(type, this.#store.meta!.conversationId, { message })) this.scheduleAlarm(Date.now());
+        if (type && this.#integrations.hooks.record(type, this.#store.meta!.conversationId, { message })) this.scheduleAlarm(Date.now());
         if (kind === "delete") this.scheduleAlarm(Date.now());
         // The inboxes show the last message: a change to it is a change for everyone.
         if (message.seq === this.#store.lastSeq) {
@@ -181,14 +172,14 @@ export class Conversation extends SocketActor<SocketState, ClientFrame, Room> {
       admit: (userId, adderId, conversationId, until) => this.#user(userId).admitToGroup(adderId, conversationId, until),
       spend: (adderId, action, people) => this.#user(adderId).spendGroupBudget(action, people),
       event: (type, data) => {
-        if (this.#hooks.record(type, this.#store.meta!.conversationId, data)) this.scheduleAlarm(Date.now());
+        if (this.#integrations.hooks.record(type, this.#store.meta!.conversationId, data)) this.scheduleAlarm(Date.now());
       },
     };
   }
 
   /** What invite links (invites/actions.ts) work with. */
   get #inviteContext(): InviteContext {
-    return { store: this.#store, invites: this.#invites, membership: this.#membership, hooks: this.#hooks, maxMembers: this.config.maxGroupMembers, log: this.log };
+    return { store: this.#store, invites: this.#integrations.invites, membership: this.#membership, hooks: this.#integrations.hooks, maxMembers: this.config.maxGroupMembers, log: this.log };
   }
 
   /** What the members' privacy settings (member-privacy.ts) work with. */
@@ -207,7 +198,7 @@ export class Conversation extends SocketActor<SocketState, ClientFrame, Room> {
    * admitMembers).
    */
   async create(input: CreateInput): Promise<Result<{ conversation: ConversationView; created: boolean }>> {
-    return createConversation(this.#membership, this.#hooks, input);
+    return createConversation(this.#membership, this.#integrations.hooks, input);
   }
 
   /** The conversation as a member sees it. */
