@@ -37,7 +37,7 @@ import { SessionStore, type SessionMeta } from "./session-store.ts";
 import { UserStore } from "./store.ts";
 import { searchConversations } from "./search.ts";
 import { Standing, suspendedError } from "./standing.ts";
-import { pushDirect, pushIfAway, type PushContext } from "./push.ts";
+import { mayPushDirect, pushDirect, pushIfAway, type PushContext } from "./push.ts";
 import { rotateBotToken, setupBot, type BotAccountContext } from "./bot-account.ts";
 import { BotStore } from "../bots/bot-store.ts";
 import type { BotCall } from "../bots/outbox.ts";
@@ -309,11 +309,12 @@ export class User extends SocketActor<InboxSocketState, InboxClientFrame, InboxS
   applyConversation(update: InboxUpdate): void {
     const parsed = InboxUpdate.safeParse(update);
     if (!parsed.success) throw new ParleyError("bad_request", `InboxUpdate ${describeIssue(parsed.error.issues)}`);
-    this.#privacy.updateSeen(this.#store.profile()?.user_id, parsed.data);
-    const before = this.#store.conversation(parsed.data.conversation.id)?.last_seq ?? 0;
+    this.#privacy.updateSeen(parsed.data);
+    // Where the conversation stood, read only when a push could follow (push.ts).
+    const before = mayPushDirect(this.#pushContext, parsed.data) ? (this.#store.conversation(parsed.data.conversation.id)?.last_seq ?? 0) : undefined;
     const result = this.#store.applyConversation(parsed.data, Date.now(), this.sockets.readyCount() > 0);
     if (!result.applied) return;
-    pushDirect(this.#pushContext, parsed.data, before);
+    if (before !== undefined) pushDirect(this.#pushContext, parsed.data, before);
     if (result.change === "updated") this.sockets.broadcast("inbox.updated", { conversation: result.conversation });
     else if (result.change === "removed") this.sockets.broadcast("inbox.removed", { conversation_id: result.conversationId });
   }

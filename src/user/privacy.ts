@@ -92,10 +92,12 @@ export class PrivacySync {
   }
 
   /** An inbox update shows what the conversation holds; an older version is corrected (fire and forget). */
-  updateSeen(selfId: string | undefined, update: InboxUpdate): void {
-    if (selfId === undefined || update.role === undefined) return;
+  updateSeen(update: InboxUpdate): void {
+    if (update.role === undefined) return;
     const { mask, version } = this.#store.privacy();
     if (version <= (update.privacy_version ?? 0)) return;
+    const selfId = this.#store.profile()?.user_id;
+    if (selfId === undefined) return;
     void this.#send(update.conversation.id, selfId, mask, version).catch((e: unknown) => {
       this.#log("warn", "privacy.push_failed", { conversation_id: update.conversation.id, version, error: describeError(e) });
     });

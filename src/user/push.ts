@@ -32,6 +32,15 @@ export function pushIfAway(c: PushContext, payload: PushPayload): void {
   if (c.push.enqueue(payload) > 0) c.schedule(Date.now());
 }
 
+/**
+ * Whether an inbox update could end in a direct-message push: a direct
+ * conversation, the app open nowhere, a subscription and keys. Checked
+ * before the update is applied, so the inbox row is read only then.
+ */
+export function mayPushDirect(c: PushContext, update: InboxUpdate): boolean {
+  return update.conversation.kind === "direct" && c.sockets.readyCount() === 0 && c.push.count() > 0 && vapidKeysOf(c.env) !== undefined;
+}
+
 /** A direct message that moved the conversation: a push when the user is away, unless muted or from someone blocked either way. */
 export function pushDirect(c: PushContext, update: InboxUpdate, before: number): void {
   const conv = update.conversation;

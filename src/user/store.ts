@@ -72,6 +72,8 @@ export type InboxApply =
  */
 export class UserStore {
   readonly #sql: SqlStorage;
+  /** The privacy row, once read (privacy()). */
+  #privacy: { mask: number; version: number; pending: boolean } | undefined;
 
   constructor(storage: DurableObjectStorage) {
     this.#sql = storage.sql;
@@ -313,8 +315,13 @@ export class UserStore {
 
   /** The privacy mask as told to the conversations, its version, and whether a push waits for a retry. */
   privacy(): { mask: number; version: number; pending: boolean } {
-    const row = this.#sql.exec<{ mask: number; version: number; pending: number }>("SELECT mask, version, pending FROM privacy").toArray()[0];
-    return row ? { mask: row.mask, version: row.version, pending: row.pending === 1 } : { mask: 0, version: 0, pending: false };
+    // Read on every inbox update (privacy.ts): kept in memory after the first
+    // read; setPrivacy below is its only writer.
+    if (this.#privacy === undefined) {
+      const row = this.#sql.exec<{ mask: number; version: number; pending: number }>("SELECT mask, version, pending FROM privacy").toArray()[0];
+      this.#privacy = row ? { mask: row.mask, version: row.version, pending: row.pending === 1 } : { mask: 0, version: 0, pending: false };
+    }
+    return this.#privacy;
   }
 
   setPrivacy(mask: number, version: number, pending: boolean): void {
@@ -323,6 +330,7 @@ export class UserStore {
        ON CONFLICT (id) DO UPDATE SET mask = excluded.mask, version = excluded.version, pending = excluded.pending`,
       mask, version, pending ? 1 : 0,
     );
+    this.#privacy = { mask, version, pending };
   }
 
   /** Conversations the user belongs to (the inbox index). */
