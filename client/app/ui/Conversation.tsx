@@ -8,7 +8,7 @@ import type { Message } from "../../src/index.ts";
 import type { Chat } from "../chat.ts";
 import { dayLabel, dayStarts } from "../format.ts";
 import type { Room } from "../room.ts";
-import { go, narrow } from "../ui-state.ts";
+import { go, narrow, route } from "../ui-state.ts";
 import { Avatar, MenuButton, presenceText, type MenuItem } from "./common.tsx";
 import { Composer } from "./Composer.tsx";
 import { ConversationInfo } from "./ConversationInfo.tsx";
@@ -133,7 +133,7 @@ export function ConversationView({ chat, room, info, jumpSeq }: { chat: Chat; ro
           Drop files to attach them
         </div>
       )}
-      {info && <ConversationInfo chat={chat} room={room} onClose={() => go({ name: "conversation", id: room.id }, true)} />}
+      {info && <ConversationInfo chat={chat} room={room} onClose={() => closeInfo(room.id)} />}
       {reporting.value && <ReportDialog target={reporting.value} onClose={() => (reporting.value = undefined)} />}
     </section>
   );
@@ -262,4 +262,10 @@ function MessageList({ chat, room, onReport }: { chat: Chat; room: Room; onRepor
       )}
     </div>
   );
+}
+
+/** Back from the settings dialog to the conversation, unless the app has already gone elsewhere (left the group). */
+function closeInfo(id: string): void {
+  const r = route.value;
+  if (r.name === "conversation" && r.id === id) go({ name: "conversation", id }, true);
 }

@@ -41,13 +41,26 @@ export function PresenceDot({ presence }: { presence: PresenceInfo | undefined }
 export function Dialog({ title, onClose, children, wide, testId }: { title: string; onClose: () => void; children: ComponentChildren; wide?: boolean; testId?: string }) {
   const ref = useRef<HTMLDialogElement>(null);
   const titleId = useRef(`dlg-${Math.random().toString(36).slice(2, 8)}`).current;
+  // Closed because it is going away (its owner unmounted it): the `close`
+  // event that follows, on the detached element, is not the person closing it.
+  const leaving = useRef(false);
   useLayoutEffect(() => {
     const d = ref.current;
     if (d && !d.open) d.showModal();
-    return () => d?.close();
+    return () => {
+      leaving.current = true;
+      d?.close();
+    };
   }, []);
   return (
-    <dialog ref={ref} class={`dialog${wide ? " dialog-wide" : ""}`} aria-labelledby={titleId} data-testid={testId} onClose={onClose} onCancel={(e) => (e.preventDefault(), onClose())}>
+    <dialog
+      ref={ref}
+      class={`dialog${wide ? " dialog-wide" : ""}`}
+      aria-labelledby={titleId}
+      data-testid={testId}
+      onClose={() => leaving.current || onClose()}
+      onCancel={(e) => (e.preventDefault(), onClose())}
+    >
       <header class="dialog-header">
         <h2 id={titleId}>{title}</h2>
         <button type="button" class="icon-button" aria-label="Close" onClick={onClose}>
