@@ -33,8 +33,9 @@ export default defineConfig({
                 // The shipped typing budget (20 per socket), refilled so slowly that a test under load
                 // cannot see a token come back while it spends them.
                 TYPING_RATE: "20/600000",
-                // Smaller than the shipped budgets, so that the tests that spend them stay short.
-                HISTORY_RATE: "50/60000",
+                // Smaller than the shipped budgets, so that the tests that spend them stay short. History
+                // refills one call per 12 s, so a test under load still sees the refusal it just earned.
+                HISTORY_RATE: "50/600000",
                 POLL_RATE: "50/60000",
                 SEARCH_RATE: "30/60000",
                 // A GitHub provider that answers nothing (the discard port): the workerd tests check the

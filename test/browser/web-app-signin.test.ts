@@ -234,7 +234,8 @@ describe("signing in to the web app", () => {
     await page.reload();
     await expect.poll(() => page.getByTestId("login-error").textContent()).toBe("The sign-in did not work; try again.");
     expect(await page.locator("img").count()).toBe(0);
-    // This engine has dev login, GitHub and Google; on 127.0.0.1 no passkeys.
+    // This engine has dev login, GitHub and Google; on 127.0.0.1 no passkeys (once the page has read the methods).
+    await page.getByRole("link", { name: "Continue with Google" }).waitFor();
     expect(await page.getByRole("button", { name: "Sign in", exact: true }).count()).toBe(1);
     expect(await page.getByRole("link", { name: /^Continue with / }).allTextContents()).toEqual(["Continue with GitHub", "Continue with Google"]);
     expect(await page.getByRole("button", { name: "Sign in with a passkey" }).count()).toBe(0);
