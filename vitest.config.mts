@@ -11,6 +11,11 @@ import { defineConfig } from "vitest/config";
  *   real WebSocket clients, from Node;
  * - browser: the SDK in Node and the web app in headless Chromium against the
  *   real engine (test/browser/**), one file after another.
+ *
+ * They run in three groups, one after another (`sequence.groupOrder`):
+ * workers and client together, then e2e, then browser. On a 2-core machine
+ * running them all at once gained little time and starved the engines that
+ * e2e and browser tests start (a page load could take over 15 s).
  */
 export default defineConfig({
   test: {
@@ -65,6 +70,7 @@ export default defineConfig({
           include: ["src/**/*.test.ts", "test/workers/**/*.test.ts"],
           setupFiles: ["test/workers/setup.ts"],
           testTimeout: 20_000,
+          sequence: { groupOrder: 0 },
         },
       },
       {
@@ -72,6 +78,7 @@ export default defineConfig({
           name: "client",
           include: ["client/src/**/*.test.ts", "client/app/**/*.test.ts"],
           environment: "node",
+          sequence: { groupOrder: 0 },
         },
       },
       {
@@ -82,6 +89,7 @@ export default defineConfig({
           testTimeout: 60_000,
           hookTimeout: 60_000,
           fileParallelism: false,
+          sequence: { groupOrder: 1 },
         },
       },
       {
@@ -92,6 +100,7 @@ export default defineConfig({
           testTimeout: 90_000,
           hookTimeout: 90_000,
           fileParallelism: false,
+          sequence: { groupOrder: 2 },
         },
       },
     ],

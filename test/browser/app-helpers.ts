@@ -109,6 +109,8 @@ export function accessToken(page: Page): Promise<{ token: string; userId: string
 /** Records uncaught exceptions and CSP violations of a page. */
 export function watch(env: AppEnv, page: Page): void {
   page.setDefaultTimeout(PAGE_TIMEOUT_MS);
+  // A whole page load (the app's script, styles, icons) from an engine on a busy 2-core machine.
+  page.setDefaultNavigationTimeout(2 * PAGE_TIMEOUT_MS);
   page.on("pageerror", (err) => env.pageErrors.push(`${err.name}: ${err.message}`));
   page.on("console", (msg) => {
     if (msg.type() === "error" && /Content Security Policy/i.test(msg.text())) env.pageErrors.push(`CSP: ${msg.text()}`);
