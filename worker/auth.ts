@@ -42,7 +42,8 @@ export function requireAuth(options: { allowQueryToken?: boolean } = {}): Middle
       if (isBotId(principal.userId)) throw new ParleyError("unauthorized", "Bots authenticate with their bot token (Authorization: Bot <token>).");
       c.set("principal", principal);
     }
-    await requireGoodStanding(c.env, c.get("principal").userId);
+    const principal = c.get("principal");
+    await requireGoodStanding(c.env, principal.userId, principal.sessionId);
     await next();
   };
 }

@@ -10,25 +10,35 @@ import { user } from "./actors.ts";
  * and a suspension reaches every isolate within that time (the isolate that
  * carried out the suspension forgets its entry at once). Open sockets are
  * closed by the suspension itself, not by this check.
+ *
+ * The same answer names the login sessions that ended in the last
+ * ENDED_SESSION_WINDOW_MS (signed out, or revoked): an access token of one
+ * of them is refused 401 (§22.19), so signing a device out stops its REST
+ * calls within STANDING_TTL_MS, not at its token's expiry.
  */
 export const STANDING_TTL_MS = 5_000;
 const MAX_ENTRIES = 10_000;
 
-const known = new Map<string, { suspended: boolean; until: number }>();
+const known = new Map<string, { suspended: boolean; ended: ReadonlySet<string>; until: number }>();
+const NONE: ReadonlySet<string> = new Set();
 
-export async function requireGoodStanding(env: Env, userId: string): Promise<void> {
+export async function requireGoodStanding(env: Env, userId: string, sessionId?: string): Promise<void> {
   const now = Date.now();
   let entry = known.get(userId);
   if (!entry || entry.until <= now) {
     const standing = await user(env, userId).standing();
-    entry = { suspended: standing.suspended, until: now + STANDING_TTL_MS };
+    const ended = standing.ended_sessions.length > 0 ? new Set(standing.ended_sessions) : NONE;
+    entry = { suspended: standing.suspended, ended, until: now + STANDING_TTL_MS };
     if (known.size >= MAX_ENTRIES) known.clear();
     known.set(userId, entry);
   }
   if (entry.suspended) throw new ParleyError("forbidden", "This account is suspended.");
+  if (sessionId !== undefined && entry.ended.has(sessionId)) {
+    throw new ParleyError("unauthorized", "This session was signed out; sign in again.");
+  }
 }
 
-/** After a suspension or its end, this isolate asks again at the next request. */
+/** After a suspension or its end, or a session's end, this isolate asks again at the next request. */
 export function forgetStanding(userId: string): void {
   known.delete(userId);
 }

@@ -40,6 +40,7 @@ export function forwardUpgrade(c: Context<AppEnv>, actor: { fetch(request: Reque
     [FORWARDED.userId]: me.userId,
     [FORWARDED.username]: me.username,
     [FORWARDED.tokenExp]: String(me.expiresAt),
+    [FORWARDED.tokenSid]: me.sessionId,
     [FORWARDED.requestId]: c.get("requestId"),
   });
   return actor.fetch(new Request(c.req.url, { method: "GET", headers }));

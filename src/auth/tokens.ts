@@ -4,6 +4,11 @@ import { requireSecretBytes } from "./secret.ts";
 
 /** Lifetime of an access token. */
 export const ACCESS_TOKEN_TTL_MS = 15 * 60 * 1000;
+/**
+ * How long after a login session ends its access tokens are still refused by
+ * name (`sid`): their whole lifetime, and a minute for clocks that differ.
+ */
+export const ENDED_SESSION_WINDOW_MS = ACCESS_TOKEN_TTL_MS + 60_000;
 export const TOKEN_ISSUER = "parley";
 
 /** Who a verified access token speaks for. */

@@ -418,6 +418,11 @@ export class Conversation extends SocketActor<SocketState, ClientFrame, Room> {
     return closeUserSockets(this.sockets, userId);
   }
 
+  /** Closes the user's sockets here whose token belongs to a login session that ended (4101, §22.19). */
+  closeSessionSockets(userId: string, familyIds: string[]): { closed: number } {
+    return { closed: this.sockets.endSessions(new Set(familyIds), userId) };
+  }
+
   // -------------------------------------------------------------------------
   // Socket hooks (SocketActor)
   // -------------------------------------------------------------------------

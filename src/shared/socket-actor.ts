@@ -24,6 +24,8 @@ export interface Identity {
   username: string;
   /** Access token expiry, UTC ms. */
   expiresAt: number;
+  /** The access token's login session (`sid`), when the Worker forwarded it. */
+  sessionId?: string;
   requestId: string;
 }
 
@@ -155,6 +157,7 @@ export abstract class SocketActor<
       userId,
       username,
       expiresAt: Number(request.headers.get(FORWARDED.tokenExp) ?? 0),
+      ...(request.headers.get(FORWARDED.tokenSid) ? { sessionId: request.headers.get(FORWARDED.tokenSid)! } : {}),
       requestId: request.headers.get(FORWARDED.requestId) ?? randomId("r_", 12),
     };
     const denied = (await this.admit(identity)) ?? this.atCapacity(identity);
@@ -166,6 +169,7 @@ export abstract class SocketActor<
       uid: identity.userId,
       uname: identity.username,
       exp: identity.expiresAt,
+      ...(identity.sessionId ? { tsid: identity.sessionId } : {}),
       phase: "new",
       bad: [],
       seen: now,
@@ -277,6 +281,7 @@ export abstract class SocketActor<
       return;
     }
     st.exp = principal.expiresAt;
+    st.tsid = principal.sessionId;
     this.sockets.save(ws, st);
     sendText(ws, encodeFrame("auth.refreshed", { expires_at: principal.expiresAt }, rid));
   }

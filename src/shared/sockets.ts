@@ -15,6 +15,8 @@ export interface BaseSocketState {
   uname: string;
   /** Access token expiry, UTC ms. */
   exp: number;
+  /** The access token's login session (its `sid`), so that signing that session out closes this socket. Absent on sockets opened before v1.2. */
+  tsid?: string;
   /** "new" before `hello`; "closed" once the actor has accounted for the close. Actors add their own phases. */
   phase: string;
   /** Timestamps of recent bad frames (see BAD_FRAME_LIMIT). */
@@ -30,6 +32,7 @@ export const FORWARDED = {
   userId: "x-parley-user-id",
   username: "x-parley-username",
   tokenExp: "x-parley-token-exp",
+  tokenSid: "x-parley-token-sid",
   requestId: "x-parley-request-id",
 } as const;
 
@@ -135,6 +138,22 @@ export class SocketRegistry<S extends BaseSocketState> {
       const st = this.#states.get(ws);
       if (st && ws.readyState === WebSocket.READY_STATE_OPEN) yield [ws, st];
     }
+  }
+
+  /**
+   * Closes the open sockets whose access token belongs to one of the login
+   * sessions that just ended (signed out, or revoked), with 4101 and
+   * `connection.closing{reason:"token_expired"}`: the client's refresh then
+   * fails, and it is signed out. `tag` narrows as in `open`. Answers how many closed.
+   */
+  endSessions(sessionIds: ReadonlySet<string>, tag?: string): number {
+    let closed = 0;
+    for (const [ws, st] of [...this.open(tag)]) {
+      if (st.tsid === undefined || !sessionIds.has(st.tsid)) continue;
+      this.close(ws, st, CloseCode.TOKEN_EXPIRED, "session ended", { reason: "token_expired", retry: true });
+      closed++;
+    }
+    return closed;
   }
 
   /** Records activity; the attachment is written at most every half heartbeat to keep frames cheap. */

@@ -1,4 +1,5 @@
 import { hashToken, newFamilyId, newRefreshToken, parseRefreshToken } from "../auth/sessions.ts";
+import { ENDED_SESSION_WINDOW_MS } from "../auth/tokens.ts";
 import type { Env } from "../env.ts";
 import {
   DEFAULT_CONVERSATION_PAGE,
@@ -140,6 +141,7 @@ export class User extends SocketActor<InboxSocketState, InboxClientFrame, InboxS
       agent: meta.agent?.slice(0, 200),
     });
     this.log("info", "session.created", { family_id: familyId, evicted: evicted.join(",") || undefined });
+    await this.#standing.endSessions(evicted);
     return ok({ refresh_token: token, family_id: familyId, user: { id: userId, username: profile.username } });
   }
 
@@ -163,6 +165,8 @@ export class User extends SocketActor<InboxSocketState, InboxClientFrame, InboxS
       case "rotate":
         return ok({ refresh_token: next, family_id: parts.familyId, user: { id: profile.user_id, username: profile.username } });
       case "reuse":
+        // A stolen token's family: whoever holds its access tokens loses their sockets now.
+        await this.#standing.endSessions([parts.familyId]);
         return err(new ParleyError("unauthorized", "This refresh token was already used, so the session is revoked; log in again."));
       case "revoked":
       case "expired":
@@ -172,10 +176,17 @@ export class User extends SocketActor<InboxSocketState, InboxClientFrame, InboxS
     }
   }
 
-  /** Logout with an access token: ends the session its `sid` names. Idempotent. */
-  revokeSession(familyId: string): Result<{ revoked: boolean }> {
+  /**
+   * Logout with an access token: ends the session its `sid` names.
+   * Idempotent. The client is signing itself out and closes its own
+   * conversation sockets; its inbox sockets here close at once.
+   */
+  async revokeSession(familyId: string): Promise<Result<{ revoked: boolean }>> {
     const revoked = this.#sessions.revoke(familyId, Date.now(), "logout");
-    if (revoked) this.log("info", "session.revoked", { family_id: familyId, reason: "logout" });
+    if (revoked) {
+      this.log("info", "session.revoked", { family_id: familyId, reason: "logout" });
+      await this.#standing.endSessions([familyId], true);
+    }
     return ok({ revoked });
   }
 
@@ -197,22 +208,24 @@ export class User extends SocketActor<InboxSocketState, InboxClientFrame, InboxS
   }
 
   /** Ends every live session but `keepFamilyId` ("sign out other devices"); answers how many ended. */
-  revokeOtherSessions(keepFamilyId: string): Result<{ revoked: number }> {
+  async revokeOtherSessions(keepFamilyId: string): Promise<Result<{ revoked: number }>> {
     const now = Date.now();
-    let revoked = 0;
+    const ended: string[] = [];
     for (const s of this.#sessions.live(now)) {
-      if (s.familyId !== keepFamilyId && this.#sessions.revoke(s.familyId, now, "signed_out_elsewhere")) revoked++;
+      if (s.familyId !== keepFamilyId && this.#sessions.revoke(s.familyId, now, "signed_out_elsewhere")) ended.push(s.familyId);
     }
-    this.log("info", "session.revoked_others", { revoked });
-    return ok({ revoked });
+    this.log("info", "session.revoked_others", { revoked: ended.length });
+    await this.#standing.endSessions(ended);
+    return ok({ revoked: ended.length });
   }
 
   /** Ends one live session of the user's (`DELETE /v1/me/sessions/{id}`); `not_found` for any other id. */
-  revokeOwnSession(familyId: string): Result<{ revoked: true }> {
+  async revokeOwnSession(familyId: string): Promise<Result<{ revoked: true }>> {
     const now = Date.now();
     if (!this.#sessions.live(now).some((s) => s.familyId === familyId)) return err(new ParleyError("not_found", "No such session."));
     this.#sessions.revoke(familyId, now, "signed_out_elsewhere");
     this.log("info", "session.revoked", { family_id: familyId, reason: "signed_out_elsewhere" });
+    await this.#standing.endSessions([familyId]);
     return ok({ revoked: true });
   }
 
@@ -469,9 +482,14 @@ export class User extends SocketActor<InboxSocketState, InboxClientFrame, InboxS
     return blocked.size > 0 && userIds.some((id) => blocked.has(id));
   }
 
-  /** The user's standing: suspended or not (the Worker asks before every authenticated route, worker/standing.ts). */
-  standing(): { suspended: boolean; suspended_at?: number; reason?: string } {
-    return this.#standing.view();
+  /**
+   * The user's standing (the Worker asks before every authenticated route,
+   * worker/standing.ts): suspended or not, and the login sessions that ended
+   * recently enough for one of their access tokens to be still unexpired —
+   * the Worker refuses those tokens.
+   */
+  standing(): { suspended: boolean; suspended_at?: number; reason?: string; ended_sessions: string[] } {
+    return { ...this.#standing.view(), ended_sessions: this.#sessions.endedSince(Date.now() - ENDED_SESSION_WINDOW_MS) };
   }
 
   /**

@@ -101,6 +101,14 @@ export class SessionStore {
     return this.#storage.transactionSync(() => this.#revoke(familyId, now, reason));
   }
 
+  /** Sessions ended (revoked) at `since` or later: their access tokens may not have expired yet. */
+  endedSince(since: number): string[] {
+    return this.#sql
+      .exec<{ family_id: string }>("SELECT family_id FROM sessions WHERE revoked_at >= ?", since)
+      .toArray()
+      .map((r) => r.family_id);
+  }
+
   /** Live sessions, for tests and diagnostics. */
   live(now: number): SessionRecord[] {
     return this.#live(now);

@@ -4,6 +4,7 @@
  * inbox sockets here, the conversation sockets in each conversation of the
  * inbox.
  */
+import type { Conversation } from "../conversation/actor.ts";
 import type { Env } from "../env.ts";
 import { CloseCode, ParleyError } from "../protocol/index.ts";
 import { withTimeout } from "../shared/async.ts";
@@ -53,15 +54,36 @@ export class Standing {
       closed++;
     }
     const userId = this.#store.profile()?.user_id;
-    if (userId) {
-      const ids = this.#sql.exec<{ id: string }>("SELECT id FROM conversations WHERE role IS NOT NULL").toArray().map((r) => r.id);
-      for (let i = 0; i < ids.length; i += 50) {
-        const answers = await Promise.allSettled(ids.slice(i, i + 50).map((id) =>
-          withTimeout(Promise.resolve(this.#env.CONVERSATION.get(this.#env.CONVERSATION.idFromName(id)).closeUserSockets(userId)), 5000)));
-        for (const a of answers) if (a.status === "fulfilled") closed += a.value.closed;
-      }
-    }
+    if (userId) closed += await this.#inConversations((c) => c.closeUserSockets(userId));
     this.#log("warn", "user.suspended", { suspended_by: by, sockets_closed: closed });
+    return closed;
+  }
+
+  /**
+   * Login sessions of the user ended (signed out from another device, or
+   * revoked as a stolen token's family): their sockets close with 4101 — the
+   * inbox sockets here and, unless `inboxOnly`, the conversation sockets in
+   * each conversation of the inbox. Answers how many closed.
+   */
+  async endSessions(familyIds: string[], inboxOnly = false): Promise<number> {
+    if (familyIds.length === 0) return 0;
+    const ended = new Set(familyIds);
+    let closed = this.#sockets.endSessions(ended);
+    const userId = this.#store.profile()?.user_id;
+    if (userId && !inboxOnly) closed += await this.#inConversations((c) => c.closeSessionSockets(userId, familyIds));
+    this.#log("info", "session.sockets_closed", { family_ids: familyIds.join(","), sockets_closed: closed });
+    return closed;
+  }
+
+  /** Calls every conversation the user is a member of, 50 at a time, 5 s each at most; sums the sockets they closed. */
+  async #inConversations(call: (c: DurableObjectStub<Conversation>) => PromiseLike<{ closed: number }>): Promise<number> {
+    let closed = 0;
+    const ids = this.#sql.exec<{ id: string }>("SELECT id FROM conversations WHERE role IS NOT NULL").toArray().map((r) => r.id);
+    for (let i = 0; i < ids.length; i += 50) {
+      const answers = await Promise.allSettled(ids.slice(i, i + 50).map((id) =>
+        withTimeout(Promise.resolve(call(this.#env.CONVERSATION.get(this.#env.CONVERSATION.idFromName(id)))), 5000)));
+      for (const a of answers) if (a.status === "fulfilled") closed += a.value.closed;
+    }
     return closed;
   }
 

@@ -2,8 +2,8 @@ import { describe, expect, it } from "vitest";
 import { newRefreshToken, parseRefreshToken } from "../../src/auth/sessions.ts";
 
 const SECRET = "test-secret-for-workerd-tests-only";
-import { ErrorBody, LoginResponse } from "../../src/protocol/index.ts";
-import { api, uniqueName } from "./helpers.ts";
+import { CloseCode, ErrorBody, LoginResponse } from "../../src/protocol/index.ts";
+import { api, createDirect, inbox, joined, openSocket, uniqueName } from "./helpers.ts";
 
 /** A dev login with everything it answers, the refresh token included. */
 async function devLogin(username = uniqueName("sess")): Promise<LoginResponse & { refresh_token: string }> {
@@ -110,13 +110,18 @@ describe("refresh tokens", () => {
 });
 
 describe("logout", () => {
-  it("with the access token ends its session; the access token itself lives until it expires", async () => {
+  it("with the access token ends its session; that access token is refused from then on, the user's others are not", async () => {
     const login = await devLogin();
+    const other = await devLogin(login.user.username);
+    expect((await api("GET", "/v1/me", login.access_token)).status).toBe(200);
     const out = await api("POST", "/v1/auth/logout", login.access_token);
     expect(out.status).toBe(204);
     expect((await refresh(login.refresh_token)).status).toBe(401);
-    // Documented: access tokens are not revoked, they expire (≤ 15 minutes).
-    expect((await api("GET", "/v1/me", login.access_token)).status).toBe(200);
+    // Its access token has not expired, but its session has ended (§22.19).
+    const after = await api("GET", "/v1/me", login.access_token);
+    expect(after.status).toBe(401);
+    expect(ErrorBody.parse(after.body)).toMatchObject({ code: "unauthorized" });
+    expect((await api("GET", "/v1/me", other.access_token)).status).toBe(200);
     // Idempotent.
     expect((await api("POST", "/v1/auth/logout", login.access_token)).status).toBe(204);
   });
@@ -164,5 +169,88 @@ describe("the session cap (MAX_SESSIONS = 10)", () => {
     expect((await refresh(logins[1]!.refresh_token)).status).toBe(401);
     for (const i of [0, 2, 9]) expect((await refresh(logins[i]!.refresh_token)).status, `session ${i}`).toBe(200);
     expect((await refresh(eleventh.refresh_token)).status).toBe(200);
+  });
+});
+
+describe("a session that ends takes its sockets and its access tokens with it (§22.19)", () => {
+  const asSession = (l: LoginResponse) => ({ token: l.access_token, userId: l.user.id, username: l.user.username });
+  /**
+   * Until the user's inbox holds a new conversation (its first sweep, some
+   * milliseconds after the creation): the inbox's list is where the User
+   * actor finds the conversations whose sockets it must close.
+   */
+  async function listed(token: string, id: string): Promise<void> {
+    for (let i = 0; i < 100; i++) {
+      const list = await api("GET", "/v1/conversations", token);
+      if (list.body.conversations.some((c: { id: string }) => c.id === id)) return;
+      await pause(50);
+    }
+    throw new Error(`${id} never reached the inbox`);
+  }
+
+  it("signing the other devices out closes their conversation and inbox sockets with 4101 and refuses their tokens; this device's stay", async () => {
+    const here = await devLogin(uniqueName("dev"));
+    const there = await devLogin(here.user.username);
+    const friend = await devLogin();
+    const id = await createDirect(asSession(here), asSession(friend));
+    const mine = await joined(asSession(here), id);
+    const theirs = await joined(asSession(there), id);
+    const theirInbox = await inbox(asSession(there));
+    const friends = await joined(asSession(friend), id);
+    await listed(here.access_token, id);
+
+    const out = await api("POST", "/v1/me/sessions/revoke-others", here.access_token);
+    expect(out.status).toBe(200);
+    expect(out.body).toEqual({ revoked: 1 });
+
+    for (const client of [theirs.client, theirInbox.client]) {
+      expect((await client.closed).code).toBe(CloseCode.TOKEN_EXPIRED);
+      expect(client.frames.find((f) => f.type === "connection.closing")?.data).toEqual({ reason: "token_expired", retry: true });
+    }
+    expect(theirs.client.violations).toEqual([]);
+    // Its access token is refused at once, for REST and for a new socket; a refresh too.
+    expect((await api("GET", "/v1/me", there.access_token)).status).toBe(401);
+    expect((await openSocket(there.access_token, id)).status).toBe(401);
+    expect((await refresh(there.refresh_token)).status).toBe(401);
+    // This device, and the other member, go on.
+    const ack = await mine.client.request("message.send", { client_msg_id: "after", body: "still here" });
+    expect(ack.type).toBe("message.ack");
+    await friends.client.next((f) => f.type === "message.new" && f.data.message.body === "still here");
+    expect((await api("GET", "/v1/me", here.access_token)).status).toBe(200);
+    for (const c of [mine.client, friends.client]) c.close();
+  });
+
+  it("signing out one device closes only that session's sockets; a token refreshed in place on a socket moves the socket to its session", async () => {
+    const a = await devLogin(uniqueName("dev"));
+    const b = await devLogin(a.user.username);
+    const friend = await devLogin();
+    const id = await createDirect(asSession(a), asSession(friend));
+    // A socket opened with a's token, then handed b's token in place, belongs to b's session now.
+    const moved = await joined(asSession(a), id);
+    const refreshed = await moved.client.request("auth.refresh", { access_token: b.access_token });
+    expect(refreshed.type).toBe("auth.refreshed");
+    const stays = await joined(asSession(a), id);
+    await listed(a.access_token, id);
+
+    expect((await api("DELETE", `/v1/me/sessions/${String(claims(b.access_token).sid)}`, a.access_token)).status).toBe(204);
+    expect((await moved.client.closed).code).toBe(CloseCode.TOKEN_EXPIRED);
+    expect((await stays.client.request("ping", {})).type).toBe("pong");
+    expect((await api("GET", "/v1/me", b.access_token)).status).toBe(401);
+    expect((await api("GET", "/v1/me", a.access_token)).status).toBe(200);
+    stays.client.close();
+  });
+
+  it("a refresh token used twice revokes its family and closes the sockets opened with its access tokens", async () => {
+    const login = await devLogin();
+    const friend = await devLogin();
+    const id = await createDirect(asSession(login), asSession(friend));
+    const rotated = await refresh(login.refresh_token);
+    expect(rotated.status).toBe(200);
+    const socket = await joined({ ...asSession(login), token: rotated.body.access_token }, id);
+    await listed(rotated.body.access_token, id);
+    // The first token again: a reuse, as when a thief and the owner both hold it.
+    expect((await refresh(login.refresh_token)).status).toBe(401);
+    expect((await socket.client.closed).code).toBe(CloseCode.TOKEN_EXPIRED);
+    expect((await api("GET", "/v1/me", rotated.body.access_token)).status).toBe(401);
   });
 });

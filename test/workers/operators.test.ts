@@ -116,7 +116,10 @@ describe("operator routes", () => {
     expect(refresh.status).toBe(403);
     const upgrade = await SELF.fetch(`https://parley.test/v1/conversations/${group}/ws?access_token=${victim.token}`, { headers: { upgrade: "websocket" } });
     expect(upgrade.status).toBe(403);
-    expect((await api("GET", `/v1/admin/users/${victim.userId}`, op.token)).body.standing).toMatchObject({ suspended: true, reason: "spam" });
+    const standing = (await api("GET", `/v1/admin/users/${victim.userId}`, op.token)).body.standing;
+    expect(standing).toMatchObject({ suspended: true, reason: "spam" });
+    // Exactly the documented fields (the Worker's own check also learns which sessions ended).
+    expect(Object.keys(standing).sort()).toEqual(["reason", "suspended", "suspended_at"]);
 
     expect((await api("DELETE", `/v1/admin/users/${victim.userId}/suspend`, op.token)).status).toBe(200);
     expect((await api("GET", "/v1/me", victim.token)).status).toBe(200);

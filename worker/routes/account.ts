@@ -4,6 +4,7 @@ import { OAuthProvider, ParleyError, PasskeyId, RenamePasskeyRequest, type Ident
 import { unwrap } from "../../src/shared/result.ts";
 import { directory, user } from "../actors.ts";
 import { requireAuth } from "../auth.ts";
+import { forgetStanding } from "../standing.ts";
 import { readJson, readParam } from "../http.ts";
 import type { AppEnv } from "../types.ts";
 
@@ -53,13 +54,16 @@ accountRoutes.get("/me/sessions", requireAuth(), async (c) => {
 /** Ends every session of the user but the one of this access token. */
 accountRoutes.post("/me/sessions/revoke-others", requireAuth(), async (c) => {
   const me = c.get("principal");
-  return c.json(unwrap(await user(c.env, me.userId).revokeOtherSessions(me.sessionId)));
+  const answer = unwrap(await user(c.env, me.userId).revokeOtherSessions(me.sessionId));
+  forgetStanding(me.userId);
+  return c.json(answer);
 });
 
 accountRoutes.delete("/me/sessions/:id", requireAuth(), async (c) => {
   const me = c.get("principal");
   const id = readParam(c, "id", SessionId, () => new ParleyError("not_found", "No such session."));
   unwrap(await user(c.env, me.userId).revokeOwnSession(id));
+  forgetStanding(me.userId);
   return c.body(null, 204);
 });
 

@@ -215,7 +215,9 @@ adminRoutes.delete("/admin/users/:user_id/suspend", async (c) => {
 adminRoutes.get("/admin/users/:user_id", async (c) => {
   const target = readParam(c, "user_id", UserId, noSuchUser);
   const me = unwrap(await user(c.env, target).profile());
-  return c.json({ user: me.user, standing: await user(c.env, target).standing() });
+  // The Worker's own check also learns which sessions ended; that is not the operator's business.
+  const { ended_sessions: _ended, ...standing } = await user(c.env, target).standing();
+  return c.json({ user: me.user, standing });
 });
 
 adminRoutes.delete("/admin/conversations/:id/messages/:seq", async (c) => {

@@ -14,6 +14,7 @@ import { configOf } from "../../src/shared/config.ts";
 import { unwrap } from "../../src/shared/result.ts";
 import { directory, user } from "../actors.ts";
 import { bearerToken } from "../auth.ts";
+import { forgetStanding } from "../standing.ts";
 import { readJson } from "../http.ts";
 import { cookieRefreshToken, dropCookie, openSession, sessionAnswer, wantsCookie } from "../session.ts";
 import type { AppEnv } from "../types.ts";
@@ -69,7 +70,10 @@ authRoutes.post("/refresh", async (c) => {
     // Garbage and forgeries never reach an actor: only a token this deployment signed names one.
     const parts = await verifyRefreshToken(authSecret(c.env), token);
     if (!parts) throw new ParleyError("unauthorized", "The refresh token is invalid; log in again.");
-    const grant = unwrap(await user(c.env, parts.userId).refresh(token));
+    const answer = await user(c.env, parts.userId).refresh(token);
+    // A refused refresh may have revoked the family (a reuse): this isolate asks for the user's standing again.
+    if (!answer.ok) forgetStanding(parts.userId);
+    const grant = unwrap(answer);
     return c.json(await sessionAnswer(c, grant, wantsCookie(c)));
   } catch (e) {
     if (fromCookie !== undefined && e instanceof ParleyError && e.code === "unauthorized") dropCookie(c);
@@ -82,7 +86,8 @@ authRoutes.post("/refresh", async (c) => {
  * one (so a client whose access token expired can still log out), else the
  * session cookie's (with `X-Parley-Session: cookie`; the cookie is
  * cleared), else the one named by the access token's `sid`. Access tokens
- * already minted for it stay valid until they expire (at most 15 minutes).
+ * already minted for it are refused from then on (worker/standing.ts:
+ * within STANDING_TTL_MS in other isolates), and its inbox sockets close.
  */
 authRoutes.post("/logout", async (c) => {
   const text = await c.req.text();
@@ -98,6 +103,7 @@ authRoutes.post("/logout", async (c) => {
       throw new ParleyError("unauthorized", "The refresh token is invalid.");
     }
     const result = await user(c.env, parts.userId).logout(refreshToken);
+    forgetStanding(parts.userId);
     if (!result.ok && fromCookie !== undefined) return c.body(null, 204);
     unwrap(result);
     return c.body(null, 204);
@@ -106,6 +112,7 @@ authRoutes.post("/logout", async (c) => {
   if (!token) throw new ParleyError("unauthorized", "Send the session's refresh token in the body, or its access token: Authorization: Bearer <token>.");
   const me = await verifyAccessToken(authSecret(c.env), token);
   unwrap(await user(c.env, me.userId).revokeSession(me.sessionId));
+  forgetStanding(me.userId);
   return c.body(null, 204);
 });
 
