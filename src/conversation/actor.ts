@@ -29,7 +29,7 @@ import { InboxFanout } from "./fanout.ts";
 import { memberPage } from "./join.ts";
 import { addMembers, admitMembers, planAdd, removeMember, setBlock, setRole, setTitle, type MembershipContext } from "./membership.ts";
 import { OutboxStore } from "./outbox-store.ts";
-import { HeldPolls, type PollPage } from "./polls.ts";
+import { HeldPolls, type PollCursor, type PollPage } from "./polls.ts";
 import { Room } from "./room.ts";
 import { historyWindow, noSuchConversation } from "./rules.ts";
 import { AttachmentStore, objectKey } from "./attachments.ts";
@@ -139,11 +139,13 @@ export class Conversation extends SocketActor<SocketState, ClientFrame, Room> {
           this.#store.bumpVersion(true);
           this.scheduleAlarm(this.#fanout.changed(Date.now()));
         }
+        this.#polls.answerChanges();
       },
     };
     this.#polls = new HeldPolls({
-      page: (afterSeq) => this.#pollPage(afterSeq),
+      page: (cursor) => this.#pollPage(cursor),
       lastSeq: () => this.#store.lastSeq,
+      lastRev: () => this.#store.messages.lastRev,
       denied: (userId) => this.#denied(userId),
     });
     this.#frames = new FrameHandlers({
@@ -304,17 +306,17 @@ export class Conversation extends SocketActor<SocketState, ClientFrame, Room> {
   }
 
   /**
-   * Long-poll fallback: answers at once when anything newer than `afterSeq`
-   * exists, otherwise when the next message is accepted or after `timeoutMs`
-   * (polls.ts). A held poll belongs to its user: it is checked again when it
+   * Long-poll fallback: answers at once when anything newer than the cursor
+   * exists, otherwise when the next message is accepted (or, for a poll by
+   * rev, the next change) or after `timeoutMs` (polls.ts). A held poll belongs to its user: it is checked again when it
    * is answered, and answered at once, with the refusal, when its user is
    * removed or blocked, so it never carries a message to someone who lost
    * access while it waited.
    */
-  async poll(userId: string, afterSeq: number, timeoutMs: number): Promise<Result<PollPage>> {
+  async poll(userId: string, cursor: PollCursor, timeoutMs: number): Promise<Result<PollPage>> {
     const denied = this.#denied(userId);
     if (denied) return err(denied);
-    return this.#polls.poll(userId, afterSeq, timeoutMs);
+    return this.#polls.poll(userId, cursor, timeoutMs);
   }
 
   /**
@@ -547,8 +549,12 @@ export class Conversation extends SocketActor<SocketState, ClientFrame, Room> {
     return this.env.USER.get(this.env.USER.idFromName(userId));
   }
 
-  #pollPage(afterSeq: number): PollPage {
-    const page = this.#store.page({ direction: "forward", after: afterSeq, before: undefined, limit: DEFAULT_PAGE_LIMIT });
-    return { messages: page.messages, last_seq: this.#store.lastSeq };
+  #pollPage(cursor: PollCursor): PollPage {
+    if ("after_rev" in cursor) {
+      const page = this.#store.messages.byRev(cursor.after_rev, DEFAULT_PAGE_LIMIT);
+      return { messages: page.messages, last_seq: this.#store.lastSeq, last_rev: this.#store.messages.lastRev };
+    }
+    const page = this.#store.page({ direction: "forward", after: cursor.after_seq, before: undefined, limit: DEFAULT_PAGE_LIMIT });
+    return { messages: page.messages, last_seq: this.#store.lastSeq, last_rev: this.#store.messages.lastRev };
   }
 }

@@ -20,13 +20,21 @@ export const MAX_POLLERS = 1000;
  */
 export const MAX_POLLERS_PER_USER = 3;
 
-export type PollPage = { messages: Message[]; last_seq: number };
+export type PollPage = { messages: Message[]; last_seq: number; last_rev?: number };
+
+/**
+ * Where a poll reads from: after a `seq` (new messages, v1), or after a
+ * `rev` (every change: new messages and edits, deletions, reactions; since v1.2).
+ */
+export type PollCursor = { after_seq: number } | { after_rev: number };
 
 export interface PollDeps {
-  /** What follows `afterSeq` now (at most a page) and the last seq. */
-  page(afterSeq: number): PollPage;
+  /** What follows the cursor now (at most a page), the last seq and the last rev. */
+  page(cursor: PollCursor): PollPage;
   /** The last seq now. */
   lastSeq(): number;
+  /** The last rev now. */
+  lastRev(): number;
   /** Why `userId` may not read the conversation now, if they may not. */
   denied(userId: string): ParleyError | undefined;
 }
@@ -34,7 +42,7 @@ export interface PollDeps {
 /** A held long-poll: whose it is, where it reads from, and how it is answered. */
 interface Waiter {
   userId: string;
-  afterSeq: number;
+  cursor: PollCursor;
   timer: ReturnType<typeof setTimeout>;
   resolve: (result: Result<PollPage>) => void;
 }
@@ -50,21 +58,21 @@ export class HeldPolls {
 
   /**
    * A poll from `userId`, who may read the conversation now: answered at once
-   * when anything newer than `afterSeq` exists or when no place is left for
-   * it (MAX_POLLERS, MAX_POLLERS_PER_USER), otherwise held until `answerAll`,
-   * `settle` or `timeoutMs` (at most MAX_POLL_MS).
+   * when anything newer than its cursor exists or when no place is left for
+   * it (MAX_POLLERS, MAX_POLLERS_PER_USER), otherwise held until `answerAll`
+   * (or `answerChanges` for a poll by rev), `settle` or `timeoutMs` (at most MAX_POLL_MS).
    */
-  poll(userId: string, afterSeq: number, timeoutMs: number): Result<PollPage> | Promise<Result<PollPage>> {
+  poll(userId: string, cursor: PollCursor, timeoutMs: number): Result<PollPage> | Promise<Result<PollPage>> {
     const mine = this.#byUser.get(userId);
-    if (this.#deps.lastSeq() > afterSeq || this.#count >= MAX_POLLERS || (mine?.size ?? 0) >= MAX_POLLERS_PER_USER) {
-      return ok(this.#deps.page(afterSeq));
+    if (this.#newer(cursor) || this.#count >= MAX_POLLERS || (mine?.size ?? 0) >= MAX_POLLERS_PER_USER) {
+      return ok(this.#deps.page(cursor));
     }
     return new Promise((resolve) => {
       const waiter: Waiter = {
         userId,
-        afterSeq,
+        cursor,
         resolve,
-        timer: setTimeout(() => this.#answer(waiter, { messages: [], last_seq: this.#deps.lastSeq() }), Math.min(Math.max(0, timeoutMs), MAX_POLL_MS)),
+        timer: setTimeout(() => this.#answer(waiter, { messages: [], last_seq: this.#deps.lastSeq(), last_rev: this.#deps.lastRev() }), Math.min(Math.max(0, timeoutMs), MAX_POLL_MS)),
       };
       const set = mine ?? new Set<Waiter>();
       if (!mine) this.#byUser.set(userId, set);
@@ -77,6 +85,16 @@ export class HeldPolls {
   answerAll(): void {
     if (this.#count === 0) return;
     for (const set of [...this.#byUser.values()]) for (const waiter of [...set]) this.#answer(waiter);
+  }
+
+  /** A message changed (edited, deleted, reacted to): the polls by rev are answered; the polls by seq wait on (nothing new for them). */
+  answerChanges(): void {
+    if (this.#count === 0) return;
+    for (const set of [...this.#byUser.values()]) for (const waiter of [...set]) if ("after_rev" in waiter.cursor) this.#answer(waiter);
+  }
+
+  #newer(cursor: PollCursor): boolean {
+    return "after_rev" in cursor ? this.#deps.lastRev() > cursor.after_rev : this.#deps.lastSeq() > cursor.after_seq;
   }
 
   /** `userId` was removed or blocked: their held polls are answered now, with the refusal they would get now. */
@@ -97,6 +115,6 @@ export class HeldPolls {
     this.#count--;
     clearTimeout(waiter.timer);
     const denied = this.#deps.denied(waiter.userId);
-    waiter.resolve(denied ? err(denied) : ok(page ?? this.#deps.page(waiter.afterSeq)));
+    waiter.resolve(denied ? err(denied) : ok(page ?? this.#deps.page(waiter.cursor)));
   }
 }

@@ -132,12 +132,22 @@ export const UpdateConversationRequest = z.object({ title: Title });
 /** `POST /v1/conversations/{id}/read` */
 export const ReadRequest = z.object({ up_to_seq: Seq });
 
-/** `GET /v1/conversations/{id}/poll?after_seq=&timeout_ms=` */
-export const PollQuery = z.object({
-  after_seq: QuerySeq,
-  timeout_ms: queryNumber(z.number().int().min(0).max(30_000)).optional(),
-});
-export const PollResponse = z.object({ messages: z.array(Message), last_seq: Seq });
+/**
+ * `GET /v1/conversations/{id}/poll?after_seq=&timeout_ms=`, or (since v1.2)
+ * `?after_rev=`: every change after a rev, edits included. Exactly one cursor.
+ */
+export const PollQuery = z
+  .object({
+    after_seq: QuerySeq.optional(),
+    after_rev: QuerySeq.optional(),
+    timeout_ms: queryNumber(z.number().int().min(0).max(30_000)).optional(),
+  })
+  .refine((q) => (q.after_seq === undefined) !== (q.after_rev === undefined), {
+    message: "required (or, since v1.2, after_rev instead); not both",
+    path: ["after_seq"],
+  });
+/** `last_rev` since v1.2. */
+export const PollResponse = z.object({ messages: z.array(Message), last_seq: Seq, last_rev: Seq.optional() });
 
 /** `POST /v1/reports` — a user or a message, for later review. */
 export const ReportRequest = z.discriminatedUnion("kind", [

@@ -85,7 +85,7 @@ describe("a conversation actor that is only read", () => {
     expect((await stub.members(who, undefined, 10)).ok).toBe(false);
     expect((await stub.history(who, {})).ok).toBe(false);
     expect((await stub.inboxView(who, true)).ok).toBe(false);
-    expect((await stub.poll(who, 0, 0)).ok).toBe(false);
+    expect((await stub.poll(who, { after_seq: 0 }, 0)).ok).toBe(false);
     expect((await stub.messageForReport(who, 1)).ok).toBe(false);
     expect((await stub.markRead(who, 1)).ok).toBe(false);
     // Lifting a block that was never placed has nothing to write either.

@@ -84,7 +84,7 @@ describe("a held long-poll", () => {
     const fourth = await poll(id, m.token);
     expect(Date.now() - started).toBeLessThan(2000);
     expect(fourth.status).toBe(200);
-    expect(fourth.body).toEqual({ messages: [], last_seq: 0 });
+    expect(fourth.body).toEqual({ messages: [], last_seq: 0, last_rev: 0 });
     // Another user's poll is still held.
     const others = poll(id, other.token);
     expect(await settledWithin(others, 300)).toBe("pending");
@@ -99,3 +99,54 @@ describe("a held long-poll", () => {
     expect(PollResponse.parse((await again).body).messages.map((x) => x.seq)).toEqual([2]);
   });
 });
+
+describe("a long-poll by rev (since v1.2)", () => {
+  const byRev = (id: string, token: string, afterRev: number, timeoutMs = 20_000) =>
+    api("GET", `/v1/conversations/${id}/poll?after_rev=${afterRev}&timeout_ms=${timeoutMs}`, token);
+
+  it("answers with every change after the rev — an edit and a deletion wake a held poll; a poll by seq waits for a new message", async () => {
+    const a = await login();
+    const b = await login();
+    const id = await createDirect(a, b);
+    for (const [key, body] of [["r1", "first"], ["r2", "second"]]) {
+      expect((await api("POST", `/v1/conversations/${id}/messages`, a.token, { client_msg_id: key, body })).status).toBe(200);
+    }
+    const now = PollResponse.parse((await byRev(id, b.token, 0, 0)).body);
+    expect(now.messages.map((m) => [m.seq, m.body])).toEqual([[1, "first"], [2, "second"]]);
+    expect(now.last_seq).toBe(2);
+    const rev = now.last_rev!;
+    expect(rev).toBe(now.messages.at(-1)!.rev);
+
+    const held = byRev(id, b.token, rev);
+    const bySeq = poll(id, b.token, 2);
+    await sleep(150);
+    expect(await settledWithin(held, 0)).toBe("pending");
+    expect((await api("PATCH", `/v1/conversations/${id}/messages/1`, a.token, { body: "first, edited" })).status).toBe(200);
+    const edited = PollResponse.parse((await held).body);
+    expect(edited.messages.map((m) => [m.seq, m.body, m.rev])).toEqual([[1, "first, edited", rev + 1]]);
+    expect(edited).toMatchObject({ last_seq: 2, last_rev: rev + 1 });
+    // The poll by seq saw nothing new: it is still held.
+    expect(await settledWithin(bySeq, 100)).toBe("pending");
+
+    // A deletion, then a new message: each change once, in rev order, from the cursor.
+    expect((await api("DELETE", `/v1/conversations/${id}/messages/2`, a.token)).status).toBe(200);
+    expect((await api("POST", `/v1/conversations/${id}/messages`, a.token, { client_msg_id: "r3", body: "third" })).status).toBe(200);
+    const rest = PollResponse.parse((await byRev(id, b.token, rev + 1, 0)).body);
+    expect(rest.messages.map((m) => [m.seq, m.deleted_at !== undefined, m.rev])).toEqual([[2, true, rev + 2], [3, false, rev + 3]]);
+    expect(PollResponse.parse((await bySeq).body).messages.map((m) => m.seq)).toEqual([3]);
+  });
+
+  it("takes exactly one cursor", async () => {
+    const a = await login();
+    const b = await login();
+    const id = await createDirect(a, b);
+    const both = await api("GET", `/v1/conversations/${id}/poll?after_seq=0&after_rev=0&timeout_ms=0`, a.token);
+    expect(both.status).toBe(400);
+    expect(ErrorBody.parse(both.body)).toMatchObject({ code: "bad_request" });
+    expect(both.body.message).toMatch(/^after_seq: /);
+    const bad = await api("GET", `/v1/conversations/${id}/poll?after_rev=1e3&timeout_ms=0`, a.token);
+    expect(bad.status).toBe(400);
+    expect(bad.body.message).toMatch(/^after_rev: /);
+  });
+});
+

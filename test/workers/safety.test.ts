@@ -207,7 +207,7 @@ describe("long-poll fallback", () => {
     expect(woke.body.messages.map((m: { body: string }) => m.body)).toEqual(["two"]);
     const started = Date.now();
     const idle = await api("GET", `/v1/conversations/${id}/poll?after_seq=2&timeout_ms=300`, b.token);
-    expect(idle.body).toEqual({ messages: [], last_seq: 2 });
+    expect(idle.body).toEqual({ messages: [], last_seq: 2, last_rev: 2 });
     expect(Date.now() - started).toBeGreaterThanOrEqual(250);
     expect((await api("GET", `/v1/conversations/${id}/poll?after_seq=0&timeout_ms=40000`, b.token)).status).toBe(400);
   });

@@ -269,8 +269,9 @@ conversationRoutes.post("/:id/read", requireAuth(), async (c) => {
 
 conversationRoutes.get("/:id/poll", requireAuth(), perUserLimit("poll"), async (c) => {
   const id = await conversationIdOf(c);
-  const { after_seq, timeout_ms } = readQuery(c, PollQuery);
-  return c.json(unwrap(await conversation(c.env, id).poll(c.get("principal").userId, after_seq, timeout_ms ?? 25_000)));
+  const { after_seq, after_rev, timeout_ms } = readQuery(c, PollQuery);
+  const cursor = after_rev !== undefined ? { after_rev } : { after_seq: after_seq ?? 0 };
+  return c.json(unwrap(await conversation(c.env, id).poll(c.get("principal").userId, cursor, timeout_ms ?? 25_000)));
 });
 
 conversationRoutes.get("/:id/ws", ...upgradeChecks, async (c) => {
