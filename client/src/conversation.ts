@@ -180,10 +180,12 @@ export class ConversationHandle {
           timing: ctx.timing,
           outbox: this.#outbox,
           active: () => this.#pollingActive(),
-          afterSeq: () => this.#buffer.delivered,
-          // Polls page by seq and carry no changes: they must not move the rev cursor, or a change made meanwhile
-          // (a lower rev) would be skipped by the next join with after_rev.
-          deliver: (messages) => this.#deliver(messages, false),
+          // By rev whenever the handle has a rev to start from (or nothing yet: then a poll from rev 0 is the whole
+          // history, as from seq 0): edits and deletions arrive while polling too.
+          cursor: () => (this.#lastRev > 0 || this.#buffer.delivered === 0 ? { afterRev: this.#lastRev } : { afterSeq: this.#buffer.delivered }),
+          // A poll by seq carries no changes: it must not move the rev cursor, or a change made meanwhile
+          // (a lower rev) would be skipped by the next poll or join by rev.
+          deliver: (messages, byRev) => this.#deliver(messages, byRev),
           acked: (ack) => this.#acked(ack),
           sendFailed: (clientMsgId, body, error) => this.#sendFailed(clientMsgId, body, error),
           refused: (status, message) => this.#socket.dispatch({ type: "refused", status, message }),

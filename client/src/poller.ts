@@ -12,10 +12,14 @@ export interface PollerHost {
   readonly outbox: Outbox;
   /** Whether polling should run now (the socket fell back and is not live). */
   active(): boolean;
-  /** The `after_seq` of the next poll: every message up to it was delivered. */
-  afterSeq(): number;
-  /** Messages from a poll (any order, repeats allowed: the handle's SeqBuffer sorts them out). */
-  deliver(messages: Message[]): void;
+  /**
+   * Where the next poll reads from: after a `rev` (every change, edits
+   * included; what the handle has seen of the conversation's changes), or
+   * after a `seq` (new messages only) when it knows no rev to start from.
+   */
+  cursor(): { afterRev: number } | { afterSeq: number };
+  /** Messages from a poll (any order, repeats allowed: the handle's SeqBuffer sorts them out); `byRev`: a poll by rev, whose messages move the rev cursor. */
+  deliver(messages: Message[], byRev: boolean): void;
   /** A REST send was stored (or found stored). */
   acked(ack: MessageAck): void;
   /** A REST send was refused for good. */
@@ -26,7 +30,9 @@ export interface PollerHost {
 
 /**
  * The long-polling side of a conversation (docs/protocol.md §15.18): one
- * `GET …/poll?after_seq=` after another while the handle is in fallback,
+ * `GET …/poll?after_rev=` after another while the handle is in fallback (or
+ * `?after_seq=` while it knows no rev), so edits, deletions and reactions
+ * arrive while polling as over the socket (§22.4),
  * and the outbox sent over REST (`POST …/messages`) under the same
  * `client_msg_id`s, one at a time, so ordering, de-duplication and the
  * outbox's guarantees are the socket's. Polls are aborted when polling
@@ -71,10 +77,12 @@ export class Poller {
     let failures = 0;
     while (generation === this.#generation && host.active()) {
       try {
-        const page = await host.api.poll(host.conversationId, host.afterSeq(), { timeoutMs: host.timing.POLL_TIMEOUT_MS, signal });
+        const cursor = host.cursor();
+        const options = { timeoutMs: host.timing.POLL_TIMEOUT_MS, signal };
+        const page = "afterRev" in cursor ? await host.api.pollChanges(host.conversationId, cursor.afterRev, options) : await host.api.poll(host.conversationId, cursor.afterSeq, options);
         if (generation !== this.#generation) return;
         failures = 0;
-        host.deliver(page.messages);
+        host.deliver(page.messages, "afterRev" in cursor);
       } catch (err) {
         if (generation !== this.#generation) return;
         if (err instanceof ParleyError && (err.code === "not_found" || err.code === "forbidden")) {

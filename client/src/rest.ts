@@ -252,6 +252,18 @@ export class ParleyApi {
     return this.#rest.call("GET", `${conversationPath(id)}/poll?${qs}`, undefined, PollResponse, { timeoutMs: hold + this.#rest.timing.REQUEST_TIMEOUT_MS, ...(options.signal ? { signal: options.signal } : {}) });
   }
 
+  /**
+   * `GET …/poll?after_rev=` (protocol v1.2): every change after `afterRev` —
+   * new messages and edits, deletions and reactions, each in its current
+   * state, in `rev` order (up to 100) — at once when there are any, else
+   * held until the next change or `timeoutMs`.
+   */
+  pollChanges(id: string, afterRev: number, options: PollOptions = {}): Promise<z.infer<typeof PollResponse>> {
+    const qs = queryString({ after_rev: afterRev, timeout_ms: options.timeoutMs });
+    const hold = options.timeoutMs ?? 25_000;
+    return this.#rest.call("GET", `${conversationPath(id)}/poll?${qs}`, undefined, PollResponse, { timeoutMs: hold + this.#rest.timing.REQUEST_TIMEOUT_MS, ...(options.signal ? { signal: options.signal } : {}) });
+  }
+
   /** `PUT …/mute`: no notifications from this conversation until `until` (ms), or for ever. */
   mute(id: string, until?: number): Promise<MuteResponse> {
     return this.#rest.call("PUT", `${conversationPath(id)}/mute`, until !== undefined ? { until } : {}, MuteResponse);

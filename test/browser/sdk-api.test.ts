@@ -139,7 +139,11 @@ describe("every REST method of the SDK against the engine", () => {
     const receipt: Receipt = await other.markRead(id, 2);
     expect(receipt).toEqual({ user_id: b!.user.id, read_seq: 2, delivered_seq: 2 });
 
+    const before = await other.pollChanges(id, 0, { timeoutMs: 0 });
+    expect(before.messages.map((m) => m.seq)).toEqual([1, 2, 3]);
+    const changed = other.pollChanges(id, before.last_rev!, { timeoutMs: 10_000 });
     expect((await api.editMessage(id, 2, "an edited reply")).duplicate).toBe(false);
+    expect((await changed).messages.map((m) => [m.seq, m.body])).toEqual([[2, "an edited reply"]]);
     expect((await other.react(id, 1, "👍")).duplicate).toBe(false);
     expect((await other.react(id, 1, "👍", false)).duplicate).toBe(false);
     expect((await api.deleteMessage(id, 3)).duplicate).toBe(false);

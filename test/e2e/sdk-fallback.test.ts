@@ -47,8 +47,9 @@ function clientFor(baseUrl: string, token: string): ParleyClient {
 }
 
 function watch(chat: ConversationHandle) {
-  const seen = { messages: [] as Message[], statuses: [] as string[], errors: [] as string[], acks: [] as string[] };
+  const seen = { messages: [] as Message[], updated: [] as Message[], statuses: [] as string[], errors: [] as string[], acks: [] as string[] };
   chat.on("message", (m) => seen.messages.push(m));
+  chat.on("updated", (m) => seen.updated.push(m));
   chat.on("status", (s) => seen.statuses.push(s));
   chat.on("ack", (a) => seen.acks.push(a.client_msg_id));
   chat.on("error", (e) => seen.errors.push(`${e.kind}: ${e.message}`));
@@ -94,6 +95,15 @@ describe("the SDK when WebSockets do not get through", () => {
     expect(proxy.counts.polls).toBeGreaterThan(0);
     expect(proxy.counts.restSends).toBeGreaterThanOrEqual(15);
 
+    // Changes reach the polling side too (polls by rev, protocol v1.2): b edits one of its messages and deletes
+    // another; a polling a sees each once, in its new state.
+    const [b1, b3] = [seenB.messages.find((m) => m.body === "b 1")!, seenB.messages.find((m) => m.body === "b 3")!];
+    await chatB.edit(b1.seq, "b 1, edited");
+    await chatB.delete(b3.seq);
+    await until("a sees both changes", () => seenA.updated.length >= 2);
+    expect(chatA.status).toBe("polling");
+    expect(seenA.updated.map((m) => [m.seq, m.body, m.deleted_at !== undefined])).toEqual([[b1.seq, "b 1, edited", false], [b3.seq, "", true]]);
+
     // Upgrades get through again: a's next probe finds its socket, and polling stops.
     proxy.upgrades = "allow";
     const during = [chatA.send("a while switching"), chatB.send("b while switching")];
@@ -101,6 +111,7 @@ describe("the SDK when WebSockets do not get through", () => {
     for (let i = 0; i < 10; i++) (i % 2 === 0 ? chatA : chatB).send(`after ${i}`);
     await until("43 messages on both", () => seenA.messages.length >= 42 && seenB.messages.length >= 42 && chatA.pending.length === 0);
     await new Promise((r) => setTimeout(r, 500)); // anything doubled would show up by now
+    expect(seenA.updated).toHaveLength(2); // and the socket's replay on the way back did not bring the changes again
 
     expect(seenA.messages.map((m) => m.seq)).toEqual(range(1, 42));
     expect(seenB.messages).toEqual(seenA.messages);
