@@ -141,7 +141,9 @@ export class User extends SocketActor<InboxSocketState, InboxClientFrame, InboxS
       agent: meta.agent?.slice(0, 200),
     });
     this.log("info", "session.created", { family_id: familyId, evicted: evicted.join(",") || undefined });
-    await this.#standing.endSessions(evicted);
+    // Not awaited: a sign-in does not wait on every conversation of the user. Should the actor go away
+    // first, the evicted session's tokens are refused all the same, and its sockets end at their expiry.
+    if (evicted.length > 0) this.ctx.waitUntil(this.#standing.endSessions(evicted));
     return ok({ refresh_token: token, family_id: familyId, user: { id: userId, username: profile.username } });
   }
 
