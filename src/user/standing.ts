@@ -2,7 +2,8 @@
  * A user's standing (§22.18): whether an operator suspended them, and the
  * suspension itself, which closes every socket of the user with 4003 — the
  * inbox sockets here, the conversation sockets in each conversation of the
- * inbox.
+ * inbox. The end of a login session closes that session's sockets the same
+ * way, with 4101 (§22.19).
  */
 import type { Conversation } from "../conversation/actor.ts";
 import type { Env } from "../env.ts";
