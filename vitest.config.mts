@@ -101,6 +101,9 @@ export default defineConfig({
           hookTimeout: 90_000,
           fileParallelism: false,
           sequence: { groupOrder: 2 },
+          // One more try for a UI test that failed (decision 0036): a test that fails for a reason fails twice.
+          // The protocol's guarantees are tested in workers and e2e, which never retry.
+          retry: 1,
         },
       },
     ],

@@ -88,7 +88,7 @@ describe("a conversation in the web app", () => {
     await a.goto(`${env.engine.url}/#/search?q=haystack`);
     const hits = a.getByTestId("search-view").getByTestId("search-result");
     await expect.poll(() => hits.count()).toBe(1);
-    expect(await hits.first().textContent()).toContain(bob.user.username);
+    await expect.poll(() => hits.first().textContent()).toContain(bob.user.username);
     await hits.first().click();
     await a.getByTestId("conversation-title").filter({ hasText: bob.user.username }).waitFor();
     await expect.poll(() => a.evaluate(() => (document.activeElement as HTMLElement | null)?.dataset.seq), { timeout: 15_000 }).toBe("5");
