@@ -8,8 +8,8 @@ import type { Message } from "../../src/index.ts";
 import type { Chat } from "../chat.ts";
 import { dayLabel, dayStarts } from "../format.ts";
 import type { Room } from "../room.ts";
-import { go, narrow, route } from "../ui-state.ts";
-import { Avatar, MenuButton, presenceText, type MenuItem } from "./common.tsx";
+import { go, route } from "../ui-state.ts";
+import { Avatar, BackLink, MenuButton, presenceText, type MenuItem } from "./common.tsx";
 import { Composer } from "./Composer.tsx";
 import { ConversationInfo } from "./ConversationInfo.tsx";
 import { MessageItem, PendingItem } from "./MessageItem.tsx";
@@ -85,11 +85,7 @@ export function ConversationView({ chat, room, info, jumpSeq }: { chat: Chat; ro
       onDrop={onDrop}
     >
       <header class="conversation-header">
-        {narrow.value && (
-          <a class="icon-button back" href="#/" aria-label="Back to conversations">
-            <Icon name="back" />
-          </a>
-        )}
+        <BackLink />
         <Avatar name={title} id={other ?? room.id} />
         <div class="header-text">
           <h2 id="conversation-title" data-testid="conversation-title">

@@ -15,8 +15,8 @@ import * as api from "../api/integrations.ts";
 import { errorText, type Chat } from "../chat.ts";
 import { longTime } from "../format.ts";
 import type { Session } from "../session.ts";
-import { askConfirm, go, narrow, route } from "../ui-state.ts";
-import { Icon } from "./icons.tsx";
+import { askConfirm, go, route } from "../ui-state.ts";
+import { BackLink } from "./common.tsx";
 import { SignIn } from "./SignIn.tsx";
 
 const PENDING = "parley.pendingInvite";
@@ -95,11 +95,7 @@ export function InviteView({ chat, code }: { chat: Chat; code: string }) {
   return (
     <section class="page" aria-labelledby="invite-title" data-testid="invite-view">
       <header class="page-header">
-        {narrow.value && (
-          <a class="icon-button back" href="#/" aria-label="Back to conversations">
-            <Icon name="back" />
-          </a>
-        )}
+        <BackLink />
         <h2 id="invite-title">Invitation to a group</h2>
       </header>
       <div class="invite-card">

@@ -1,10 +1,10 @@
 /** The in-app list of notifications (mentions, replies, being added), newest first; opening one marks it read. */
-import { Icon } from "./icons.tsx";
 import { useEffect } from "preact/hooks";
 import type { Notification } from "../../../src/protocol/index.ts";
 import type { Chat } from "../chat.ts";
 import { longTime } from "../format.ts";
-import { go, narrow, notice } from "../ui-state.ts";
+import { go, notice } from "../ui-state.ts";
+import { BackLink } from "./common.tsx";
 
 const KIND_TEXT: Record<Notification["kind"], string> = { mention: "mentioned you", reply: "New reply", added: "You were added" };
 
@@ -26,11 +26,7 @@ export function NotificationsView({ chat }: { chat: Chat }) {
   return (
     <section class="page" aria-labelledby="notifications-title" data-testid="notifications-view">
       <header class="page-header">
-        {narrow.value && (
-          <a class="icon-button back" href="#/" aria-label="Back to conversations">
-            <Icon name="back" />
-          </a>
-        )}
+        <BackLink />
         <h2 id="notifications-title">Notifications</h2>
         <span class="spacer" />
         <button type="button" data-testid="mark-all-read" disabled={unread.length === 0} onClick={() => void chat.readNotifications(unread.map((n) => n.id))}>

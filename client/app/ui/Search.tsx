@@ -9,6 +9,7 @@ import { errorText, type Chat } from "../chat.ts";
 import { longTime } from "../format.ts";
 import type { Room } from "../room.ts";
 import { go, narrow } from "../ui-state.ts";
+import { BackLink } from "./common.tsx";
 
 interface Hit {
   message: Message;
@@ -123,11 +124,7 @@ export function SearchView({ chat, initial }: { chat: Chat; initial: string }) {
   return (
     <section class="page" aria-labelledby="search-title" data-testid="search-view">
       <header class="page-header">
-        {narrow.value && (
-          <a class="icon-button back" href="#/" aria-label="Back to conversations">
-            <Icon name="back" />
-          </a>
-        )}
+        <BackLink />
         <h2 id="search-title">Search messages</h2>
       </header>
       <form

@@ -1,12 +1,12 @@
 /** Settings: profile, status, privacy, notifications, appearance, security (Security.tsx), blocked people, shortcuts, sign-out. */
-import { Icon } from "./icons.tsx";
 import { useSignal } from "@preact/signals";
 import type * as P from "preact";
 import type { JSX } from "preact";
 import { useEffect } from "preact/hooks";
 import * as rest from "../api/rest.ts";
 import { errorText, type Chat } from "../chat.ts";
-import { narrow, setTheme, theme, type Theme } from "../ui-state.ts";
+import { setTheme, theme, type Theme } from "../ui-state.ts";
+import { BackLink } from "./common.tsx";
 import { PushSettings } from "./PushSettings.tsx";
 import { SecuritySettings } from "./Security.tsx";
 
@@ -14,11 +14,7 @@ export function SettingsView({ chat }: { chat: Chat }) {
   return (
     <section class="page settings" aria-labelledby="settings-title" data-testid="settings-view">
       <header class="page-header">
-        {narrow.value && (
-          <a class="icon-button back" href="#/" aria-label="Back to conversations">
-            <Icon name="back" />
-          </a>
-        )}
+        <BackLink />
         <h2 id="settings-title">Settings</h2>
         <span class="spacer" />
         <button type="button" data-testid="logout" onClick={() => void chat.signOut()}>

@@ -4,6 +4,7 @@ import type * as P from "preact";
 import type { ComponentChildren } from "preact";
 import { useEffect, useLayoutEffect, useRef } from "preact/hooks";
 import { hue, initials, lastSeen } from "../format.ts";
+import { narrow } from "../ui-state.ts";
 import type { PresenceInfo } from "../chat.ts";
 
 /** Initials on a colour of the person's own; the hue is a class (the CSP allows no inline style attribute). */
@@ -32,6 +33,16 @@ export function PresenceDot({ presence }: { presence: PresenceInfo | undefined }
   const status = presence?.status ?? "offline";
   const known = status in STATUS_WORDS ? status : "other";
   return <span class={`presence-dot presence-${known}`} data-testid="presence-dot" data-status={status} role="img" aria-label={presenceText(presence)} title={presenceText(presence)} />;
+}
+
+/** On a narrow screen, where the list and the other views take turns, the way back to the list. */
+export function BackLink() {
+  if (!narrow.value) return null;
+  return (
+    <a class="icon-button back" href="#/" aria-label="Back to conversations">
+      <Icon name="back" />
+    </a>
+  );
 }
 
 /**

@@ -18,8 +18,8 @@ import { isNotFound } from "../../api/http.ts";
 import * as api from "../../api/integrations.ts";
 import type { Chat } from "../../chat.ts";
 import type { AdminSection } from "../../route.ts";
-import { narrow, route } from "../../ui-state.ts";
-import { Icon } from "../icons.tsx";
+import { route } from "../../ui-state.ts";
+import { BackLink } from "../common.tsx";
 import { Bots } from "./Bots.tsx";
 import { Metrics } from "./Metrics.tsx";
 import { ReportDetail, Reports } from "./Reports.tsx";
@@ -72,11 +72,7 @@ export function AdminView({ chat, section, id }: { chat: Chat; section: AdminSec
   return (
     <section class="page admin" aria-labelledby="admin-title" data-testid="admin-view" data-section={section}>
       <header class="page-header">
-        {narrow.value && (
-          <a class="icon-button back" href="#/" aria-label="Back to conversations">
-            <Icon name="back" />
-          </a>
-        )}
+        <BackLink />
         <h2 id="admin-title">Operator</h2>
       </header>
       {known === false ? (

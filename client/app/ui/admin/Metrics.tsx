@@ -39,20 +39,15 @@ export function Metrics() {
                 </tr>
               </thead>
               <tbody>
-                {rows(m.value.counters).map(([k, v]) => (
-                  <tr key={`c${k}`} data-testid="metric" data-name={k}>
-                    <th scope="row">{k}</th>
-                    <td>counter</td>
-                    <td class="num">{v}</td>
-                  </tr>
-                ))}
-                {rows(m.value.gauges).map(([k, v]) => (
-                  <tr key={`g${k}`} data-testid="metric" data-name={k}>
-                    <th scope="row">{k}</th>
-                    <td>gauge</td>
-                    <td class="num">{v}</td>
-                  </tr>
-                ))}
+                {(["counter", "gauge"] as const).flatMap((kind) =>
+                  rows(kind === "counter" ? m.value!.counters : m.value!.gauges).map(([k, v]) => (
+                    <tr key={`${kind}:${k}`} data-testid="metric" data-name={k}>
+                      <th scope="row">{k}</th>
+                      <td>{kind}</td>
+                      <td class="num">{v}</td>
+                    </tr>
+                  )),
+                )}
               </tbody>
             </table>
           </div>
