@@ -1,6 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { ParleyError } from "../protocol/index.ts";
-import { checkAdd, checkRemove, checkRetitle, notificationTargets, planRoleChange } from "./members.ts";
+import { checkAdd, checkRemove, checkRetitle, mentionedIds, planRoleChange, targetsOf } from "./members.ts";
+
+/** A message's notification targets as the send path finds them: its mentions of members, and the replied author. */
+function notificationTargets(body: string, senderId: string, members: ReadonlyArray<{ user_id: string; username: string }>, repliedAuthorId: string | undefined) {
+  return targetsOf(mentionedIds(body, members), senderId, repliedAuthorId, (id) => members.some((m) => m.user_id === id));
+}
 
 function code(f: () => unknown): string | undefined {
   try {

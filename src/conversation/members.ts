@@ -79,24 +79,10 @@ export function checkRetitle(kind: "direct" | "group", actor: Role): void {
 }
 
 /**
- * Who a message notifies: members it @-mentions (case-insensitive
- * usernames), and the author of the message it replies to; never the
- * sender, and a person once (a mention wins over a reply).
- */
-export function notificationTargets(
-  body: string,
-  senderId: string,
-  members: ReadonlyArray<{ user_id: string; username: string }>,
-  repliedAuthorId: string | undefined,
-): Array<{ user_id: string; kind: "mention" | "reply" }> {
-  const memberIds = new Set(members.map((m) => m.user_id));
-  return targetsOf(mentionedIds(body, members), senderId, repliedAuthorId, (id) => memberIds.has(id));
-}
-
-/**
- * The same from what a message already carries: the members it mentions
- * (`mentions`) and the author of the message it answers. A mention wins
- * over a reply; the sender and a replied author who left are nobody's target.
+ * Who a message notifies, from what it already carries: the members it
+ * @-mentions (`mentions`, found by `mentionedIds`) and the author of the
+ * message it replies to; never the sender, and a person once (a mention wins
+ * over a reply). A replied author who left is nobody's target.
  */
 export function targetsOf(
   mentions: readonly string[],
