@@ -83,14 +83,17 @@ export class HeldPolls {
 
   /** A message was accepted: every held poll is answered (each checked again first). */
   answerAll(): void {
-    if (this.#count === 0) return;
-    for (const set of [...this.#byUser.values()]) for (const waiter of [...set]) this.#answer(waiter);
+    this.#answerWhere(() => true);
   }
 
   /** A message changed (edited, deleted, reacted to): the polls by rev are answered; the polls by seq wait on (nothing new for them). */
   answerChanges(): void {
+    this.#answerWhere((waiter) => "after_rev" in waiter.cursor);
+  }
+
+  #answerWhere(which: (waiter: Waiter) => boolean): void {
     if (this.#count === 0) return;
-    for (const set of [...this.#byUser.values()]) for (const waiter of [...set]) if ("after_rev" in waiter.cursor) this.#answer(waiter);
+    for (const set of [...this.#byUser.values()]) for (const waiter of [...set]) if (which(waiter)) this.#answer(waiter);
   }
 
   #newer(cursor: PollCursor): boolean {
