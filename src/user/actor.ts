@@ -1,5 +1,3 @@
-import { hashToken, newFamilyId, newRefreshToken, parseRefreshToken } from "../auth/sessions.ts";
-import { ENDED_SESSION_WINDOW_MS } from "../auth/tokens.ts";
 import type { Env } from "../env.ts";
 import {
   DEFAULT_CONVERSATION_PAGE,
@@ -35,6 +33,7 @@ import { Presence, type VisiblePresence } from "./presence.ts";
 import { PrivacySync } from "./privacy.ts";
 import { decodeInboxCursor, encodeInboxCursor, notificationAllowed } from "./rules.ts";
 import { SessionStore, type SessionMeta } from "./session-store.ts";
+import { LoginSessions, type SessionGrant } from "./login-sessions.ts";
 import { UserStore } from "./store.ts";
 import { searchConversations } from "./search.ts";
 import { Standing, suspendedError } from "./standing.ts";
@@ -56,12 +55,7 @@ const PULL_TIMEOUT_MS = 2000;
 const WATCH_RENEW_MS = 60_000;
 
 
-/** What a login or a refresh gets from the actor; the Worker adds the access token (`sid` = `family_id`). */
-export interface SessionGrant {
-  refresh_token: string;
-  family_id: string;
-  user: { id: string; username: string };
-}
+export type { SessionGrant } from "./login-sessions.ts";
 
 /**
  * One user: profile, settings, sessions, the inbox index, notifications,
@@ -76,7 +70,7 @@ export interface SessionGrant {
  */
 export class User extends SocketActor<InboxSocketState, InboxClientFrame, InboxSockets> {
   #store!: UserStore;
-  #sessions!: SessionStore;
+  #logins!: LoginSessions;
   #presence!: Presence;
   #privacy!: PrivacySync;
   #profiles!: Profiles;
@@ -100,7 +94,6 @@ export class User extends SocketActor<InboxSocketState, InboxClientFrame, InboxS
   protected override onStart(): void {
     runMigrations(this.ctx.storage, USER_MIGRATIONS);
     this.#store = new UserStore(this.ctx.storage);
-    this.#sessions = new SessionStore(this.ctx.storage);
     this.#profiles = new Profiles(this.#store, this.env, (at) => this.scheduleAlarm(at), this.log);
     this.#presence = new Presence(this.#store, this.sockets, this.env, this.log, {
       offlineDelayMs: this.config.presenceOfflineDelayMs,
@@ -111,6 +104,15 @@ export class User extends SocketActor<InboxSocketState, InboxClientFrame, InboxS
     this.#push = new PushStore(this.ctx.storage.sql);
     this.#access = new GroupAccess(new BlockStore(this.ctx.storage), this.#store, this.config, this.log, (other) => this.#presence.blocked(other));
     this.#standing = new Standing(this.ctx.storage.sql, this.#store, this.sockets, this.env, this.log);
+    this.#logins = new LoginSessions({
+      sessions: new SessionStore(this.ctx.storage),
+      store: this.#store,
+      standing: this.#standing,
+      secret: this.env.AUTH_SECRET,
+      maxSessions: this.config.maxSessions,
+      log: this.log,
+      waitUntil: (work) => this.ctx.waitUntil(work),
+    });
     // A restart that skipped the close events (a crash, a deploy) can leave
     // the user "online" with no socket: sockets that survived hibernation
     // are still listed here, so none listed means none open. The user is
@@ -124,123 +126,44 @@ export class User extends SocketActor<InboxSocketState, InboxClientFrame, InboxS
   // RPC: sessions (called by the Worker's /v1/auth routes)
   // -------------------------------------------------------------------------
 
-  /**
-   * Opens a session for a login (the Directory already knows the user).
-   * Past MAX_SESSIONS live sessions, the least recently used is revoked.
-   */
-  async createSession(userId: string, username: string, meta: SessionMeta = {}): Promise<Result<SessionGrant>> {
-    if (this.#standing.suspended()) return err(suspendedError());
-    const familyId = newFamilyId();
-    const token = await newRefreshToken(this.env.AUTH_SECRET, userId, familyId);
-    const hash = await hashToken(token);
-    const now = Date.now();
-    const profile = this.#store.createProfile(userId, username, now);
-    if (profile.user_id !== userId) return err(new ParleyError("forbidden", "This actor belongs to another user."));
-    const evicted = this.#sessions.create(familyId, hash, now, this.config.maxSessions, {
-      method: meta.method?.slice(0, 16),
-      agent: meta.agent?.slice(0, 200),
-    });
-    this.log("info", "session.created", { family_id: familyId, evicted: evicted.join(",") || undefined });
-    // Not awaited: a sign-in does not wait on every conversation of the user. Should the actor go away
-    // first, the evicted session's tokens are refused all the same, and its sockets end at their expiry.
-    if (evicted.length > 0) this.ctx.waitUntil(this.#standing.endSessions(evicted));
-    return ok({ refresh_token: token, family_id: familyId, user: { id: userId, username: profile.username } });
+  /** Opens a session for a login; past MAX_SESSIONS live sessions, the least recently used ends (login-sessions.ts). */
+  createSession(userId: string, username: string, meta: SessionMeta = {}): Promise<Result<SessionGrant>> {
+    return this.#logins.create(userId, username, meta);
   }
 
-  /**
-   * Exchanges a refresh token for the next one of its family. Both hashes
-   * are computed first; the check and the rotation then run in one
-   * synchronous step, so of two concurrent refreshes of one token exactly
-   * one rotates, and the other is a reuse that revokes the family.
-   */
-  async refresh(refreshToken: string): Promise<Result<SessionGrant>> {
-    const parts = parseRefreshToken(refreshToken);
-    const profile = this.#store.profile();
-    if (!parts || !profile || parts.userId !== profile.user_id) return err(invalidRefreshToken());
-    if (this.#standing.suspended()) return err(suspendedError());
-    const next = await newRefreshToken(this.env.AUTH_SECRET, parts.userId, parts.familyId);
-    const [oldHash, newHash] = await Promise.all([hashToken(refreshToken), hashToken(next)]);
-    // No await from here to the return.
-    const decision = this.#sessions.rotate(oldHash, newHash, parts.familyId, Date.now());
-    this.log(decision === "rotate" ? "info" : "warn", "session.refresh", { family_id: parts.familyId, decision });
-    switch (decision) {
-      case "rotate":
-        return ok({ refresh_token: next, family_id: parts.familyId, user: { id: profile.user_id, username: profile.username } });
-      case "reuse":
-        // A stolen token's family: whoever holds its access tokens loses their sockets now.
-        await this.#standing.endSessions([parts.familyId]);
-        return err(new ParleyError("unauthorized", "This refresh token was already used, so the session is revoked; log in again."));
-      case "revoked":
-      case "expired":
-        return err(new ParleyError("unauthorized", "This session has ended; log in again."));
-      case "unknown":
-        return err(invalidRefreshToken());
-    }
+  /** Exchanges a refresh token for the next one of its family; a reuse revokes the family. */
+  refresh(refreshToken: string): Promise<Result<SessionGrant>> {
+    return this.#logins.refresh(refreshToken);
   }
 
-  /**
-   * Logout with an access token: ends the session its `sid` names.
-   * Idempotent. The client is signing itself out and closes its own
-   * conversation sockets; its inbox sockets here close at once.
-   */
-  async revokeSession(familyId: string): Promise<Result<{ revoked: boolean }>> {
-    const revoked = this.#sessions.revoke(familyId, Date.now(), "logout");
-    if (revoked) {
-      this.log("info", "session.revoked", { family_id: familyId, reason: "logout" });
-      await this.#standing.endSessions([familyId], true);
-    }
-    return ok({ revoked });
+  /** Logout with an access token: ends the session its `sid` names. Idempotent. */
+  revokeSession(familyId: string): Promise<Result<{ revoked: boolean }>> {
+    return this.#logins.logout(familyId);
   }
 
   /** Logout with a refresh token (current or already used): ends its session. */
-  async logout(refreshToken: string): Promise<Result<{ revoked: boolean }>> {
-    if (!parseRefreshToken(refreshToken)) return err(invalidRefreshToken());
-    const familyId = this.#sessions.familyOf(await hashToken(refreshToken));
-    if (!familyId) return err(invalidRefreshToken());
-    return this.revokeSession(familyId);
+  logout(refreshToken: string): Promise<Result<{ revoked: boolean }>> {
+    return this.#logins.logoutByToken(refreshToken);
   }
 
   /** The user's live sessions (`GET /v1/me/sessions`); `current` is the asking token's. */
   listSessions(currentFamilyId: string): Result<SessionList> {
-    const sessions = this.#sessions.described(Date.now()).map((s) => ({
-      id: s.familyId, created_at: s.createdAt, last_used_at: s.lastUsedAt, current: s.familyId === currentFamilyId,
-      method: s.method ?? null, agent: s.agent ?? null,
-    }));
-    return ok({ sessions });
+    return this.#logins.list(currentFamilyId);
   }
 
   /** Ends every live session but `keepFamilyId` ("sign out other devices"); answers how many ended. */
-  async revokeOtherSessions(keepFamilyId: string): Promise<Result<{ revoked: number }>> {
-    const now = Date.now();
-    const ended: string[] = [];
-    for (const s of this.#sessions.live(now)) {
-      if (s.familyId !== keepFamilyId && this.#sessions.revoke(s.familyId, now, "signed_out_elsewhere")) ended.push(s.familyId);
-    }
-    this.log("info", "session.revoked_others", { revoked: ended.length });
-    await this.#standing.endSessions(ended);
-    return ok({ revoked: ended.length });
+  revokeOtherSessions(keepFamilyId: string): Promise<Result<{ revoked: number }>> {
+    return this.#logins.endOthers(keepFamilyId);
   }
 
   /** Ends one live session of the user's (`DELETE /v1/me/sessions/{id}`); `not_found` for any other id. */
-  async revokeOwnSession(familyId: string): Promise<Result<{ revoked: true }>> {
-    const now = Date.now();
-    if (!this.#sessions.live(now).some((s) => s.familyId === familyId)) return err(new ParleyError("not_found", "No such session."));
-    this.#sessions.revoke(familyId, now, "signed_out_elsewhere");
-    this.log("info", "session.revoked", { family_id: familyId, reason: "signed_out_elsewhere" });
-    await this.#standing.endSessions([familyId]);
-    return ok({ revoked: true });
+  revokeOwnSession(familyId: string): Promise<Result<{ revoked: true }>> {
+    return this.#logins.endOne(familyId);
   }
 
-  /**
-   * Whether a refresh token is the current one of a live session, without
-   * spending it (linking an account starts from the cookie session).
-   */
-  async sessionOf(refreshToken: string): Promise<Result<{ family_id: string; user: { id: string; username: string } }>> {
-    const parts = parseRefreshToken(refreshToken);
-    const profile = this.#store.profile();
-    if (!parts || !profile || parts.userId !== profile.user_id) return err(invalidRefreshToken());
-    if (!this.#sessions.isCurrent(await hashToken(refreshToken), Date.now())) return err(new ParleyError("unauthorized", "This session has ended; sign in again."));
-    return ok({ family_id: parts.familyId, user: { id: profile.user_id, username: profile.username } });
+  /** Whether a refresh token is the current one of a live session, without spending it (linking an account). */
+  sessionOf(refreshToken: string): Promise<Result<{ family_id: string; user: { id: string; username: string } }>> {
+    return this.#logins.sessionOf(refreshToken);
   }
 
   // -------------------------------------------------------------------------
@@ -491,7 +414,7 @@ export class User extends SocketActor<InboxSocketState, InboxClientFrame, InboxS
    * the Worker refuses those tokens.
    */
   standing(): { suspended: boolean; suspended_at?: number; reason?: string; ended_sessions: string[] } {
-    return { ...this.#standing.view(), ended_sessions: this.#sessions.endedSince(Date.now() - ENDED_SESSION_WINDOW_MS) };
+    return { ...this.#standing.view(), ended_sessions: this.#logins.recentlyEnded() };
   }
 
   /**
@@ -644,8 +567,4 @@ export class User extends SocketActor<InboxSocketState, InboxClientFrame, InboxS
     this.#userId ??= this.#store?.profile()?.user_id;
     return { actor: `User:${this.#userId ?? this.ctx.id.toString()}`, user_id: this.#userId };
   }
-}
-
-function invalidRefreshToken(): ParleyError {
-  return new ParleyError("unauthorized", "The refresh token is invalid; log in again.");
 }
