@@ -40,8 +40,10 @@ describe("choose-username tickets", () => {
   it("a ticket changed anywhere, or signed under another secret, does not verify", async () => {
     const ticket = await signTicket(KEY, claims);
     const [payload, mac] = ticket.slice(3).split(".") as [string, string];
+    // Each character changed for one that surely differs: a fixed "A" would leave a MAC that ends in "A" as it was.
+    const flip = (s: string, i: number) => s.slice(0, i) + (s[i] === "A" ? "B" : "A") + s.slice(i + 1);
     const forgedPayload = btoa(JSON.stringify({ p: "github", s: "1", e: claims.exp })).replace(/=+$/, "").replace(/\+/g, "-").replace(/\//g, "_");
-    for (const bad of [`ot_${forgedPayload}.${mac}`, `ot_${payload}.${mac.slice(0, -1)}A`, `ot_${payload}x.${mac}`, "ot_.x", ticket.replace("ot_", "xt_"), ""]) {
+    for (const bad of [`ot_${forgedPayload}.${mac}`, `ot_${payload}.${flip(mac, 0)}`, `ot_${payload}.${flip(mac, mac.length - 2)}`, `ot_${flip(payload, 1)}.${mac}`, `ot_${payload}x.${mac}`, "ot_.x", ticket.replace("ot_", "xt_"), ""]) {
       expect(await verifyTicket(KEY, bad), bad).toBeUndefined();
     }
     expect(await verifyTicket(OTHER, ticket)).toBeUndefined();
