@@ -1,5 +1,6 @@
 import type { Env } from "../src/env.ts";
 import { ParleyError } from "../src/protocol/index.ts";
+import { sessionEndedError } from "../src/auth/tokens.ts";
 import { user } from "./actors.ts";
 
 /**
@@ -34,7 +35,7 @@ export async function requireGoodStanding(env: Env, userId: string, sessionId?: 
   }
   if (entry.suspended) throw new ParleyError("forbidden", "This account is suspended.");
   if (sessionId !== undefined && entry.ended.has(sessionId)) {
-    throw new ParleyError("unauthorized", "This session was signed out; sign in again.");
+    throw sessionEndedError();
   }
 }
 

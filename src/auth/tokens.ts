@@ -9,6 +9,11 @@ export const ACCESS_TOKEN_TTL_MS = 15 * 60 * 1000;
  * name (`sid`): their whole lifetime, and a minute for clocks that differ.
  */
 export const ENDED_SESSION_WINDOW_MS = ACCESS_TOKEN_TTL_MS + 60_000;
+
+/** The refusal of an access token whose login session ended (§22.19), by the Worker and by the socket actors alike. */
+export function sessionEndedError(): ParleyError {
+  return new ParleyError("unauthorized", "This session was signed out; sign in again.");
+}
 export const TOKEN_ISSUER = "parley";
 
 /** Who a verified access token speaks for. */

@@ -40,7 +40,7 @@ import { FrameHandlers, isLarge, memberOf } from "./frames.ts";
 import { ConversationIntegrations } from "./integrations.ts";
 import { createConversation, type CreateInput } from "./create.ts";
 import { ensurePrivacy, setMemberPrivacy, type PrivacyContext } from "./member-privacy.ts";
-import { closeUserSockets, operatorContext, operatorDelete } from "./operator.ts";
+import { RecentSuspensions, closeUserSockets, operatorContext, operatorDelete } from "./operator.ts";
 import { encode, isJoined, sendText, type SocketState } from "./sockets.ts";
 import { ConversationStore } from "./store.ts";
 import { createInvite, joinByInvite, listInvites, previewInvite, revokeInvite, type InviteContext } from "../invites/actions.ts";
@@ -73,6 +73,8 @@ export class Conversation extends SocketActor<SocketState, ClientFrame, Room> {
   #search!: SearchIndex;
   #attachments!: AttachmentStore;
   readonly #buckets = new Map<string, Bucket>();
+  /** Users a suspension closed sockets of lately (operator.ts). */
+  readonly #suspensions = new RecentSuspensions();
   /** Held long-polls (polls.ts). */
   #polls!: HeldPolls;
   /** Integrations (§22.14–§22.17): calls owed to bots, webhook events, invite links. */
@@ -417,6 +419,7 @@ export class Conversation extends SocketActor<SocketState, ClientFrame, Room> {
 
   /** Closes every socket of a suspended user here (4003, §22.18). */
   closeUserSockets(userId: string): { closed: number } {
+    this.#suspensions.note(userId);
     return closeUserSockets(this.sockets, userId);
   }
 
@@ -434,7 +437,8 @@ export class Conversation extends SocketActor<SocketState, ClientFrame, Room> {
   }
 
   protected override async admit(identity: Identity): Promise<ParleyError | undefined> {
-    return this.#denied(identity.userId) ?? (await ensurePrivacy(this.#privacy, identity.userId));
+    const uid = identity.userId;
+    return this.#denied(uid) ?? (await this.#suspensions.refusal(uid, () => this.#user(uid).standing())) ?? (await ensurePrivacy(this.#privacy, uid));
   }
 
   protected override atCapacity(identity: Identity): ParleyError | undefined {

@@ -5,6 +5,7 @@
  */
 import { CloseCode, ParleyError, errorBody, toParleyError, type ChangeAck, type ConversationView, type Message } from "../protocol/index.ts";
 import type { Logger } from "../shared/log.ts";
+import { ENDED_SESSION_MEMORY_MS } from "../shared/sockets.ts";
 import { err, ok, type Result } from "../shared/result.ts";
 import { applyChange, type ChangeContext } from "./changes.ts";
 import type { Room } from "./room.ts";
@@ -46,4 +47,31 @@ export function closeUserSockets(room: Room, userId: string): { closed: number }
     closed++;
   }
   return { closed };
+}
+
+/**
+ * Users whose sockets a suspension closed here lately. A Worker isolate may
+ * hold the user's standing from before the suspension for a few seconds
+ * (worker/standing.ts), so for ENDED_SESSION_MEMORY_MS an upgrade of theirs
+ * asks their User actor first; after that the Worker's own check suffices.
+ */
+export class RecentSuspensions {
+  readonly #until = new Map<string, number>();
+
+  note(userId: string): void {
+    const now = Date.now();
+    for (const [id, until] of this.#until) if (until <= now) this.#until.delete(id);
+    this.#until.set(userId, now + ENDED_SESSION_MEMORY_MS);
+  }
+
+  /** The refusal of an upgrade by a user suspended lately and still suspended; undefined otherwise. */
+  async refusal(userId: string, standing: () => Promise<{ suspended: boolean }>): Promise<ParleyError | undefined> {
+    const until = this.#until.get(userId);
+    if (until === undefined) return undefined;
+    if (until <= Date.now()) {
+      this.#until.delete(userId);
+      return undefined;
+    }
+    return (await standing()).suspended ? new ParleyError("forbidden", "This account is suspended.") : undefined;
+  }
 }

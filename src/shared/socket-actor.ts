@@ -1,5 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
-import { verifyAccessToken } from "../auth/tokens.ts";
+import { sessionEndedError, verifyAccessToken } from "../auth/tokens.ts";
 import type { Env } from "../env.ts";
 import {
   CloseCode,
@@ -160,6 +160,8 @@ export abstract class SocketActor<
       ...(request.headers.get(FORWARDED.tokenSid) ? { sessionId: request.headers.get(FORWARDED.tokenSid)! } : {}),
       requestId: request.headers.get(FORWARDED.requestId) ?? randomId("r_", 12),
     };
+    // A session signed out moments ago, through a Worker isolate whose standing of the user is older (§22.19).
+    if (identity.sessionId !== undefined && this.sockets.sessionEndedLately(identity.sessionId)) return refusal(sessionEndedError());
     const denied = (await this.admit(identity)) ?? this.atCapacity(identity);
     if (denied) return refusal(denied);
     const pair = new WebSocketPair();

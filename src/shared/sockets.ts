@@ -36,6 +36,14 @@ export const FORWARDED = {
   requestId: "x-parley-request-id",
 } as const;
 
+/**
+ * How long an actor remembers a login session it closed sockets of (§22.19):
+ * well past the time a Worker isolate may keep the user's standing cached
+ * (worker/standing.ts, STANDING_TTL_MS = 5 s), so that an upgrade forwarded
+ * by an isolate that has not heard of the end yet is still refused.
+ */
+export const ENDED_SESSION_MEMORY_MS = 30_000;
+
 export type ClosingReason = "token_expired" | "removed" | "policy_violation" | "server_shutdown" | "replaced";
 type Logger = (level: "debug" | "info" | "warn" | "error", event: string, fields: LogFields) => void;
 
@@ -85,6 +93,8 @@ export class SocketRegistry<S extends BaseSocketState> {
   readonly #lastFrame = new WeakMap<WebSocket, number>();
   readonly #heartbeatMs: number;
   readonly #onClosed: (before: S, code: number, ws: WebSocket) => void;
+  /** Login sessions whose sockets were closed here lately, with the time until which they stay refused. */
+  readonly #endedLately = new Map<string, number>();
   protected readonly log: Logger;
 
   /** `onClosed` gets the state as it was before the close (its phase still tells what the socket was). */
@@ -147,6 +157,9 @@ export class SocketRegistry<S extends BaseSocketState> {
    * fails, and it is signed out. `tag` narrows as in `open`. Answers how many closed.
    */
   endSessions(sessionIds: ReadonlySet<string>, tag?: string): number {
+    const now = Date.now();
+    this.#forgetEnded(now);
+    for (const id of sessionIds) this.#endedLately.set(id, now + ENDED_SESSION_MEMORY_MS);
     let closed = 0;
     for (const [ws, st] of [...this.open(tag)]) {
       if (st.tsid === undefined || !sessionIds.has(st.tsid)) continue;
@@ -154,6 +167,20 @@ export class SocketRegistry<S extends BaseSocketState> {
       closed++;
     }
     return closed;
+  }
+
+  /**
+   * Whether a login session's sockets were closed here in the last
+   * ENDED_SESSION_MEMORY_MS: an upgrade with a token of it is refused even
+   * when the Worker that forwarded it still holds an older standing.
+   */
+  sessionEndedLately(sessionId: string): boolean {
+    this.#forgetEnded(Date.now());
+    return this.#endedLately.has(sessionId);
+  }
+
+  #forgetEnded(now: number): void {
+    for (const [id, until] of this.#endedLately) if (until <= now) this.#endedLately.delete(id);
   }
 
   /** Records activity; the attachment is written at most every half heartbeat to keep frames cheap. */

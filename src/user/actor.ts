@@ -37,6 +37,7 @@ import { LoginSessions, type SessionGrant } from "./login-sessions.ts";
 import { UserStore } from "./store.ts";
 import { searchConversations } from "./search.ts";
 import { Standing, suspendedError } from "./standing.ts";
+import { sessionEndedError } from "../auth/tokens.ts";
 import { mayPushDirect, pushDirect, pushIfAway, type PushContext } from "./push.ts";
 import { rotateBotToken, setupBot, type BotAccountContext } from "./bot-account.ts";
 import { BotStore } from "../bots/bot-store.ts";
@@ -252,6 +253,10 @@ export class User extends SocketActor<InboxSocketState, InboxClientFrame, InboxS
     const before = mayPushDirect(this.#pushContext, parsed.data) ? (this.#store.conversation(parsed.data.conversation.id)?.last_seq ?? 0) : undefined;
     const result = this.#store.applyConversation(parsed.data, Date.now(), this.sockets.readyCount() > 0);
     if (!result.applied) return;
+    if (result.joined) {
+      const reached = this.#standing.reachJoined(parsed.data.conversation.id, () => this.#logins.recentlyEnded());
+      if (reached) this.ctx.waitUntil(reached);
+    }
     if (before !== undefined) pushDirect(this.#pushContext, parsed.data, before);
     if (result.change === "updated") this.sockets.broadcast("inbox.updated", { conversation: result.conversation });
     else if (result.change === "removed") this.sockets.broadcast("inbox.removed", { conversation_id: result.conversationId });
@@ -451,6 +456,9 @@ export class User extends SocketActor<InboxSocketState, InboxClientFrame, InboxS
 
   /** Registers a user whose token was minted elsewhere, on their first socket. */
   protected override async admit(identity: Identity): Promise<ParleyError | undefined> {
+    // The Worker checked both, from a standing it may have cached a few seconds; this is the source.
+    if (this.#standing.suspended()) return suspendedError();
+    if (identity.sessionId !== undefined && this.#logins.recentlyEnded().includes(identity.sessionId)) return sessionEndedError();
     const profile = await this.#profiles.ensure(identity.userId, identity.username);
     return profile.ok ? undefined : new ParleyError(profile.error.code, profile.error.message);
   }

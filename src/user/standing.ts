@@ -9,7 +9,7 @@ import type { Conversation } from "../conversation/actor.ts";
 import type { Env } from "../env.ts";
 import { CloseCode, ParleyError } from "../protocol/index.ts";
 import { withTimeout } from "../shared/async.ts";
-import type { Logger } from "../shared/log.ts";
+import { describeError, type Logger } from "../shared/log.ts";
 import type { InboxSockets } from "./inbox-sockets.ts";
 import type { UserStore } from "./store.ts";
 
@@ -74,6 +74,29 @@ export class Standing {
     if (userId && !inboxOnly) closed += await this.#inConversations((c) => c.closeSessionSockets(userId, familyIds));
     this.#log("info", "session.sockets_closed", { family_ids: familyIds.join(","), sockets_closed: closed });
     return closed;
+  }
+
+  /**
+   * A conversation entered the inbox. A suspension, or a login session that
+   * ended within an access token's lifetime, reached only the conversations
+   * the inbox listed then, and a socket may have joined this one in the
+   * moments before its first inbox update: its sockets are closed now
+   * (§22.18, §22.19). Undefined when there is nothing to close.
+   */
+  reachJoined(conversationId: string, endedSessions: () => string[]): Promise<void> | undefined {
+    const userId = this.#store.profile()?.user_id;
+    if (!userId) return undefined;
+    const suspended = this.suspended();
+    const ended = suspended ? [] : endedSessions();
+    if (!suspended && ended.length === 0) return undefined;
+    const stub = this.#env.CONVERSATION.get(this.#env.CONVERSATION.idFromName(conversationId));
+    const call = suspended ? stub.closeUserSockets(userId) : stub.closeSessionSockets(userId, ended);
+    return withTimeout(Promise.resolve(call), 5000).then(
+      ({ closed }) => {
+        if (closed > 0) this.#log("info", "session.sockets_closed", { conversation_id: conversationId, family_ids: ended.join(","), suspended, sockets_closed: closed });
+      },
+      (e: unknown) => this.#log("warn", "session.sockets_close_failed", { conversation_id: conversationId, error: describeError(e) }),
+    );
   }
 
   /** Calls every conversation the user is a member of, 50 at a time, 5 s each at most; sums the sockets they closed. */

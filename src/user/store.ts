@@ -59,10 +59,11 @@ interface NotificationRow {
 /** Notifications kept per user; older ones are deleted as new ones arrive. */
 const KEPT_NOTIFICATIONS = 500;
 
+/** What applying an inbox update did; `joined` when the user was not a member here before it. */
 export type InboxApply =
   | { applied: false }
-  | { applied: true; change: "updated"; conversation: InboxConversation }
-  | { applied: true; change: "removed" | "none"; conversationId: string };
+  | { applied: true; change: "updated"; conversation: InboxConversation; joined: boolean }
+  | { applied: true; change: "removed" | "none"; conversationId: string; joined: boolean };
 
 /**
  * Storage of one user, except sessions (session-store.ts): profile,
@@ -163,11 +164,13 @@ export class UserStore {
     // The conversation knows the user as a member: an add of theirs that this
     // actor admitted has landed, and a block need not wait for it (block-store.ts).
     if (isMember && c.kind === "group") this.#sql.exec("DELETE FROM group_admissions WHERE conversation_id = ?", c.id);
-    const change = inboxChange(prior !== undefined && prior.role !== null, isMember);
+    const wasMember = prior !== undefined && prior.role !== null;
+    const change = inboxChange(wasMember, isMember);
+    const joined = isMember && !wasMember;
     // The stored row read back, for the inbox sockets; not when nobody is listening.
-    if (change === "updated" && withView) return { applied: true, change, conversation: this.conversation(c.id)! };
-    if (change === "updated") return { applied: true, change: "none", conversationId: c.id };
-    return { applied: true, change, conversationId: c.id };
+    if (change === "updated" && withView) return { applied: true, change, conversation: this.conversation(c.id)!, joined };
+    if (change === "updated") return { applied: true, change: "none", conversationId: c.id, joined };
+    return { applied: true, change, conversationId: c.id, joined };
   }
 
   /** Mutes a conversation until `until` (undefined: for ever), or unmutes it (`false`). */

@@ -1,9 +1,12 @@
+import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { newRefreshToken, parseRefreshToken } from "../../src/auth/sessions.ts";
+import { ENDED_SESSION_MEMORY_MS } from "../../src/shared/sockets.ts";
+import { STANDING_TTL_MS } from "../../worker/standing.ts";
 
 const SECRET = "test-secret-for-workerd-tests-only";
 import { CloseCode, ErrorBody, LoginResponse } from "../../src/protocol/index.ts";
-import { api, createDirect, inbox, joined, openSocket, uniqueName } from "./helpers.ts";
+import { api, createDirect, forwardedUpgrade, inbox, joined, openSocket, uniqueName } from "./helpers.ts";
 
 /** A dev login with everything it answers, the refresh token included. */
 async function devLogin(username = uniqueName("sess")): Promise<LoginResponse & { refresh_token: string }> {
@@ -252,5 +255,56 @@ describe("a session that ends takes its sockets and its access tokens with it (Â
     expect((await refresh(login.refresh_token)).status).toBe(401);
     expect((await socket.client.closed).code).toBe(CloseCode.TOKEN_EXPIRED);
     expect((await api("GET", "/v1/me", rotated.body.access_token)).status).toBe(401);
+  });
+
+  it("an actor remembers an ended session longer than a Worker isolate may keep the user's standing", () => {
+    expect(ENDED_SESSION_MEMORY_MS).toBeGreaterThanOrEqual(2 * STANDING_TTL_MS);
+  });
+
+  it("the actors refuse an upgrade of the ended session themselves, as one forwarded by a Worker isolate that has not heard yet would be", async () => {
+    const here = await devLogin(uniqueName("dev"));
+    const there = await devLogin(here.user.username);
+    const friend = await devLogin();
+    const id = await createDirect(asSession(here), asSession(friend));
+    await listed(here.access_token, id);
+    expect((await api("POST", "/v1/me/sessions/revoke-others", here.access_token)).body).toEqual({ revoked: 1 });
+
+    const actors = [env.CONVERSATION.get(env.CONVERSATION.idFromName(id)), env.USER.get(env.USER.idFromName(here.user.id))];
+    for (const stub of actors) {
+      const refused = await forwardedUpgrade(stub, asSession(there));
+      expect(refused.status).toBe(401);
+      expect(ErrorBody.parse(await refused.json())).toMatchObject({ code: "unauthorized", message: "This session was signed out; sign in again." });
+      // The session that stays is let in.
+      const accepted = await forwardedUpgrade(stub, asSession(here));
+      expect(accepted.status).toBe(101);
+      accepted.webSocket!.accept();
+      accepted.webSocket!.close(1000);
+    }
+  });
+
+  it("a socket in a conversation that reached the inbox only after the session ended is closed when it gets there", async () => {
+    const here = await devLogin(uniqueName("dev"));
+    const there = await devLogin(here.user.username);
+    const friend = await devLogin();
+    const id = await createDirect(asSession(here), asSession(friend));
+    await listed(here.access_token, id);
+    const theirs = await joined(asSession(there), id);
+    const friends = await joined(asSession(friend), id);
+    // The inbox forgets the conversation, as when the session ends in the moments between a join and the conversation's first inbox update.
+    const me = env.USER.get(env.USER.idFromName(here.user.id));
+    await runInDurableObject(me, (_instance, state) => {
+      state.storage.sql.exec("DELETE FROM conversations WHERE id = ?", id);
+    });
+
+    expect((await api("POST", "/v1/me/sessions/revoke-others", here.access_token)).body).toEqual({ revoked: 1 });
+    // The end's own fan-out did not reach the conversation: the socket is still served.
+    expect((await theirs.client.request("ping", {})).type).toBe("pong");
+
+    // A message makes the conversation send its next inbox update, and the inbox meets the conversation again.
+    await friends.client.request("message.send", { client_msg_id: "wake", body: "anyone?" });
+    expect((await theirs.client.closed).code).toBe(CloseCode.TOKEN_EXPIRED);
+    expect(theirs.client.frames.find((f) => f.type === "connection.closing")?.data).toEqual({ reason: "token_expired", retry: true });
+    await listed(here.access_token, id);
+    friends.client.close();
   });
 });

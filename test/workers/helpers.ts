@@ -8,6 +8,7 @@
  */
 import { SELF, env, runInDurableObject } from "cloudflare:test";
 import { expect } from "vitest";
+import { FORWARDED } from "../../src/shared/sockets.ts";
 import { Client, type AnyFrame } from "../support/client.ts";
 
 export { Client };
@@ -112,6 +113,25 @@ async function upgrade(path: string, token: string | undefined, options: SocketO
 /** Opens the conversation socket; returns the HTTP response when it is not an upgrade. */
 export function openSocket(token: string | undefined, conversationId: string, options: SocketOptions = {}): Promise<Upgrade> {
   return upgrade(`/v1/conversations/${conversationId}/ws`, token, options);
+}
+
+/**
+ * An upgrade as the Worker forwards it, sent straight to an actor's stub:
+ * what a Worker isolate whose cached standing of the user predates a
+ * suspension or a signed-out session would forward (worker/standing.ts).
+ */
+export function forwardedUpgrade(stub: { fetch(url: string, init: RequestInit): Promise<Response> }, session: Session): Promise<Response> {
+  const claims = JSON.parse(atob(session.token.split(".")[1]!.replace(/-/g, "+").replace(/_/g, "/"))) as { exp: number; sid?: string };
+  return stub.fetch("https://actor.internal/ws", {
+    headers: {
+      upgrade: "websocket",
+      [FORWARDED.userId]: session.userId,
+      [FORWARDED.username]: session.username,
+      [FORWARDED.tokenExp]: String(claims.exp * 1000),
+      ...(claims.sid ? { [FORWARDED.tokenSid]: claims.sid } : {}),
+      [FORWARDED.requestId]: "r_forwarded_test",
+    },
+  });
 }
 
 /** Connects, says hello and joins; returns the client and the join answer. */

@@ -4,9 +4,9 @@
  * refresh and every token refused) and unsuspended; messages deleted; the
  * counters. OPERATORS is "operator_root" in these tests.
  */
-import { SELF } from "cloudflare:test";
+import { SELF, env } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
-import { api, createGroup, inbox, joined, login, randomIp, uniqueName, type Client, type Session } from "./helpers.ts";
+import { api, createGroup, forwardedUpgrade, inbox, joined, login, randomIp, uniqueName, type Client, type Session } from "./helpers.ts";
 
 const open: Client[] = [];
 afterEach(() => {
@@ -126,6 +126,38 @@ describe("operator routes", () => {
     const again = await api("POST", "/v1/auth/refresh", undefined, { refresh_token: first.body.refresh_token });
     expect(again.status).toBe(200);
     expect((await devLogin(name)).status).toBe(200);
+  });
+
+  it("a suspended user's upgrade forwarded by a Worker isolate that has not heard yet is refused by the actors; once unsuspended it is let in", async () => {
+    const op = await operator();
+    const victim = await login();
+    const friend = await login();
+    const group = await createGroup(friend, [victim]);
+    for (let i = 0; i < 100; i++) {
+      const list = (await api("GET", "/v1/conversations", victim.token)).body.conversations as Array<{ id: string }>;
+      if (list.some((x) => x.id === group)) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect((await api("POST", `/v1/admin/users/${victim.userId}/suspend`, op.token, {})).status).toBe(200);
+    const actors = [env.CONVERSATION.get(env.CONVERSATION.idFromName(group)), env.USER.get(env.USER.idFromName(victim.userId))];
+    for (const stub of actors) {
+      const refused = await forwardedUpgrade(stub, victim);
+      expect(refused.status).toBe(403);
+      expect(((await refused.json()) as { message: string }).message).toBe("This account is suspended.");
+    }
+    // Others are let in as before.
+    const friends = await forwardedUpgrade(actors[0]!, friend);
+    expect(friends.status).toBe(101);
+    friends.webSocket!.accept();
+    friends.webSocket!.close(1000);
+
+    expect((await api("DELETE", `/v1/admin/users/${victim.userId}/suspend`, op.token)).status).toBe(200);
+    for (const stub of actors) {
+      const accepted = await forwardedUpgrade(stub, victim);
+      expect(accepted.status).toBe(101);
+      accepted.webSocket!.accept();
+      accepted.webSocket!.close(1000);
+    }
   });
 
   it("refuse hostile input", async () => {
