@@ -5,6 +5,7 @@
  */
 import { CloseCode, ParleyError, errorBody, toParleyError, type ChangeAck, type ConversationView, type Message } from "../protocol/index.ts";
 import type { Logger } from "../shared/log.ts";
+import { ExpiringSet } from "../shared/rules.ts";
 import { ENDED_SESSION_MEMORY_MS } from "../shared/sockets.ts";
 import { err, ok, type Result } from "../shared/result.ts";
 import { applyChange, type ChangeContext } from "./changes.ts";
@@ -56,22 +57,15 @@ export function closeUserSockets(room: Room, userId: string): { closed: number }
  * asks their User actor first; after that the Worker's own check suffices.
  */
 export class RecentSuspensions {
-  readonly #until = new Map<string, number>();
+  readonly #users = new ExpiringSet(ENDED_SESSION_MEMORY_MS);
 
   note(userId: string): void {
-    const now = Date.now();
-    for (const [id, until] of this.#until) if (until <= now) this.#until.delete(id);
-    this.#until.set(userId, now + ENDED_SESSION_MEMORY_MS);
+    this.#users.add(userId);
   }
 
   /** The refusal of an upgrade by a user suspended lately and still suspended; undefined otherwise. */
   async refusal(userId: string, standing: () => Promise<{ suspended: boolean }>): Promise<ParleyError | undefined> {
-    const until = this.#until.get(userId);
-    if (until === undefined) return undefined;
-    if (until <= Date.now()) {
-      this.#until.delete(userId);
-      return undefined;
-    }
+    if (!this.#users.has(userId)) return undefined;
     return (await standing()).suspended ? new ParleyError("forbidden", "This account is suspended.") : undefined;
   }
 }

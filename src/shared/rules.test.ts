@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { recordBadFrame, takeToken, type Bucket } from "./rules.ts";
+import { ExpiringSet, recordBadFrame, takeToken, type Bucket } from "./rules.ts";
 
 const RATE = { messages: 3, per_ms: 3000 };
 
@@ -63,5 +63,21 @@ describe("recordBadFrame", () => {
   it("keeps at most count timestamps", () => {
     const r = recordBadFrame([1, 2, 3, 4, 5], 6, { count: 3, window_ms: 1000 });
     expect(r.times).toEqual([4, 5, 6]);
+  });
+});
+
+describe("ExpiringSet", () => {
+  it("remembers a key for its time after the last add, and holds nothing older", () => {
+    const set = new ExpiringSet(1000);
+    set.add("a", 0);
+    set.add("b", 500);
+    expect(set.has("a", 999)).toBe(true);
+    expect(set.has("a", 1000)).toBe(false);
+    expect(set.has("b", 1000)).toBe(true);
+    set.add("b", 1400);
+    expect(set.has("b", 2000)).toBe(true);
+    expect(set.has("b", 2400)).toBe(false);
+    expect(set.size).toBe(0);
+    expect(set.has("never", 0)).toBe(false);
   });
 });

@@ -1,6 +1,7 @@
 /**
  * Rules every socket actor shares, without a runtime: the token bucket
- * behind every per-user and per-socket budget, and the bad-frame window.
+ * behind every per-user and per-socket budget, the bad-frame window, and
+ * the set of keys remembered for a while.
  * Plain functions with their own unit tests (rules.test.ts).
  */
 
@@ -44,4 +45,36 @@ export function recordBadFrame(
   // Keep no more than the limit needs, so the socket attachment stays small.
   const kept = recent.slice(-limit.count);
   return { times: kept, exceeded: kept.length >= limit.count };
+}
+
+/**
+ * Keys remembered for `ttlMs` after they were last added (ended sessions,
+ * suspended users). Expired keys are dropped whenever the set is used, so it
+ * holds only what was added within the last `ttlMs`.
+ */
+export class ExpiringSet {
+  readonly #until = new Map<string, number>();
+  readonly #ttlMs: number;
+
+  constructor(ttlMs: number) {
+    this.#ttlMs = ttlMs;
+  }
+
+  add(key: string, now = Date.now()): void {
+    this.#forget(now);
+    this.#until.set(key, now + this.#ttlMs);
+  }
+
+  has(key: string, now = Date.now()): boolean {
+    this.#forget(now);
+    return this.#until.has(key);
+  }
+
+  get size(): number {
+    return this.#until.size;
+  }
+
+  #forget(now: number): void {
+    for (const [key, until] of this.#until) if (until <= now) this.#until.delete(key);
+  }
 }

@@ -1,6 +1,6 @@
 import { BAD_FRAME_LIMIT, CloseCode, HTTP_STATUS, type ErrorBody, type ParleyError } from "../protocol/index.ts";
 import type { LogFields } from "./log.ts";
-import { recordBadFrame } from "./rules.ts";
+import { ExpiringSet, recordBadFrame } from "./rules.ts";
 
 /**
  * What every hibernating socket of an actor keeps in its attachment, so it
@@ -93,8 +93,8 @@ export class SocketRegistry<S extends BaseSocketState> {
   readonly #lastFrame = new WeakMap<WebSocket, number>();
   readonly #heartbeatMs: number;
   readonly #onClosed: (before: S, code: number, ws: WebSocket) => void;
-  /** Login sessions whose sockets were closed here lately, with the time until which they stay refused. */
-  readonly #endedLately = new Map<string, number>();
+  /** Login sessions whose sockets were closed here lately: their upgrades are refused. */
+  readonly #endedLately = new ExpiringSet(ENDED_SESSION_MEMORY_MS);
   protected readonly log: Logger;
 
   /** `onClosed` gets the state as it was before the close (its phase still tells what the socket was). */
@@ -157,9 +157,7 @@ export class SocketRegistry<S extends BaseSocketState> {
    * fails, and it is signed out. `tag` narrows as in `open`. Answers how many closed.
    */
   endSessions(sessionIds: ReadonlySet<string>, tag?: string): number {
-    const now = Date.now();
-    this.#forgetEnded(now);
-    for (const id of sessionIds) this.#endedLately.set(id, now + ENDED_SESSION_MEMORY_MS);
+    for (const id of sessionIds) this.#endedLately.add(id);
     let closed = 0;
     for (const [ws, st] of [...this.open(tag)]) {
       if (st.tsid === undefined || !sessionIds.has(st.tsid)) continue;
@@ -175,12 +173,7 @@ export class SocketRegistry<S extends BaseSocketState> {
    * when the Worker that forwarded it still holds an older standing.
    */
   sessionEndedLately(sessionId: string): boolean {
-    this.#forgetEnded(Date.now());
     return this.#endedLately.has(sessionId);
-  }
-
-  #forgetEnded(now: number): void {
-    for (const [id, until] of this.#endedLately) if (until <= now) this.#endedLately.delete(id);
   }
 
   /** Records activity; the attachment is written at most every half heartbeat to keep frames cheap. */
