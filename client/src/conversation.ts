@@ -12,12 +12,14 @@ import {
   type ServerData,
 } from "../../src/protocol/index.ts";
 import type { TokenSource } from "./auth.ts";
+import { PendingChanges } from "./changes.ts";
 import { Emitter } from "./emitter.ts";
 import type { ConnectionStatus, Phase, StopReason } from "./machine.ts";
 import { hasSocket } from "./machine.ts";
 import { Outbox, newClientMsgId } from "./outbox.ts";
 import { SeqBuffer } from "./seq-buffer.ts";
 import { Poller } from "./poller.ts";
+import { Receipts } from "./receipts.ts";
 import type { ParleyApi } from "./rest.ts";
 import { ManagedSocket, type ParleyEventError, type WebSocketConstructor } from "./socket.ts";
 import { mergeMessages, type ParleyStorage, type StoredConversation } from "./storage.ts";
@@ -86,17 +88,6 @@ export interface ConversationOptions {
   afterRev?: number;
 }
 
-/** A change the server refused (or that could not be sent): its code, from the contract's closed set. */
-export class ChangeError extends Error {
-  constructor(
-    readonly code: ErrorBody["code"] | "disconnected",
-    message: string,
-  ) {
-    super(message);
-    this.name = "ChangeError";
-  }
-}
-
 /** What the client hands each handle. */
 export interface HandleContext {
   baseUrl: string;
@@ -116,7 +107,7 @@ export interface HandleContext {
 }
 
 /** Request ids of the SDK's own requests; message sends use their `client_msg_id`. */
-const RID = { join: "join", sync: "sync", read: "read", delivered: "delivered" } as const;
+const RID = { join: "join", sync: "sync" } as const;
 
 /**
  * One conversation, live: joins with `after_seq` = the highest `seq` it
@@ -135,23 +126,16 @@ export class ConversationHandle {
   readonly #onDestroy: () => void;
   #syncInFlight = false;
   #pumpTimer: Timer | undefined;
-  #readWanted = 0;
-  #readSent = 0;
   #warnedAfterDestroy = false;
   /** The highest `rev` seen: the cursor of the next join once known (it catches changes too). */
   #lastRev = 0;
   /** Whether the replay in progress pages by `rev` (else by `seq`), and where its last page ended. */
   #replayByRev = false;
   #replayRev = 0;
-  /** Changes sent and waiting for their `change.ack`, by rid. */
-  readonly #changes = new Map<string, { resolve: (ack: ChangeAck) => void; reject: (e: ChangeError) => void }>();
-  #changeRid = 0;
-  /** This user's id (from `hello.ack`): whose messages need no delivery receipt. */
-  #userId: string | undefined;
-  /** Delivery receipts: the newest `seq` of someone else's message delivered, and the watermark sent. */
-  #deliveredWanted = 0;
-  #deliveredSent = 0;
-  #deliveredTimer: Timer | undefined;
+  /** Edits, deletions and reactions waiting for their answer (changes.ts). */
+  readonly #changes: PendingChanges;
+  /** Read and delivery receipts (receipts.ts). */
+  readonly #receipts: Receipts;
   /** The long-poll fallback (docs/protocol.md §15.18), running while the socket falls back. */
   readonly #poller: Poller | undefined;
   /** Storage: the record's key once known, the newest messages delivered, the pending write. */
@@ -207,6 +191,23 @@ export class ConversationHandle {
       onStatus: (status) => this.#events.emit("status", status),
       onError: (error) => this.#error(error),
       fallback: api !== undefined,
+    });
+    const live = () => this.#socket.state.phase === "live";
+    const send = (type: string, data: unknown, rid: string) => this.#socket.send(type, data, rid);
+    this.#changes = new PendingChanges({
+      conversationId: id,
+      restWhilePolling: () => (this.#pollingActive() ? ctx.api : undefined),
+      live,
+      send,
+    });
+    this.#receipts = new Receipts({
+      conversationId: id,
+      live,
+      closed: () => this.#socket.state.phase === "closed",
+      send,
+      api: ctx.api,
+      coalesceMs: ctx.timing.DELIVERED_COALESCE_MS,
+      onReceipt: (receipt) => this.#events.emit("receipt", receipt),
     });
     this.#restored = this.#restore(options);
     const page = globalThis as { addEventListener?: (type: string, listener: () => void) => void };
@@ -273,7 +274,7 @@ export class ConversationHandle {
     this.#connectWanted = false;
     this.#socket.dispatch({ type: "destroy" });
     cancelTimeout(this.#pumpTimer);
-    cancelTimeout(this.#deliveredTimer);
+    this.#receipts.destroy();
     void this.flush();
     if (this.#onPageHide) (globalThis as { removeEventListener?: (type: string, listener: () => void) => void }).removeEventListener?.("pagehide", this.#onPageHide);
     this.#events.clear();
@@ -339,41 +340,27 @@ export class ConversationHandle {
    * if that failed).
    */
   markRead(seq: number): void {
-    if (seq <= this.#readWanted) return;
-    this.#readWanted = seq;
-    if (this.#socket.state.phase === "live") {
-      this.#flushRead();
-      return;
-    }
-    const api = this.#ctx.api;
-    if (!api || this.#socket.state.phase === "closed") return;
-    api.markRead(this.id, seq).then(
-      (receipt) => {
-        this.#readSent = Math.max(this.#readSent, seq);
-        this.#events.emit("receipt", receipt);
-      },
-      () => undefined, // sent over the socket once it is live
-    );
+    this.#receipts.markRead(seq);
   }
 
   /** Changes the body of one of this user's messages. Resolves with the `change.ack` (`duplicate` when it changed nothing). */
   edit(seq: number, body: string): Promise<ChangeAck> {
-    return this.#change("message.edit", EditData, { seq, body });
+    return this.#changes.request("message.edit", EditData, { seq, body });
   }
 
   /** Deletes a message (this user's own; an owner or admin of a group may delete any). */
   delete(seq: number): Promise<ChangeAck> {
-    return this.#change("message.delete", DeleteData, { seq });
+    return this.#changes.request("message.delete", DeleteData, { seq });
   }
 
   /** Adds this user's reaction (one emoji or a `:name:`) to a message. */
   react(seq: number, reaction: string): Promise<ChangeAck> {
-    return this.#change("reaction.add", ReactionData, { seq, reaction });
+    return this.#changes.request("reaction.add", ReactionData, { seq, reaction });
   }
 
   /** Removes this user's reaction. */
   unreact(seq: number, reaction: string): Promise<ChangeAck> {
-    return this.#change("reaction.remove", ReactionData, { seq, reaction });
+    return this.#changes.request("reaction.remove", ReactionData, { seq, reaction });
   }
 
   /** Tells the others this user is typing (or stopped); dropped when not connected. */
@@ -393,10 +380,9 @@ export class ConversationHandle {
       // The socket is gone: whatever was in flight is sent again after the next join.
       this.#outbox.requeueInFlight();
       this.#syncInFlight = false;
-      this.#readSent = 0;
+      this.#receipts.disconnected();
       // Changes are not queued: the caller learns at once and may try again (they are idempotent).
-      for (const [rid, p] of this.#changes) p.reject(new ChangeError("disconnected", `The connection closed before the answer to ${rid}.`));
-      this.#changes.clear();
+      this.#changes.disconnected();
     }
     if (phase === "joining") {
       // Always with a cursor, even 0: the replay then covers everything this
@@ -410,8 +396,7 @@ export class ConversationHandle {
       this.#socket.send("conversation.join", { ...cursor, limit: this.#ctx.timing.PAGE_LIMIT }, RID.join);
     } else if (phase === "live") {
       this.#pump();
-      this.#flushRead();
-      this.#flushDelivered();
+      this.#receipts.flush();
     }
     if (this.#pollingActive()) this.#poller?.start();
     else this.#poller?.stop();
@@ -437,14 +422,8 @@ export class ConversationHandle {
         this.#deliver([frame.data.message]);
         this.#fillGap();
         return;
-      case "change.ack": {
-        const pending = frame.rid === undefined ? undefined : this.#changes.get(frame.rid);
-        if (pending && frame.rid !== undefined) {
-          this.#changes.delete(frame.rid);
-          pending.resolve(frame.data);
-        }
-        return;
-      }
+      case "change.ack":
+        return this.#changes.acked(frame.rid, frame.data);
       case "message.ack":
         if (this.#outbox.ack(frame.data.client_msg_id)) this.#acked(frame.data);
         return;
@@ -469,7 +448,7 @@ export class ConversationHandle {
       case "member.left":
         return this.#events.emit("member.left", frame.data);
       case "hello.ack":
-        this.#userId = frame.data.user_id;
+        this.#receipts.userId = frame.data.user_id;
         return;
       case "auth.refreshed":
       case "pong":
@@ -531,7 +510,7 @@ export class ConversationHandle {
     }
     for (const m of updated) this.#events.emit("updated", m);
     for (const m of delivered) this.#events.emit("message", m);
-    if (delivered.length > 0) this.#noteDelivered(delivered);
+    if (delivered.length > 0) this.#receipts.delivered(delivered);
   }
 
   /**
@@ -648,40 +627,6 @@ export class ConversationHandle {
     this.#syncInFlight = this.#socket.send("sync", { ...cursor, limit: this.#ctx.timing.PAGE_LIMIT }, RID.sync);
   }
 
-  #change<T>(type: string, schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: { issues: Parameters<typeof describeIssue>[0] } } }, data: unknown): Promise<ChangeAck> {
-    const parsed = schema.safeParse(data);
-    if (!parsed.success) return Promise.reject(new TypeError(`Parley: ${type}: ${describeIssue(parsed.error.issues)}.`));
-    if (this.#pollingActive() && this.#ctx.api) return this.#changeOverRest(this.#ctx.api, type, parsed.data as { seq: number; body?: string; reaction?: string });
-    if (this.#socket.state.phase !== "live") {
-      return Promise.reject(new ChangeError("disconnected", `Parley: ${type} needs a live connection (status "connected").`));
-    }
-    const rid = `c${++this.#changeRid}`;
-    return new Promise<ChangeAck>((resolve, reject) => {
-      this.#changes.set(rid, { resolve, reject });
-      if (!this.#socket.send(type, parsed.data, rid)) {
-        this.#changes.delete(rid);
-        reject(new ChangeError("disconnected", `Parley: ${type} could not be sent.`));
-      }
-    });
-  }
-
-  /** While polling, a change goes over REST (§22.5); the same idempotency, the same answer. */
-  async #changeOverRest(api: ParleyApi, type: string, data: { seq: number; body?: string; reaction?: string }): Promise<ChangeAck> {
-    try {
-      switch (type) {
-        case "message.edit":
-          return await api.editMessage(this.id, data.seq, data.body ?? "");
-        case "message.delete":
-          return await api.deleteMessage(this.id, data.seq);
-        default:
-          return await api.react(this.id, data.seq, data.reaction ?? "", type === "reaction.add");
-      }
-    } catch (err) {
-      const code = (err as { code?: ErrorBody["code"] }).code;
-      throw new ChangeError(code ?? "disconnected", err instanceof Error ? err.message : String(err));
-    }
-  }
-
   #onErrorFrame(rid: string | undefined, error: ErrorBody): void {
     if (rid !== undefined && this.#outbox.has(rid)) {
       if (error.code === "rate_limited" || error.code === "internal" || error.code === "not_joined") {
@@ -702,12 +647,7 @@ export class ConversationHandle {
       this.#socket.retryLater(error.retry_after_ms ?? this.#ctx.timing.RATE_LIMIT_FALLBACK_MS, `replay rate_limited: ${error.message}`);
       return;
     }
-    const change = rid === undefined ? undefined : this.#changes.get(rid);
-    if (change && rid !== undefined) {
-      this.#changes.delete(rid);
-      change.reject(new ChangeError(error.code, error.message));
-      return;
-    }
+    if (this.#changes.refused(rid, error)) return;
     this.#error({ kind: "server_error", code: error.code, message: error.message });
   }
 
@@ -751,31 +691,6 @@ export class ConversationHandle {
       sent.push(data.client_msg_id);
     }
     return sent;
-  }
-
-  /**
-   * Delivery receipts, coalesced: at most one `receipt.delivered` per
-   * `DELIVERED_COALESCE_MS`, for the newest message of someone else (the
-   * user's own messages moved their watermarks when sent, §22.3).
-   */
-  #noteDelivered(messages: readonly Message[]): void {
-    for (const m of messages) if (m.sender_id !== this.#userId && m.seq > this.#deliveredWanted) this.#deliveredWanted = m.seq;
-    if (this.#deliveredWanted > this.#deliveredSent && this.#deliveredTimer === undefined && this.#userId !== undefined) {
-      this.#deliveredTimer = setTimeout(() => {
-        this.#deliveredTimer = undefined;
-        this.#flushDelivered();
-      }, this.#ctx.timing.DELIVERED_COALESCE_MS);
-    }
-  }
-
-  #flushDelivered(): void {
-    if (this.#deliveredWanted <= this.#deliveredSent || this.#socket.state.phase !== "live") return;
-    if (this.#socket.send("receipt.delivered", { up_to_seq: this.#deliveredWanted }, RID.delivered)) this.#deliveredSent = this.#deliveredWanted;
-  }
-
-  #flushRead(): void {
-    if (this.#readWanted <= this.#readSent || this.#socket.state.phase !== "live") return;
-    if (this.#socket.send("receipt.read", { up_to_seq: this.#readWanted }, RID.read)) this.#readSent = this.#readWanted;
   }
 
   #error(error: ParleyEventError): void {

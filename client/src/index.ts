@@ -4,7 +4,8 @@
  */
 export { ParleyClient, SDK_VERSION } from "./client.ts";
 export type { ParleyClientOptions, ClientEvents } from "./client.ts";
-export { ChangeError, ConversationHandle } from "./conversation.ts";
+export { ConversationHandle } from "./conversation.ts";
+export { ChangeError } from "./changes.ts";
 export type { ConversationEvents, ConversationOptions, SendOptions, SendResult } from "./conversation.ts";
 export { InboxHandle } from "./inbox.ts";
 export type { InboxEvents } from "./inbox.ts";
