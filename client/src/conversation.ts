@@ -22,10 +22,10 @@ import { Poller } from "./poller.ts";
 import { Receipts } from "./receipts.ts";
 import type { ParleyApi } from "./rest.ts";
 import { ManagedSocket, type ParleyEventError, type WebSocketConstructor } from "./socket.ts";
-import { mergeMessages, type ParleyStorage, type StoredConversation } from "./storage.ts";
+import { mergeMessages, type ParleyStorage } from "./storage.ts";
+import { StoredRecord } from "./stored-record.ts";
 import type { Timing } from "./timing.ts";
 import { cancelTimeout, type Timer } from "./timers.ts";
-import { jwtSubject } from "./token-expiry.ts";
 
 /** Events of a conversation handle. */
 export interface ConversationEvents {
@@ -138,11 +138,9 @@ export class ConversationHandle {
   readonly #receipts: Receipts;
   /** The long-poll fallback (docs/protocol.md §15.18), running while the socket falls back. */
   readonly #poller: Poller | undefined;
-  /** Storage: the record's key once known, the newest messages delivered, the pending write. */
-  #storageKey: string | undefined;
+  /** The newest messages delivered (up to `CACHE_MESSAGES`), and where they are kept (stored-record.ts). */
   #cache: Message[] = [];
-  #saveTimer: Timer | undefined;
-  #saving: Promise<void> = Promise.resolve();
+  readonly #record: StoredRecord;
   /** Settles once the stored record (if any) was read; `connect` waits for it. */
   readonly #restored: Promise<void>;
   #connectWanted = false;
@@ -208,6 +206,14 @@ export class ConversationHandle {
       api: ctx.api,
       coalesceMs: ctx.timing.DELIVERED_COALESCE_MS,
       onReceipt: (receipt) => this.#events.emit("receipt", receipt),
+    });
+    this.#record = new StoredRecord({
+      storage: ctx.storage,
+      conversationId: id,
+      writeMs: ctx.timing.CACHE_WRITE_MS,
+      state: () => ({ lastSeq: this.#buffer.delivered, lastRev: this.#lastRev, messages: this.#cache, outbox: this.#outbox.pending() }),
+      restored: () => this.#restored,
+      failed: (message) => this.#error({ kind: "storage_failed", message }),
     });
     this.#restored = this.#restore(options);
     const page = globalThis as { addEventListener?: (type: string, listener: () => void) => void };
@@ -287,9 +293,7 @@ export class ConversationHandle {
    * Call it before a page goes away if you cannot wait that long.
    */
   flush(): Promise<void> {
-    cancelTimeout(this.#saveTimer);
-    this.#saveTimer = undefined;
-    return this.#save();
+    return this.#record.flush();
   }
 
   /** The newest messages delivered (kept for storage, up to `CACHE_MESSAGES`), ascending. */
@@ -329,7 +333,7 @@ export class ConversationHandle {
       );
     }
     this.#outbox.add(data.data);
-    this.#persist(true);
+    this.#record.persist(true);
     const sent = this.#pump();
     return { status: sent.includes(clientMsgId) ? "sent" : "queued", clientMsgId };
   }
@@ -506,7 +510,7 @@ export class ConversationHandle {
     // The cache first, so that `messages` already holds what each event announces.
     if (delivered.length > 0 || updated.length > 0) {
       this.#cache = mergeMessages(this.#cache, [...updated, ...delivered], this.#ctx.timing.CACHE_MESSAGES);
-      this.#persist(false);
+      this.#record.persist(false);
     }
     for (const m of updated) this.#events.emit("updated", m);
     for (const m of delivered) this.#events.emit("message", m);
@@ -542,18 +546,8 @@ export class ConversationHandle {
    * given), or as `message` events when they follow on from `afterSeq`.
    */
   async #restore(options: ConversationOptions): Promise<void> {
-    const storage = this.#ctx.storage;
-    if (!storage) return;
-    let record: StoredConversation | undefined;
-    try {
-      const user = jwtSubject(await this.#ctx.tokens.current()) ?? "_";
-      this.#storageKey = `${user}/${this.id}`;
-      record = await storage.get(this.#storageKey);
-      if (record && (record.userId !== user || record.conversationId !== this.id)) record = undefined;
-    } catch (err) {
-      this.#error({ kind: "storage_failed", message: `Parley: storage could not be read (${err instanceof Error ? err.message : String(err)}); going on without it.` });
-      return;
-    }
+    if (!this.#record.enabled) return;
+    const record = await this.#record.read(() => this.#ctx.tokens.current());
     if (!record || this.#socket.state.phase === "closed") return;
     for (const data of record.outbox) {
       if (!this.#outbox.has(data.client_msg_id) && !this.#outbox.isFull) this.#outbox.add(data);
@@ -575,45 +569,6 @@ export class ConversationHandle {
         this.#lastRev = Math.max(this.#lastRev, record.lastRev);
       }
     }
-  }
-
-  /** Writes the record soon: at once for the outbox (`urgent`), within `CACHE_WRITE_MS` for messages seen. */
-  #persist(urgent: boolean): void {
-    if (!this.#ctx.storage) return;
-    if (urgent) {
-      void this.flush();
-      return;
-    }
-    this.#saveTimer ??= setTimeout(() => {
-      this.#saveTimer = undefined;
-      void this.#save();
-    }, this.#ctx.timing.CACHE_WRITE_MS);
-  }
-
-  /** One write after another, each of the state as it is when it runs. */
-  #save(): Promise<void> {
-    const storage = this.#ctx.storage;
-    if (!storage) return Promise.resolve();
-    this.#saving = this.#saving.then(async () => {
-      await this.#restored;
-      const key = this.#storageKey;
-      if (key === undefined) return;
-      const record: StoredConversation = {
-        userId: key.slice(0, key.length - this.id.length - 1),
-        conversationId: this.id,
-        lastSeq: this.#buffer.delivered,
-        lastRev: this.#lastRev,
-        messages: this.#cache,
-        outbox: this.#outbox.pending(),
-        savedAt: Date.now(),
-      };
-      try {
-        await storage.set(key, record);
-      } catch (err) {
-        this.#error({ kind: "storage_failed", message: `Parley: storage could not be written (${err instanceof Error ? err.message : String(err)}).` });
-      }
-    });
-    return this.#saving;
   }
 
   /** Asks for what is missing below a held message (the server should never leave a gap; the SDK copes if it does). */
@@ -653,14 +608,14 @@ export class ConversationHandle {
 
   #acked(ack: MessageAck): void {
     this.#events.emit("ack", ack);
-    this.#persist(true);
+    this.#record.persist(true);
     this.#pump();
   }
 
   #sendFailed(clientMsgId: string, body: string, error: ErrorBody): void {
     this.#events.emit("send-failed", { clientMsgId, body, error });
     this.#error({ kind: "send_failed", code: error.code, message: `A message was refused: ${error.message}` });
-    this.#persist(true);
+    this.#record.persist(true);
     this.#pump();
   }
 
