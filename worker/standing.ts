@@ -1,6 +1,6 @@
 import type { Env } from "../src/env.ts";
-import { ParleyError } from "../src/protocol/index.ts";
 import { sessionEndedError } from "../src/auth/tokens.ts";
+import { suspendedError } from "../src/user/standing.ts";
 import { user } from "./actors.ts";
 
 /**
@@ -33,7 +33,7 @@ export async function requireGoodStanding(env: Env, userId: string, sessionId?: 
     if (known.size >= MAX_ENTRIES) known.clear();
     known.set(userId, entry);
   }
-  if (entry.suspended) throw new ParleyError("forbidden", "This account is suspended.");
+  if (entry.suspended) throw suspendedError();
   if (sessionId !== undefined && entry.ended.has(sessionId)) {
     throw sessionEndedError();
   }

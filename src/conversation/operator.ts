@@ -3,10 +3,11 @@
  * reported one, delete a message as its sender would, and close a suspended
  * user's sockets. The Worker lets only operators call these, and logs them.
  */
-import { CloseCode, ParleyError, errorBody, toParleyError, type ChangeAck, type ConversationView, type Message } from "../protocol/index.ts";
+import { CloseCode, ParleyError, toParleyError, type ChangeAck, type ConversationView, type Message } from "../protocol/index.ts";
 import type { Logger } from "../shared/log.ts";
 import { ExpiringSet } from "../shared/rules.ts";
 import { ENDED_SESSION_MEMORY_MS } from "../shared/sockets.ts";
+import { suspendedError } from "../user/standing.ts";
 import { err, ok, type Result } from "../shared/result.ts";
 import { applyChange, type ChangeContext } from "./changes.ts";
 import type { Room } from "./room.ts";
@@ -43,7 +44,7 @@ export function operatorDelete(changes: ChangeContext, log: Logger, operatorId: 
 export function closeUserSockets(room: Room, userId: string): { closed: number } {
   let closed = 0;
   for (const [ws, st] of room.open(userId)) {
-    sendText(ws, encodeError(errorBody("forbidden", "This account is suspended.")));
+    sendText(ws, encodeError(suspendedError().toBody()));
     room.close(ws, st, CloseCode.FORBIDDEN, "suspended");
     closed++;
   }
@@ -66,6 +67,6 @@ export class RecentSuspensions {
   /** The refusal of an upgrade by a user suspended lately and still suspended; undefined otherwise. */
   async refusal(userId: string, standing: () => Promise<{ suspended: boolean }>): Promise<ParleyError | undefined> {
     if (!this.#users.has(userId)) return undefined;
-    return (await standing()).suspended ? new ParleyError("forbidden", "This account is suspended.") : undefined;
+    return (await standing()).suspended ? suspendedError() : undefined;
   }
 }
