@@ -554,11 +554,9 @@ export class Conversation extends SocketActor<SocketState, ClientFrame, Room> {
   }
 
   #pollPage(cursor: PollCursor): PollPage {
-    if ("after_rev" in cursor) {
-      const page = this.#store.messages.byRev(cursor.after_rev, DEFAULT_PAGE_LIMIT);
-      return { messages: page.messages, last_seq: this.#store.lastSeq, last_rev: this.#store.messages.lastRev };
-    }
-    const page = this.#store.page({ direction: "forward", after: cursor.after_seq, before: undefined, limit: DEFAULT_PAGE_LIMIT });
+    const page = "after_rev" in cursor
+      ? this.#store.messages.byRev(cursor.after_rev, DEFAULT_PAGE_LIMIT)
+      : this.#store.page({ direction: "forward", after: cursor.after_seq, before: undefined, limit: DEFAULT_PAGE_LIMIT });
     return { messages: page.messages, last_seq: this.#store.lastSeq, last_rev: this.#store.messages.lastRev };
   }
 }
