@@ -546,7 +546,6 @@ export class ConversationHandle {
    * given), or as `message` events when they follow on from `afterSeq`.
    */
   async #restore(options: ConversationOptions): Promise<void> {
-    if (!this.#record.enabled) return;
     const record = await this.#record.read(() => this.#ctx.tokens.current());
     if (!record || this.#socket.state.phase === "closed") return;
     for (const data of record.outbox) {

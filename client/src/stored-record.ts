@@ -40,10 +40,6 @@ export class StoredRecord {
     this.#o = options;
   }
 
-  get enabled(): boolean {
-    return this.#o.storage !== undefined;
-  }
-
   /** The record of this conversation for the token's user (the JWT's `sub`), if storage has one. */
   async read(token: () => Promise<string>): Promise<StoredConversation | undefined> {
     const storage = this.#o.storage;
