@@ -153,11 +153,12 @@ export abstract class SocketActor<
     const userId = request.headers.get(FORWARDED.userId);
     const username = request.headers.get(FORWARDED.username);
     if (!userId || !username) return refusal(new ParleyError("unauthorized", "Missing identity."));
+    const sessionId = request.headers.get(FORWARDED.tokenSid);
     const identity: Identity = {
       userId,
       username,
       expiresAt: Number(request.headers.get(FORWARDED.tokenExp) ?? 0),
-      ...(request.headers.get(FORWARDED.tokenSid) ? { sessionId: request.headers.get(FORWARDED.tokenSid)! } : {}),
+      ...(sessionId ? { sessionId } : {}),
       requestId: request.headers.get(FORWARDED.requestId) ?? randomId("r_", 12),
     };
     // A session signed out moments ago, through a Worker isolate whose standing of the user is older (§22.19).
