@@ -1,4 +1,4 @@
-import { env, runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { newRefreshToken, parseRefreshToken } from "../../src/auth/sessions.ts";
 import { ENDED_SESSION_MEMORY_MS } from "../../src/shared/sockets.ts";
@@ -6,7 +6,7 @@ import { STANDING_TTL_MS } from "../../worker/standing.ts";
 
 const SECRET = "test-secret-for-workerd-tests-only";
 import { CloseCode, ErrorBody, LoginResponse } from "../../src/protocol/index.ts";
-import { api, createDirect, forwardedUpgrade, inbox, joined, openSocket, uniqueName } from "./helpers.ts";
+import { api, createDirect, forwardedUpgrade, inbox, joined, listed, openSocket, uniqueName, unlisted } from "./helpers.ts";
 
 /** A dev login with everything it answers, the refresh token included. */
 async function devLogin(username = uniqueName("sess")): Promise<LoginResponse & { refresh_token: string }> {
@@ -177,30 +177,22 @@ describe("the session cap (MAX_SESSIONS = 10)", () => {
 
 describe("a session that ends takes its sockets and its access tokens with it (ยง22.19)", () => {
   const asSession = (l: LoginResponse) => ({ token: l.access_token, userId: l.user.id, username: l.user.username });
-  /**
-   * Until the user's inbox holds a new conversation (its first sweep, some
-   * milliseconds after the creation): the inbox's list is where the User
-   * actor finds the conversations whose sockets it must close.
-   */
-  async function listed(token: string, id: string): Promise<void> {
-    for (let i = 0; i < 100; i++) {
-      const list = await api("GET", "/v1/conversations", token);
-      if (list.body.conversations.some((c: { id: string }) => c.id === id)) return;
-      await pause(50);
-    }
-    throw new Error(`${id} never reached the inbox`);
-  }
-
-  it("signing the other devices out closes their conversation and inbox sockets with 4101 and refuses their tokens; this device's stay", async () => {
+  /** A user signed in on two devices (`here` stays, `there` is signed out) and a friend, with a direct conversation the user's inbox lists. */
+  async function twoDevicesAndAFriend() {
     const here = await devLogin(uniqueName("dev"));
     const there = await devLogin(here.user.username);
     const friend = await devLogin();
     const id = await createDirect(asSession(here), asSession(friend));
+    await listed(here.access_token, id);
+    return { here, there, friend, id };
+  }
+
+  it("signing the other devices out closes their conversation and inbox sockets with 4101 and refuses their tokens; this device's stay", async () => {
+    const { here, there, friend, id } = await twoDevicesAndAFriend();
     const mine = await joined(asSession(here), id);
     const theirs = await joined(asSession(there), id);
     const theirInbox = await inbox(asSession(there));
     const friends = await joined(asSession(friend), id);
-    await listed(here.access_token, id);
 
     const out = await api("POST", "/v1/me/sessions/revoke-others", here.access_token);
     expect(out.status).toBe(200);
@@ -262,11 +254,7 @@ describe("a session that ends takes its sockets and its access tokens with it (ย
   });
 
   it("the actors refuse an upgrade of the ended session themselves, as one forwarded by a Worker isolate that has not heard yet would be", async () => {
-    const here = await devLogin(uniqueName("dev"));
-    const there = await devLogin(here.user.username);
-    const friend = await devLogin();
-    const id = await createDirect(asSession(here), asSession(friend));
-    await listed(here.access_token, id);
+    const { here, there, friend, id } = await twoDevicesAndAFriend();
     expect((await api("POST", "/v1/me/sessions/revoke-others", here.access_token)).body).toEqual({ revoked: 1 });
 
     const actors = [env.CONVERSATION.get(env.CONVERSATION.idFromName(id)), env.USER.get(env.USER.idFromName(here.user.id))];
@@ -283,18 +271,11 @@ describe("a session that ends takes its sockets and its access tokens with it (ย
   });
 
   it("a socket in a conversation that reached the inbox only after the session ended is closed when it gets there", async () => {
-    const here = await devLogin(uniqueName("dev"));
-    const there = await devLogin(here.user.username);
-    const friend = await devLogin();
-    const id = await createDirect(asSession(here), asSession(friend));
-    await listed(here.access_token, id);
+    const { here, there, friend, id } = await twoDevicesAndAFriend();
     const theirs = await joined(asSession(there), id);
     const friends = await joined(asSession(friend), id);
-    // The inbox forgets the conversation, as when the session ends in the moments between a join and the conversation's first inbox update.
-    const me = env.USER.get(env.USER.idFromName(here.user.id));
-    await runInDurableObject(me, (_instance, state) => {
-      state.storage.sql.exec("DELETE FROM conversations WHERE id = ?", id);
-    });
+    // As when the session ends in the moments between a join and the conversation's first inbox update.
+    await unlisted(here.user.id, id);
 
     expect((await api("POST", "/v1/me/sessions/revoke-others", here.access_token)).body).toEqual({ revoked: 1 });
     // The end's own fan-out did not reach the conversation: the socket is still served.

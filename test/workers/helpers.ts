@@ -116,6 +116,28 @@ export function openSocket(token: string | undefined, conversationId: string, op
 }
 
 /**
+ * Until the user's inbox lists a conversation (its first sweep, some
+ * milliseconds after the creation or the join). The inbox's list is where
+ * the User actor finds the conversations whose sockets a suspension or the
+ * end of a session closes.
+ */
+export async function listed(token: string, id: string): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const list = await api("GET", "/v1/conversations", token);
+    if ((list.body.conversations as Array<{ id: string }>).some((c) => c.id === id)) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`${id} never reached the inbox`);
+}
+
+/** The user's inbox forgets a conversation, as in the moments between a join and the conversation's first inbox update. */
+export async function unlisted(userId: string, id: string): Promise<void> {
+  await runInDurableObject(env.USER.get(env.USER.idFromName(userId)), (_instance, state) => {
+    state.storage.sql.exec("DELETE FROM conversations WHERE id = ?", id);
+  });
+}
+
+/**
  * An upgrade as the Worker forwards it, sent straight to an actor's stub:
  * what a Worker isolate whose cached standing of the user predates a
  * suspension or a signed-out session would forward (worker/standing.ts).

@@ -6,7 +6,7 @@
  */
 import { SELF, env } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
-import { api, createGroup, forwardedUpgrade, inbox, joined, login, randomIp, uniqueName, type Client, type Session } from "./helpers.ts";
+import { api, createGroup, forwardedUpgrade, inbox, joined, listed, login, randomIp, uniqueName, type Client, type Session } from "./helpers.ts";
 
 const open: Client[] = [];
 afterEach(() => {
@@ -91,11 +91,7 @@ describe("operator routes", () => {
     const friend = await login();
     const group = await createGroup(friend, [victim]);
     // The suspension closes the sockets of the conversations the user's inbox knows: wait until it knows this one.
-    for (let i = 0; i < 100; i++) {
-      const list = (await api("GET", "/v1/conversations", victim.token)).body.conversations as Array<{ id: string }>;
-      if (list.some((x) => x.id === group)) break;
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await listed(victim.token, group);
     const { client: conv } = await joined(victim, group);
     const { client: box } = await inbox(victim);
     open.push(conv, box);
@@ -133,11 +129,7 @@ describe("operator routes", () => {
     const victim = await login();
     const friend = await login();
     const group = await createGroup(friend, [victim]);
-    for (let i = 0; i < 100; i++) {
-      const list = (await api("GET", "/v1/conversations", victim.token)).body.conversations as Array<{ id: string }>;
-      if (list.some((x) => x.id === group)) break;
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await listed(victim.token, group);
     expect((await api("POST", `/v1/admin/users/${victim.userId}/suspend`, op.token, {})).status).toBe(200);
     const actors = [env.CONVERSATION.get(env.CONVERSATION.idFromName(group)), env.USER.get(env.USER.idFromName(victim.userId))];
     for (const stub of actors) {
