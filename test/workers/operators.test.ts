@@ -6,7 +6,7 @@
  */
 import { SELF, env } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
-import { api, createGroup, forwardedUpgrade, inbox, joined, listed, login, randomIp, uniqueName, type Client, type Session } from "./helpers.ts";
+import { api, createGroup, forwardedUpgrade, inbox, joined, listed, login, randomIp, uniqueName, unlisted, type Client, type Session } from "./helpers.ts";
 
 const open: Client[] = [];
 afterEach(() => {
@@ -150,6 +150,28 @@ describe("operator routes", () => {
       accepted.webSocket!.accept();
       accepted.webSocket!.close(1000);
     }
+  });
+
+  it("a suspension reaches a conversation the inbox lists only afterwards: its sockets close with 4003 when it gets there", async () => {
+    const op = await operator();
+    const victim = await login();
+    const friend = await login();
+    const group = await createGroup(friend, [victim]);
+    await listed(victim.token, group);
+    const { client: conv } = await joined(victim, group);
+    const { client: friends } = await joined(friend, group);
+    open.push(conv, friends);
+    // As when the suspension comes in the moments between a join and the conversation's first inbox update.
+    await unlisted(victim.userId, group);
+
+    expect((await api("POST", `/v1/admin/users/${victim.userId}/suspend`, op.token, {})).body.sockets_closed).toBe(0);
+    // The suspension's own fan-out did not reach the conversation: the socket is still served.
+    expect((await conv.request("ping", {})).type).toBe("pong");
+
+    // A message makes the conversation send its next inbox update, and the inbox meets the conversation again.
+    await friends.request("message.send", { client_msg_id: "wake", body: "still there?" });
+    expect((await conv.closed).code).toBe(4003);
+    expect((await api("DELETE", `/v1/admin/users/${victim.userId}/suspend`, op.token)).status).toBe(200);
   });
 
   it("refuse hostile input", async () => {
